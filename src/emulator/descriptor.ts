@@ -1,0 +1,34 @@
+import * as z from 'zod';
+
+/**
+ * What `m365-copilot-mcp emulator` prints as ONE JSON line on stdout, and what `--emulator FILE`
+ * reads back: everything a client needs to send all identity and Graph traffic to the emulator.
+ */
+export const EmulatorDescriptorSchema = z.object({
+  emulator: z.literal('m365-copilot-emulator'),
+  version: z.literal(1),
+  tenantId: z.string(),
+  tenantDomain: z.string(),
+  /** https origin of the identity provider, e.g. https://127.0.0.1:43123 */
+  authorityHost: z.string().url(),
+  /** Full authority for MSAL: `${authorityHost}/${tenantId}` */
+  authority: z.string().url(),
+  /** Graph origin without version, e.g. http://127.0.0.1:43123 */
+  graphBaseUrl: z.string().url(),
+  /** Resource identifier used in scopes (`${graphResource}/Files.Read.All`). */
+  graphResource: z.string(),
+  /** PEM file of the CA that signed the identity provider's TLS certificate. */
+  caCertPath: z.string(),
+  /** Control and counters: GET `${controlUrl}/stats`, POST `${controlUrl}/devicecode/approve`. */
+  controlUrl: z.string().url(),
+  demoUser: z.string(),
+  users: z.array(
+    z.object({ id: z.string(), upn: z.string(), displayName: z.string(), copilotLicense: z.boolean() }),
+  ),
+  apps: z.object({
+    publicClient: z.object({ clientId: z.string(), displayName: z.string() }),
+    exportApp: z.object({ clientId: z.string(), displayName: z.string(), clientSecret: z.string() }),
+  }),
+});
+
+export type EmulatorDescriptor = z.infer<typeof EmulatorDescriptorSchema>;

@@ -1,0 +1,59 @@
+/**
+ * Structured logs, one JSON object per line, to stderr only: in stdio mode stdout is the protocol.
+ * Anything that looks like a credential is masked before it is written.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+const SECRET_KEYS = /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|assertion|code|device_?code|authorization|client_assertion)$/i;
+// JWTs (three base64url parts) and bearer headers, wherever they appear in free text.
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const BEARER_PATTERN = /(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi;
+
+export function redactText(text: string): string {
+  return text.replace(JWT_PATTERN, '[redacted-jwt]').replace(BEARER_PATTERN, '$1[redacted]');
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6) return '[…]';
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Error) {
+    return { name: value.name, message: redactText(value.message), code: (value as { code?: unknown }).code };
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export function createLogger(
+  level: LogLevel = 'info',
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  const threshold = ORDER[level];
+  const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lvl] < threshold) return;
+    const record = { time: new Date().toISOString(), level: lvl, msg: redactText(msg), ...base, ...(fields ? (redact(fields) as object) : {}) };
+    write(JSON.stringify(record) + '\n');
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+  };
+}
