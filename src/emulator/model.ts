@@ -172,6 +172,8 @@ export interface GraphRequest {
   headers: Record<string, string>;
   body: unknown; // parsed JSON or undefined
   caller: GraphCaller;
+  /** request-id the transport assigned (echoed in error envelopes' innerError). */
+  requestId: string;
   /** Base URL used for @odata.nextLink, e.g. http://127.0.0.1:1234 */
   baseUrl: string;
 }
