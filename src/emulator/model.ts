@@ -31,6 +31,8 @@ export interface EmuSite {
   name: string; // "HR"
   webUrl: string; // https://contoso-emu.sharepoint.com/sites/HR
   readers: EmuReaders;
+  /** Set on a OneDrive personal site: its owner. Team sites leave it out. */
+  ownerId?: string;
 }
 
 export interface EmuDocument {

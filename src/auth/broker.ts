@@ -1,0 +1,35 @@
+/**
+ * The token broker: the only place tools' Graph calls get credentials from. Implementations keep
+ * MSAL (or any other library) behind this interface; tokens never leave it except as the string
+ * handed to the Graph client.
+ */
+export type TokenFlow = 'delegated' | 'app';
+
+export interface TokenRequest {
+  flow: TokenFlow;
+  /** Bare Graph permission names, e.g. ["Files.Read.All"]; the broker adds the resource prefix. */
+  scopes: string[];
+}
+
+export interface SignedInAccount {
+  /** Entra object id of the user. */
+  userId: string;
+  upn: string;
+  displayName?: string;
+  tenantId: string;
+  homeAccountId: string;
+}
+
+export interface TokenGrant {
+  accessToken: string;
+  expiresOn: Date | undefined;
+  /** Scopes the token carries, as granted (bare names). */
+  scopes: string[];
+  account?: SignedInAccount;
+}
+
+export interface TokenBroker {
+  getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant>;
+  /** The signed-in account, if any, without starting a sign-in. */
+  currentAccount(): Promise<SignedInAccount | undefined>;
+}

@@ -1,0 +1,65 @@
+import { AppError } from '../errors.js';
+import { redactText } from '../log.js';
+
+interface MsalLikeError {
+  name?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  subError?: string;
+  message?: string;
+}
+
+/**
+ * Turns an MSAL failure into an AppError that says what to do next. MSAL error codes are stable
+ * strings; server errors carry the OAuth `error` value from the identity provider.
+ */
+export function mapMsalError(err: unknown, context: { scopes: string[]; flow: 'delegated' | 'app'; authority: string }): AppError {
+  if (err instanceof AppError) return err;
+  const e = (err ?? {}) as MsalLikeError;
+  const code = e.errorCode ?? '';
+  const detail = redactText(e.errorMessage || e.message || String(err)).split('\n')[0]!.slice(0, 300);
+  const scopes = context.scopes.join(', ');
+  const base = { cause: err, details: { msalErrorCode: code || undefined } };
+
+  if (e.name === 'InteractionRequiredAuthError' || ['interaction_required', 'consent_required', 'login_required', 'invalid_grant', 'no_tokens_found', 'bad_token', 'refresh_token_expired'].includes(code)) {
+    if (code === 'consent_required') {
+      return new AppError('AuthRequired', `consent is required for ${scopes}: ${detail}`, {
+        ...base,
+        nextStep: 'Ask a tenant admin to grant admin consent for these delegated permissions to the app registration, then call the tool again.',
+      });
+    }
+    return new AppError('AuthRequired', `the signed-in session can no longer get a token for ${scopes} (${code || 'interaction required'})`, {
+      ...base,
+      nextStep: 'Call the tool again to start a new sign-in.',
+    });
+  }
+  switch (code) {
+    case 'expired_token':
+      return new AppError('AuthRequired', 'the sign-in code expired before the sign-in was completed', { ...base, nextStep: 'Call the tool again to get a new sign-in code.' });
+    case 'access_denied':
+    case 'authorization_declined':
+      return new AppError('AuthRequired', 'the sign-in was declined', { ...base, nextStep: 'Call the tool again and approve the sign-in.' });
+    case 'invalid_client':
+    case 'unauthorized_client':
+      return new AppError('AuthFailed', `the identity provider rejected the app registration (${code}): ${detail}`, {
+        ...base,
+        nextStep: context.flow === 'app'
+          ? 'Check the export app id and its client secret (M365_COPILOT_MCP_EXPORT_CLIENT_ID / _SECRET); the secret may have expired.'
+          : 'Check the client id (M365_COPILOT_MCP_CLIENT_ID) and that the app registration allows public client flows.',
+      });
+    case 'invalid_scope':
+      return new AppError('AuthFailed', `the identity provider refused the scopes ${scopes}: ${detail}`, {
+        ...base,
+        nextStep: 'Add these API permissions to the app registration (Microsoft Graph) and grant consent.',
+      });
+    case 'invalid_request':
+      return new AppError('AuthFailed', `the identity provider refused the request: ${detail}`, { ...base, nextStep: 'Check the tenant and client id settings.' });
+  }
+  if (/network|endpoints_resolution|openid_config|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|certificate|self.signed|did not answer/i.test(`${code} ${detail}`)) {
+    return new AppError('NetworkError', `cannot reach the identity provider ${new URL(context.authority).origin}: ${detail}`, {
+      ...base,
+      nextStep: 'Check network access to the authority (and --ca-cert if TLS is inspected), then retry.',
+    });
+  }
+  return new AppError('AuthFailed', `sign-in failed${code ? ` (${code})` : ''}: ${detail}`, { ...base, nextStep: 'Retry; if it persists, check the tenant, client id and app permissions.' });
+}

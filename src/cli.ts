@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AppError } from './errors.js';
+import { CONFIG_KEYS } from './config/schema.js';
+import { packageVersion } from './runtime.js';
+
+/**
+ * argv → config → one of: the stdio server (default) | the emulator.
+ * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
+ */
+const COMMANDS = ['serve', 'emulator'] as const;
+
+const options: ParseArgsConfig['options'] = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  config: { type: 'string' },
+  port: { type: 'string' },
+  scale: { type: 'string' },
+  seed: { type: 'string' },
+  'auto-approve': { type: 'string' },
+};
+for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
+
+function helpText(): string {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const rows = CONFIG_KEYS.map((d) => `  ${pad(`${d.flag}${d.kind === 'boolean' ? '' : ' VALUE'}`, 30)} ${d.help}\n  ${pad('', 30)} env: ${d.env}`);
+  return `m365-copilot-mcp ${packageVersion()} — MCP server for the Microsoft 365 Copilot APIs
+
+Usage:
+  m365-copilot-mcp [options]                 stdio MCP server (real tenant, or --demo / --emulator FILE)
+  m365-copilot-mcp --demo                    stdio server against the built-in emulated tenant (no account needed)
+  m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--auto-approve UPN]
+                                             run the emulated tenant alone; prints ONE JSON line describing it
+                                             (save it to a file and pass --emulator FILE to a server)
+
+Options:
+${rows.join('\n')}
+  ${pad('--config FILE', 30)} JSON file with any of the settings above (camelCase keys)
+  ${pad('', 30)} env: M365_COPILOT_MCP_CONFIG
+  ${pad('-h, --help', 30)} show this help
+  ${pad('-v, --version', 30)} print the version
+
+Emulator options:
+  ${pad('--port N', 30)} listen on 127.0.0.1:N (default: a free port); identity (https) and Graph (http) share it
+  ${pad('--scale S', 30)} multiply the generated interactions (1 → 5,000+; 20 → 100,000+)
+  ${pad('--seed N', 30)} data seed (default 1)
+  ${pad('--auto-approve UPN', 30)} approve every device-code sign-in as this user (default: none)
+
+Settings apply in this order, later winning: defaults, config file, environment, flags.
+Logs go to stderr; in stdio mode stdout carries only the MCP protocol.
+`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`m365-copilot-mcp: ${(err as Error).message}\nRun \`m365-copilot-mcp --help\` for the options.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values['help']) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  if (values['version']) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'serve';
+  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > 1) {
+    process.stderr.write(`m365-copilot-mcp: unknown command "${positionals.join(' ')}"; expected one of: ${COMMANDS.join(', ')}\n`);
+    return 2;
+  }
+  const flags = values as Record<string, string | boolean | undefined>;
+  if (command === 'emulator') {
+    const { runEmulatorCommand } = await import('./commands/emulator.js');
+    return runEmulatorCommand(flags);
+  }
+  const { runStdioServer } = await import('./commands/serveStdio.js');
+  return runStdioServer(flags);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err) => {
+    if (err instanceof AppError) {
+      process.stderr.write(`m365-copilot-mcp: [${err.code}] ${err.message}${err.nextStep ? `\nNext step: ${err.nextStep}` : ''}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`m365-copilot-mcp: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

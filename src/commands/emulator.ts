@@ -1,0 +1,32 @@
+import { AppError } from '../errors.js';
+
+function intFlag(flags: Record<string, string | boolean | undefined>, name: string, min: number, max: number): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new AppError('InvalidArgument', `--${name} must be an integer from ${min} to ${max}, got "${raw}"`, { nextStep: `Fix --${name}.` });
+  return n;
+}
+
+/** `m365-copilot-mcp emulator`: the emulated tenant alone, described by one JSON line on stdout. */
+export async function runEmulatorCommand(flags: Record<string, string | boolean | undefined>): Promise<number> {
+  const port = intFlag(flags, 'port', 0, 65535);
+  const scale = intFlag(flags, 'scale', 1, 1000);
+  const seed = intFlag(flags, 'seed', 0, 2 ** 31 - 1);
+  const autoApprove = typeof flags['auto-approve'] === 'string' ? flags['auto-approve'] : undefined;
+  const { startEmulator } = await import('../emulator/index.js');
+  const emulator = await startEmulator({
+    ...(port !== undefined ? { port } : {}),
+    ...(scale !== undefined ? { scale } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(autoApprove ? { autoApproveUpn: autoApprove } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(emulator.descriptor)}\n`);
+  process.stderr.write(`m365-copilot-mcp emulator: emulated tenant (not Microsoft 365) on ${emulator.descriptor.graphBaseUrl}; stop with Ctrl+C\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await emulator.close();
+  return 0;
+}

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { AppError } from '../errors.js';
+import { EmulatorDescriptorSchema, type EmulatorDescriptor } from '../emulator/descriptor.js';
+import { CLOUD_ENDPOINTS } from '../graph/clouds.js';
+import type { Config } from './schema.js';
+
+/** Where identity and Graph traffic goes, and with which app registrations: resolved once at start. */
+export interface Endpoints {
+  tenantSource: 'emulator' | 'cloud';
+  cloud: Config['cloud'];
+  authority: string;
+  knownAuthorities: string[];
+  graphBaseUrl: string;
+  graphResource: string;
+  extraCaPem?: string;
+  onlyExtraCa: boolean;
+  publicClientId?: string;
+  exportApp?: { clientId: string; clientSecret: string; authority: string };
+  demoUser?: string;
+}
+
+export async function readEmulatorDescriptor(path: string): Promise<EmulatorDescriptor> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AppError('ConfigInvalid', `cannot read the emulator file ${path}`, { cause, nextStep: 'Save the JSON line printed by `m365-copilot-mcp emulator` to that file, or fix --emulator.' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.trim().split('\n')[0] ?? '');
+  } catch (cause) {
+    throw new AppError('ConfigInvalid', `the emulator file ${path} is not the emulator's JSON line`, { cause, nextStep: 'Save exactly the one JSON line `m365-copilot-mcp emulator` prints.' });
+  }
+  const parsed = EmulatorDescriptorSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError('ConfigInvalid', `the emulator file ${path} is missing or has a bad "${issue?.path.join('.')}": ${issue?.message}`, {
+      nextStep: 'Regenerate it with `m365-copilot-mcp emulator > FILE` (the emulator must be running).',
+    });
+  }
+  return parsed.data;
+}
+
+export async function endpointsFromEmulator(d: EmulatorDescriptor): Promise<Endpoints> {
+  let caPem: string;
+  try {
+    caPem = await readFile(d.caCertPath, 'utf8');
+  } catch (cause) {
+    throw new AppError('ConfigInvalid', `cannot read the emulator CA certificate ${d.caCertPath}`, { cause, nextStep: 'Is the emulator still running? Its CA file is removed when it stops; restart it and save its new JSON line.' });
+  }
+  return {
+    tenantSource: 'emulator',
+    cloud: 'global',
+    authority: d.authority,
+    knownAuthorities: [new URL(d.authorityHost).host],
+    graphBaseUrl: d.graphBaseUrl,
+    graphResource: d.graphResource,
+    extraCaPem: caPem,
+    onlyExtraCa: true,
+    publicClientId: d.apps.publicClient.clientId,
+    exportApp: { clientId: d.apps.exportApp.clientId, clientSecret: d.apps.exportApp.clientSecret, authority: d.authority },
+    demoUser: d.demoUser,
+  };
+}
+
+export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
+  const cloud = CLOUD_ENDPOINTS[config.cloud];
+  const authorityHost = (config.authorityHost ?? cloud.authorityHost).replace(/\/+$/, '');
+  const customAuthority = config.authorityHost !== undefined;
+  let extraCaPem: string | undefined;
+  if (config.caCertPath) {
+    try {
+      extraCaPem = await readFile(config.caCertPath, 'utf8');
+    } catch (cause) {
+      throw new AppError('ConfigInvalid', `cannot read the CA certificate ${config.caCertPath}`, { cause, nextStep: 'Fix --ca-cert / M365_COPILOT_MCP_CA_CERT.' });
+    }
+  }
+  const exportTenant = config.exportTenantId ?? config.tenantId;
+  const exportUsable = config.exportClientId && config.exportClientSecret && !['organizations', 'common', 'consumers'].includes(exportTenant.toLowerCase());
+  return {
+    tenantSource: 'cloud',
+    cloud: config.cloud,
+    authority: `${authorityHost}/${config.tenantId}`,
+    knownAuthorities: customAuthority ? [new URL(authorityHost).host] : [],
+    graphBaseUrl: (config.graphBaseUrl ?? cloud.graphOrigin).replace(/\/+$/, ''),
+    graphResource: cloud.graphResource,
+    ...(extraCaPem ? { extraCaPem } : {}),
+    onlyExtraCa: false,
+    ...(config.clientId ? { publicClientId: config.clientId } : {}),
+    ...(exportUsable ? { exportApp: { clientId: config.exportClientId!, clientSecret: config.exportClientSecret!, authority: `${authorityHost}/${exportTenant}` } } : {}),
+  };
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { CONFIG_KEYS, ConfigSchema, type Config, type ConfigKeyDoc } from './schema.js';
+
+export type RawConfig = Record<string, unknown>;
+
+/** The environment is read here and nowhere else. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RawConfig {
+  const out: RawConfig = {};
+  for (const doc of CONFIG_KEYS) {
+    const raw = env[doc.env];
+    if (raw === undefined || raw === '') continue;
+    out[doc.key] = coerce(doc, raw, doc.env);
+  }
+  return out;
+}
+
+export function configFromFlags(flags: Record<string, string | boolean | undefined>): RawConfig {
+  const out: RawConfig = {};
+  for (const doc of CONFIG_KEYS) {
+    const name = doc.flag.slice(2);
+    const raw = flags[name];
+    if (raw === undefined) continue;
+    out[doc.key] = typeof raw === 'boolean' ? raw : coerce(doc, raw, doc.flag);
+  }
+  return out;
+}
+
+function coerce(doc: ConfigKeyDoc, raw: string, source: string): unknown {
+  if (doc.kind === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new AppError('ConfigInvalid', `${source} must be true or false, got "${raw}"`, { nextStep: `Set ${source} to true or false.` });
+  }
+  if (doc.kind === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new AppError('ConfigInvalid', `${source} must be a number, got "${raw}"`, { nextStep: `Set ${source} to a number.` });
+    return n;
+  }
+  return raw;
+}
+
+export async function configFromFile(path: string): Promise<RawConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AppError('ConfigInvalid', `cannot read config file ${path}`, { cause, nextStep: 'Check the --config path (or M365_COPILOT_MCP_CONFIG).' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new AppError('ConfigInvalid', `config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause, nextStep: 'Fix the JSON syntax in the config file.' });
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AppError('ConfigInvalid', `config file ${path} must hold a JSON object`, { nextStep: 'Write the settings as one JSON object, e.g. {"tenantId": "…"}.' });
+  }
+  return parsed as RawConfig;
+}
+
+/** Merge the sources and validate once; every problem names the setting and where it can be set. */
+export function resolveConfig(...layers: RawConfig[]): Config {
+  const merged: RawConfig = {};
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
+  const result = ConfigSchema.safeParse(merged);
+  if (result.success) return result.data;
+  throw new AppError('ConfigInvalid', `invalid configuration: ${describeIssues(result.error)}`, {
+    nextStep: 'Fix the setting named above (flag, M365_COPILOT_MCP_* variable or config file key); `m365-copilot-mcp --help` lists them all.',
+  });
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const doc = CONFIG_KEYS.find((d) => d.key === key);
+      const where = doc ? `${key} (${doc.flag} / ${doc.env})` : key || 'config';
+      if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.join(', ')}`;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export async function loadConfig(opts: {
+  flags: Record<string, string | boolean | undefined>;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Config> {
+  const env = opts.env ?? process.env;
+  const fileFlag = opts.flags['config'];
+  const filePath = typeof fileFlag === 'string' ? fileFlag : env['M365_COPILOT_MCP_CONFIG'];
+  const fromFile = filePath ? await configFromFile(filePath) : {};
+  return resolveConfig(fromFile, configFromEnv(env), configFromFlags(opts.flags));
+}

@@ -1,0 +1,70 @@
+import * as z from 'zod';
+
+/**
+ * The one configuration schema. Sources, later ones winning:
+ * defaults ← config file (--config) ← environment (M365_COPILOT_MCP_*) ← command-line flags.
+ */
+export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export const ConfigSchema = z
+  .object({
+    /** National cloud: selects the identity authority and the Graph host together. */
+    cloud: z.enum(CLOUDS).default('global'),
+    /** Directory (tenant) id or domain. `organizations` signs in any work account. */
+    tenantId: z.string().min(1).default('organizations'),
+    /** Application (client) id of the public-client app registration used for delegated sign-in. */
+    clientId: z.string().min(1).optional(),
+    /** Confidential app (client credentials) used by interaction export, which is app-only. */
+    exportClientId: z.string().min(1).optional(),
+    exportClientSecret: z.string().min(1).optional(),
+    /** Tenant for the export app; defaults to tenantId (must be a real tenant, not `organizations`). */
+    exportTenantId: z.string().min(1).optional(),
+    /** Overrides for sovereign or test deployments; normally derived from `cloud`. */
+    authorityHost: z.string().url().optional(),
+    graphBaseUrl: z.string().url().optional(),
+    /** PEM file of an extra CA to trust for identity and Graph (corporate TLS inspection, the emulator). */
+    caCertPath: z.string().min(1).optional(),
+    /** Emulator descriptor file (the JSON line `m365-copilot-mcp emulator` prints). */
+    emulatorFile: z.string().min(1).optional(),
+    /** Run against the built-in emulated tenant, started in this process. */
+    demo: z.boolean().default(false),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /**
+     * How long a tool call waits for a device-code sign-in to finish before answering with the
+     * sign-in URL and code (sign-in then continues in the background).
+     */
+    signInWaitSeconds: z.number().int().min(0).max(300).default(5),
+    /** Default page size when a tool pages through Graph collections. */
+    graphTimeoutSeconds: z.number().int().min(1).max(600).default(60),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Where each key may come from on the command line and in the environment (also drives --help). */
+export interface ConfigKeyDoc {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  help: string;
+  kind: 'string' | 'boolean' | 'number';
+}
+
+export const CONFIG_KEYS: ConfigKeyDoc[] = [
+  { key: 'cloud', flag: '--cloud', env: 'M365_COPILOT_MCP_CLOUD', kind: 'string', help: `National cloud: ${CLOUDS.join(' | ')} (default global)` },
+  { key: 'tenantId', flag: '--tenant', env: 'M365_COPILOT_MCP_TENANT_ID', kind: 'string', help: 'Tenant id or domain (default organizations)' },
+  { key: 'clientId', flag: '--client-id', env: 'M365_COPILOT_MCP_CLIENT_ID', kind: 'string', help: 'Public client app id for delegated sign-in (required for a real tenant)' },
+  { key: 'exportClientId', flag: '--export-client-id', env: 'M365_COPILOT_MCP_EXPORT_CLIENT_ID', kind: 'string', help: 'Confidential app id for interaction export (app-only)' },
+  { key: 'exportClientSecret', flag: '--export-client-secret', env: 'M365_COPILOT_MCP_EXPORT_CLIENT_SECRET', kind: 'string', help: 'Client secret of the export app (prefer the environment variable)' },
+  { key: 'exportTenantId', flag: '--export-tenant', env: 'M365_COPILOT_MCP_EXPORT_TENANT_ID', kind: 'string', help: 'Tenant of the export app (default: --tenant)' },
+  { key: 'authorityHost', flag: '--authority-host', env: 'M365_COPILOT_MCP_AUTHORITY_HOST', kind: 'string', help: 'Override the identity authority host (https URL)' },
+  { key: 'graphBaseUrl', flag: '--graph-base-url', env: 'M365_COPILOT_MCP_GRAPH_BASE_URL', kind: 'string', help: 'Override the Graph origin (e.g. https://graph.microsoft.com)' },
+  { key: 'caCertPath', flag: '--ca-cert', env: 'M365_COPILOT_MCP_CA_CERT', kind: 'string', help: 'Extra CA (PEM) to trust for identity and Graph' },
+  { key: 'emulatorFile', flag: '--emulator', env: 'M365_COPILOT_MCP_EMULATOR', kind: 'string', help: 'Use a running emulator described by FILE (its JSON line)' },
+  { key: 'demo', flag: '--demo', env: 'M365_COPILOT_MCP_DEMO', kind: 'boolean', help: 'Start the built-in emulated tenant in-process and sign in as its demo user' },
+  { key: 'logLevel', flag: '--log-level', env: 'M365_COPILOT_MCP_LOG_LEVEL', kind: 'string', help: `Log level on stderr: ${LOG_LEVELS.join(' | ')} (default info)` },
+  { key: 'signInWaitSeconds', flag: '--sign-in-wait', env: 'M365_COPILOT_MCP_SIGN_IN_WAIT', kind: 'number', help: 'Seconds a tool call waits for sign-in before returning the sign-in code (default 5)' },
+  { key: 'graphTimeoutSeconds', flag: '--graph-timeout', env: 'M365_COPILOT_MCP_GRAPH_TIMEOUT', kind: 'number', help: 'Deadline for one Graph request in seconds (default 60)' },
+];

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import type { EmuApp, EmuUser, Tenant } from '../model.js';
+import type { SigningKeys } from './keys.js';
+import type { RefreshTokenStore } from './refreshTokens.js';
+import { scopeResponseString, type GrantedScopes } from './scopes.js';
+
+export interface IssuerContext {
+  tenant: Tenant;
+  /** https origin of the identity provider, e.g. https://127.0.0.1:43123 */
+  authorityHost: string;
+  graphResource: string;
+  accessTokenLifetimeSec: number;
+  clock: () => number;
+  keys: SigningKeys;
+  refreshTokens: RefreshTokenStore;
+}
+
+/** Issuer of id tokens and of the OpenID metadata (v2 endpoint). */
+export function v2Issuer(authorityHost: string, tenantId: string): string {
+  return `${authorityHost}/${tenantId}/v2.0`;
+}
+
+/** Issuer of Graph access tokens: Graph still receives v1 tokens from the v2 endpoint. */
+export function accessTokenIssuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
+/** A stable GUID-shaped id derived from a name, for objects the tenant model does not list. */
+export function derivedGuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** MSAL builds the home account id (`uid.utid`) from this, not from the id token. */
+function clientInfo(user: EmuUser, tenantId: string): string {
+  return Buffer.from(JSON.stringify({ uid: user.id, utid: tenantId })).toString('base64url');
+}
+
+export interface DelegatedTokenResponse {
+  token_type: 'Bearer';
+  scope: string;
+  expires_in: number;
+  ext_expires_in: number;
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+  client_info: string;
+}
+
+export async function issueDelegatedTokens(
+  ctx: IssuerContext,
+  user: EmuUser,
+  app: EmuApp,
+  granted: GrantedScopes,
+  consented: string[],
+): Promise<DelegatedTokenResponse> {
+  const tid = ctx.tenant.id;
+  const now = ctx.clock();
+  const lifetime = ctx.accessTokenLifetimeSec;
+  const accessToken = ctx.keys.signJwt(
+    {
+      aud: ctx.graphResource,
+      iss: accessTokenIssuer(tid),
+      tid,
+      oid: user.id,
+      sub: derivedGuid(`sub:${app.clientId}:${user.id}`),
+      upn: user.upn,
+      unique_name: user.upn,
+      preferred_username: user.upn,
+      name: user.displayName,
+      scp: granted.graph.join(' '),
+      appid: app.clientId,
+      azp: app.clientId,
+      app_displayname: app.displayName,
+      appidacr: '0',
+      idtyp: 'user',
+      ver: '1.0',
+    },
+    lifetime,
+    now,
+  );
+  const idToken = granted.oidc.includes('openid')
+    ? ctx.keys.signJwt(
+        {
+          aud: app.clientId,
+          iss: v2Issuer(ctx.authorityHost, tid),
+          tid,
+          oid: user.id,
+          sub: derivedGuid(`sub:${app.clientId}:${user.id}`),
+          preferred_username: user.upn,
+          name: user.displayName,
+          ver: '2.0',
+        },
+        lifetime,
+        now,
+      )
+    : undefined;
+
+  const response: DelegatedTokenResponse = {
+    token_type: 'Bearer',
+    scope: scopeResponseString(granted, ctx.graphResource),
+    expires_in: lifetime,
+    ext_expires_in: lifetime,
+    access_token: await accessToken,
+    client_info: clientInfo(user, tid),
+  };
+  if (granted.oidc.includes('offline_access')) {
+    response.refresh_token = ctx.refreshTokens.issue({ clientId: app.clientId, userId: user.id, consented });
+  }
+  const id = await idToken;
+  if (id !== undefined) response.id_token = id;
+  return response;
+}
+
+export interface AppTokenResponse {
+  token_type: 'Bearer';
+  expires_in: number;
+  ext_expires_in: number;
+  access_token: string;
+}
+
+export async function issueAppToken(ctx: IssuerContext, app: EmuApp): Promise<AppTokenResponse> {
+  const tid = ctx.tenant.id;
+  // The service principal's object id: the model has none, so derive a stable one.
+  const servicePrincipalId = derivedGuid(`sp:${tid}:${app.clientId}`);
+  const lifetime = ctx.accessTokenLifetimeSec;
+  const accessToken = await ctx.keys.signJwt(
+    {
+      aud: ctx.graphResource,
+      iss: accessTokenIssuer(tid),
+      tid,
+      oid: servicePrincipalId,
+      sub: servicePrincipalId,
+      roles: [...app.appRoles],
+      appid: app.clientId,
+      azp: app.clientId,
+      app_displayname: app.displayName,
+      appidacr: '1',
+      idtyp: 'app',
+      ver: '1.0',
+    },
+    lifetime,
+    ctx.clock(),
+  );
+  return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { MsalBroker } from './auth/msalBroker.js';
+import type { Config } from './config/schema.js';
+import type { Endpoints } from './config/endpoints.js';
+import { createGraphClient } from './graph/client.js';
+import type { Logger } from './log.js';
+import { ALL_TOOLS, delegatedScopes } from './tools/registry.js';
+import type { ServerRuntime } from './server.js';
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Wires config and endpoints into the long-lived pieces the server factory hands to tools. */
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger): ServerRuntime {
+  const tools = ALL_TOOLS;
+  const broker = new MsalBroker({
+    identity: {
+      authority: endpoints.authority,
+      knownAuthorities: endpoints.knownAuthorities,
+      graphResource: endpoints.graphResource,
+      ...(endpoints.extraCaPem ? { extraCaPem: endpoints.extraCaPem } : {}),
+      onlyExtraCa: endpoints.onlyExtraCa,
+    },
+    ...(endpoints.publicClientId ? { publicClientId: endpoints.publicClientId } : {}),
+    ...(endpoints.exportApp ? { exportApp: endpoints.exportApp } : {}),
+    signInScopes: delegatedScopes(tools),
+    signInWaitMs: config.signInWaitSeconds * 1000,
+    log: log.child({ component: 'auth' }),
+  });
+  const graphLog = log.child({ component: 'graph' });
+  const version = packageVersion();
+  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${version}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
+  return {
+    version,
+    tools,
+    broker,
+    log,
+    graph: createGraphClient({
+      ...common,
+      getToken: async (scopes, signal) => (await broker.getToken({ flow: 'delegated', scopes }, signal)).accessToken,
+    }),
+    appGraph: createGraphClient({
+      ...common,
+      getToken: async (_scopes, signal) => (await broker.getToken({ flow: 'app', scopes: [] }, signal)).accessToken,
+    }),
+    environment: {
+      cloud: endpoints.cloud,
+      graphBaseUrl: endpoints.graphBaseUrl,
+      authority: endpoints.authority,
+      tenantSource: endpoints.tenantSource,
+      exportConfigured: endpoints.exportApp !== undefined,
+      serverVersion: version,
+    },
+  };
+}

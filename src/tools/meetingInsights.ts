@@ -1,0 +1,214 @@
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { CallAiInsightSchema, CallAiInsightSummarySchema, EventSchema, OnlineMeetingSchema } from '../graph/schemas.js';
+import { defineTool, type ToolContext } from './tool.js';
+
+const INSIGHT_DELAY_HOURS = 4; // insights can take up to 4 h after the meeting ends
+const LATEST_LOOKBACK_DAYS = 30;
+const INSIGHT_SCOPE = 'OnlineMeetingAiInsight.Read.All';
+const MEETING_SCOPE = 'OnlineMeetings.Read';
+const CALENDAR_SCOPE = 'Calendars.Read';
+
+const input = z
+  .object({
+    joinUrl: z.string().url().max(4096).optional().describe('The Teams join link of the meeting (https://teams.microsoft.com/l/meetup-join/…).'),
+    meetingId: z.string().min(1).max(1024).optional().describe('The Graph onlineMeeting id, if already known.'),
+    latest: z.literal(true).optional().describe('true: use the most recent online meeting in your calendar that has ended (last 30 days).'),
+    insightId: z.string().min(1).max(1024).optional().describe('Which insight (one per transcript) to open; default: the newest.'),
+  })
+  .superRefine((a, ctx) => {
+    const chosen = [a.joinUrl, a.meetingId, a.latest].filter((v) => v !== undefined).length;
+    if (chosen !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of joinUrl, meetingId or latest: true' });
+  });
+
+const output = z.object({
+  status: z.enum(['ready', 'notReady', 'noTranscript', 'notFound']).describe('ready: insights returned; notReady: the meeting ended recently and insights can take up to 4 h; noTranscript: the meeting was not transcribed or recorded, so no insights exist; notFound: no such meeting visible to you.'),
+  message: z.string(),
+  meeting: z
+    .object({ id: z.string(), subject: z.string().optional(), joinUrl: z.string().optional(), start: z.string().optional(), end: z.string().optional() })
+    .optional(),
+  insights: z.array(z.object({ id: z.string(), createdDateTime: z.string().optional(), endDateTime: z.string().optional(), callId: z.string().optional() })),
+  chosen: z
+    .object({
+      id: z.string(),
+      notes: z.array(z.object({ title: z.string(), text: z.string(), subpoints: z.array(z.object({ title: z.string(), text: z.string() })) })),
+      actionItems: z.array(z.object({ title: z.string(), text: z.string(), owner: z.string().optional() })),
+      mentions: z.array(z.object({ time: z.string().optional(), speaker: z.string().optional(), utterance: z.string() })).describe('Moments where you were mentioned.'),
+    })
+    .optional(),
+});
+type Out = z.output<typeof output>;
+type Meeting = NonNullable<Out['meeting']>;
+
+export const meetingInsightsTool = defineTool({
+  name: 'copilot_meeting_insights',
+  title: 'Teams meeting notes, action items and mentions (Copilot Meeting AI insights)',
+  description: [
+    'Get the AI-generated insights of a Teams meeting you attended: structured notes with subpoints, action items with owners, and the moments you were mentioned.',
+    'Identify the meeting by its join URL, its online meeting id, or latest: true for your most recent meeting.',
+    'Insights exist only for transcribed or recorded meetings and can take up to 4 hours after the meeting ends;',
+    'the status field says which case applies (ready, notReady, noTranscript, notFound).',
+  ].join(' '),
+  input,
+  output,
+  permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
+  async handle(args, ctx) {
+    const me = await ctx.whoAmI([INSIGHT_SCOPE]);
+    if (!me.account) throw new AppError('AuthRequired', 'no signed-in user', { nextStep: 'Call the tool again to sign in.' });
+    const userId = me.account.userId;
+
+    const meeting = args.joinUrl ? await byJoinUrl(args.joinUrl, ctx) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx);
+    if (!meeting) return notFound(args.latest ? `No online meeting that has ended was found in your calendar in the last ${LATEST_LOOKBACK_DAYS} days.` : 'No meeting with this join URL is visible to you (you must be the organizer or an invited attendee).');
+
+    const insightsPath = `/copilot/users/${encodeURIComponent(userId)}/onlineMeetings/${encodeURIComponent(meeting.id)}/aiInsights`;
+    let list;
+    try {
+      list = [];
+      for await (const page of ctx.graph.paginate({
+        method: 'GET',
+        path: insightsPath,
+        scopes: [INSIGHT_SCOPE],
+        permissions: [`${INSIGHT_SCOPE} (delegated)`],
+        itemSchema: CallAiInsightSummarySchema,
+        signal: ctx.signal,
+      }))
+        list.push(...page.items);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NotFound') return notFound('Graph does not know this meeting for you (it may have expired, or you were not invited).', meeting);
+      throw err;
+    }
+    const insights = list
+      .map((i) => ({ id: i.id, ...(i.createdDateTime ? { createdDateTime: i.createdDateTime } : {}), ...(i.endDateTime ? { endDateTime: i.endDateTime } : {}), ...(i.callId ? { callId: i.callId } : {}) }))
+      .sort((a, b) => (b.createdDateTime ?? '').localeCompare(a.createdDateTime ?? ''));
+    if (!insights.length) return emptyOutcome(meeting);
+
+    const chosenId = args.insightId ?? insights[0]!.id;
+    if (args.insightId && !insights.some((i) => i.id === args.insightId))
+      throw new AppError('InvalidArgument', `insightId ${args.insightId} is not one of this meeting's insights`, { nextStep: `Use one of: ${insights.map((i) => i.id).join(', ')}.`, details: {} });
+    let full;
+    try {
+      ({ data: full } = await ctx.graph.request({
+        method: 'GET',
+        path: `${insightsPath}/${encodeURIComponent(chosenId)}`,
+        scopes: [INSIGHT_SCOPE],
+        permissions: [`${INSIGHT_SCOPE} (delegated)`],
+        schema: CallAiInsightSchema,
+        signal: ctx.signal,
+      }));
+    } catch (err) {
+      // Listed but not yet readable: Graph is still generating it (seen in the field as a 404).
+      if (err instanceof AppError && err.code === 'NotFound')
+        return done({ status: 'notReady', message: 'The insight is listed but not readable yet; Graph is still generating it. Try again in a few minutes.', meeting, insights });
+      throw err;
+    }
+    const chosen = {
+      id: full.id,
+      notes: (full.meetingNotes ?? []).map((n) => ({ title: n.title ?? '', text: n.text ?? '', subpoints: (n.subpoints ?? []).map((s) => ({ title: s.title ?? '', text: s.text ?? '' })) })),
+      actionItems: (full.actionItems ?? []).map((a) => ({ title: a.title ?? '', text: a.text ?? '', ...(a.ownerDisplayName ? { owner: a.ownerDisplayName } : {}) })),
+      mentions: (full.viewpoint?.mentionEvents ?? []).map((m) => ({
+        ...(m.eventDateTime ? { time: m.eventDateTime } : {}),
+        ...(m.speaker?.user?.displayName ? { speaker: m.speaker.user.displayName } : {}),
+        utterance: m.transcriptUtterance ?? '',
+      })),
+    };
+    return done({
+      status: 'ready',
+      message: `${chosen.notes.length} note(s), ${chosen.actionItems.length} action item(s), ${chosen.mentions.length} mention(s) of you${insights.length > 1 ? `; ${insights.length} insights exist (one per transcript), showing the newest unless insightId is given` : ''}.`,
+      meeting,
+      insights,
+      chosen,
+    });
+  },
+});
+
+async function byJoinUrl(joinUrl: string, ctx: ToolContext): Promise<Meeting | undefined> {
+  const { data } = await ctx.graph.request({
+    method: 'GET',
+    path: '/me/onlineMeetings',
+    query: { $filter: `JoinWebUrl eq '${joinUrl.replace(/'/g, "''")}'` },
+    scopes: [MEETING_SCOPE],
+    permissions: [`${MEETING_SCOPE} (delegated)`],
+    schema: z.object({ value: z.array(OnlineMeetingSchema) }),
+    signal: ctx.signal,
+  });
+  const m = data.value[0];
+  if (!m) return undefined;
+  return {
+    id: m.id,
+    ...(m.subject ? { subject: m.subject } : {}),
+    joinUrl: m.joinWebUrl ?? joinUrl,
+    ...(m.startDateTime ? { start: m.startDateTime } : {}),
+    ...(m.endDateTime ? { end: m.endDateTime } : {}),
+  };
+}
+
+async function latestMeeting(ctx: ToolContext): Promise<Meeting | undefined> {
+  const now = new Date();
+  const { data } = await ctx.graph.request({
+    method: 'GET',
+    path: '/me/calendarView',
+    query: {
+      startDateTime: new Date(now.getTime() - LATEST_LOOKBACK_DAYS * 86_400_000).toISOString(),
+      endDateTime: now.toISOString(),
+      $orderby: 'start/dateTime desc',
+      $top: '50',
+      $select: 'id,subject,start,end,isOnlineMeeting,onlineMeeting',
+    },
+    scopes: [CALENDAR_SCOPE],
+    permissions: [`${CALENDAR_SCOPE} (delegated)`],
+    schema: z.object({ value: z.array(EventSchema) }),
+    signal: ctx.signal,
+  });
+  const ended = data.value
+    .filter((e) => e.onlineMeeting?.joinUrl && utc(e.end?.dateTime) <= now.getTime())
+    .sort((a, b) => utc(b.end?.dateTime) - utc(a.end?.dateTime))[0];
+  if (!ended?.onlineMeeting?.joinUrl) return undefined;
+  const resolved = await byJoinUrl(ended.onlineMeeting.joinUrl, ctx);
+  return resolved ? { ...resolved, ...(ended.subject && !resolved.subject ? { subject: ended.subject } : {}) } : undefined;
+}
+
+/** calendarView times come without an offset, in the requested zone (UTC by default). */
+function utc(dateTime: string | undefined): number {
+  if (!dateTime) return Number.NaN;
+  return Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(dateTime) ? dateTime : `${dateTime}Z`);
+}
+
+function emptyOutcome(meeting: Meeting) {
+  const end = meeting.end ? utc(meeting.end) : Number.NaN;
+  if (Number.isFinite(end) && Date.now() - end < INSIGHT_DELAY_HOURS * 3_600_000) {
+    const readyBy = new Date(end + INSIGHT_DELAY_HOURS * 3_600_000).toISOString();
+    return done({ status: 'notReady', message: `The meeting ended at ${new Date(end).toISOString()}; insights can take up to ${INSIGHT_DELAY_HOURS} hours. Try again, at the latest after ${readyBy}.`, meeting, insights: [] });
+  }
+  return done({
+    status: 'noTranscript',
+    message: Number.isFinite(end)
+      ? 'No insights exist for this meeting: it was not transcribed or recorded (insights need a transcript).'
+      : `No insights exist yet: either the meeting was not transcribed or recorded, or it ended less than ${INSIGHT_DELAY_HOURS} hours ago.`,
+    meeting,
+    insights: [],
+  });
+}
+
+function notFound(message: string, meeting?: Meeting) {
+  return done({ status: 'notFound', message, ...(meeting ? { meeting } : {}), insights: [] });
+}
+
+function done(structured: Out) {
+  return { structured, text: renderText(structured) };
+}
+
+function renderText(out: Out): string {
+  const lines = [`[${out.status}] ${out.meeting?.subject ? `${out.meeting.subject}: ` : ''}${out.message}`];
+  if (out.chosen) {
+    if (out.chosen.notes.length) lines.push('Notes:');
+    for (const n of out.chosen.notes) {
+      lines.push(`- ${n.title}: ${n.text}`);
+      for (const s of n.subpoints) lines.push(`  - ${s.title}: ${s.text}`);
+    }
+    if (out.chosen.actionItems.length) lines.push('Action items:');
+    for (const a of out.chosen.actionItems) lines.push(`- ${a.title}${a.owner ? ` (owner: ${a.owner})` : ''}: ${a.text}`);
+    if (out.chosen.mentions.length) lines.push('You were mentioned:');
+    for (const m of out.chosen.mentions) lines.push(`- ${m.time ?? ''} ${m.speaker ?? 'someone'}: "${m.utterance}"`);
+  }
+  return lines.join('\n');
+}

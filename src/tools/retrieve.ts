@@ -1,0 +1,236 @@
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { RetrievalResponseSchema, type RetrievalHit } from '../graph/schemas.js';
+import { defineTool } from './tool.js';
+
+const SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
+type Source = (typeof SOURCES)[number];
+const DEFAULT_SOURCES: Source[] = ['sharePoint', 'oneDriveBusiness'];
+const SP_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
+const CONNECTOR_SCOPE = 'ExternalItem.Read.All';
+
+const input = z
+  .object({
+    query: z.string().trim().min(1).max(1500).describe('One natural-language sentence describing what to find (max 1,500 characters). Avoid typos in key words.'),
+    sources: z
+      .array(z.enum(SOURCES))
+      .min(1)
+      .max(3)
+      .optional()
+      .describe('Where to search. Default: sharePoint and oneDriveBusiness. externalItem searches Copilot connectors and needs connectionIds.'),
+    connectionIds: z.array(z.string().min(1)).min(1).max(20).optional().describe('Copilot connector connection ids; required with the externalItem source.'),
+    filter: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('KQL that scopes the search first, e.g. FileExtension:"pdf", Path:"https://…/sites/HR/", LastModifiedTime>=2025-01-01, Author:"Name". Invalid KQL is silently ignored by Graph.'),
+    metadata: z.array(z.string().min(1).max(64)).max(20).optional().describe('Extra metadata fields to return per hit, e.g. ["author", "lastModifiedTime"].'),
+    maxResults: z.number().int().min(1).max(25).optional().describe('Maximum hits per source (1–25; default 25). Keep the default unless the token budget is tight.'),
+  })
+  .superRefine((args, ctx) => {
+    const sources = args.sources ?? DEFAULT_SOURCES;
+    if (new Set(sources).size !== sources.length) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'each source may appear only once' });
+    if (sources.includes('externalItem') && !args.connectionIds?.length)
+      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds is required when sources includes externalItem' });
+    if (args.connectionIds?.length && !sources.includes('externalItem'))
+      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds only applies when sources includes externalItem' });
+  });
+
+const Label = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  priority: z.number().optional(),
+  color: z.string().optional(),
+  tooltip: z.string().optional(),
+});
+
+const Hit = z.object({
+  url: z.string(),
+  title: z.string().optional(),
+  source: z.enum(SOURCES),
+  resourceType: z.string(),
+  extracts: z.array(z.object({ text: z.string(), relevanceScore: z.number().optional() })),
+  sensitivityLabel: Label.optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+const SourceStatus = z.object({
+  source: z.enum(SOURCES),
+  status: z.enum(['ok', 'error']),
+  hitCount: z.number().int(),
+  requestId: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string(), nextStep: z.string().optional(), graphCode: z.string().optional() }).optional(),
+});
+
+const output = z.object({
+  hits: z.array(Hit).describe('Merged across sources, de-duplicated by url, best relevance first.'),
+  sources: z.array(SourceStatus).describe('One entry per requested source; a failed source does not fail the others.'),
+});
+
+type Out = z.output<typeof output>;
+type OutHit = Out['hits'][number];
+
+export const retrieveTool = defineTool({
+  name: 'copilot_retrieve',
+  title: 'Search Microsoft 365 content (Copilot Retrieval)',
+  description: [
+    "Ground an answer in the signed-in user's Microsoft 365 content: SharePoint sites, their OneDrive, and Copilot connectors.",
+    'Returns the best-matching documents with text extracts, relevance scores (0–1), sensitivity labels and urls to cite;',
+    "only content the user is allowed to read is ever returned. Use it before answering questions about the organisation's documents or policies.",
+    'Several sources are searched in one round trip; if one source fails the others still answer (see `sources`).',
+    'Limits: 1,500-character query, 25 hits per source, about 200 calls per user per hour.',
+  ].join(' '),
+  input,
+  output,
+  permissions: { delegated: [...SP_SCOPES, CONNECTOR_SCOPE], application: [] },
+  async handle(args, ctx) {
+    const sources = args.sources ?? DEFAULT_SOURCES;
+    const scopes = sources.includes('externalItem') ? [...SP_SCOPES, CONNECTOR_SCOPE] : SP_SCOPES;
+    const requested = args.metadata ?? [];
+    // Title is always asked for so hits can be cited by name; it is dropped from `metadata` unless requested.
+    const metadataFields = dedupeCaseInsensitive(['title', ...requested]);
+    const bodyFor = (source: Source) => ({
+      queryString: args.query,
+      dataSource: source,
+      ...(args.filter ? { filterExpression: args.filter } : {}),
+      resourceMetadata: metadataFields,
+      ...(args.maxResults ? { maximumNumberOfResults: args.maxResults } : {}),
+      ...(source === 'externalItem'
+        ? { dataSourceConfiguration: { externalItem: { connections: (args.connectionIds ?? []).map((connectionId) => ({ connectionId })) } } }
+        : {}),
+    });
+    const permissionsFor = (source: Source) => (source === 'externalItem' ? [CONNECTOR_SCOPE] : SP_SCOPES).map((p) => `${p} (delegated)`);
+
+    const perSource: { source: Source; hits: RetrievalHit[]; requestId?: string; error?: AppError }[] = [];
+    if (sources.length === 1) {
+      const source = sources[0]!;
+      const { data, requestId } = await ctx.graph.request({
+        method: 'POST',
+        path: '/copilot/retrieval',
+        body: bodyFor(source),
+        scopes,
+        permissions: permissionsFor(source),
+        schema: RetrievalResponseSchema,
+        signal: ctx.signal,
+      });
+      perSource.push({ source, hits: data.retrievalHits, ...(requestId ? { requestId } : {}) });
+    } else {
+      const answers = await ctx.graph.batch(
+        sources.map((source) => ({ id: source, method: 'POST', url: '/copilot/retrieval', body: bodyFor(source), permissions: permissionsFor(source) })),
+        { scopes, signal: ctx.signal },
+      );
+      for (const source of sources) {
+        const answer = answers.get(source);
+        if (!answer) {
+          perSource.push({ source, hits: [], error: new AppError('BadGraphResponse', `the $batch answer had no item for ${source}`) });
+        } else if (!answer.ok) {
+          perSource.push({ source, hits: [], error: answer.error });
+        } else {
+          const parsed = RetrievalResponseSchema.safeParse(answer.body);
+          if (parsed.success) perSource.push({ source, hits: parsed.data.retrievalHits, ...(answer.requestId ? { requestId: answer.requestId } : {}) });
+          else
+            perSource.push({
+              source,
+              hits: [],
+              error: new AppError('BadGraphResponse', `Graph's answer for ${source} did not match the retrieval schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`),
+            });
+        }
+      }
+      // When every source failed there is nothing to return: surface the first failure as the error.
+      if (perSource.every((p) => p.error)) throw perSource[0]!.error!;
+    }
+
+    const hits = mergeHits(perSource, requested);
+    const structured: Out = {
+      hits,
+      sources: perSource.map((p) => ({
+        source: p.source,
+        status: p.error ? 'error' : 'ok',
+        hitCount: p.hits.length,
+        ...(p.requestId ? { requestId: p.requestId } : {}),
+        ...(p.error ? { error: errorSummary(p.error) } : {}),
+      })),
+    };
+    return { structured, text: renderText(args.query, structured) };
+  },
+});
+
+function mergeHits(perSource: { source: Source; hits: RetrievalHit[] }[], requested: string[]): OutHit[] {
+  const byUrl = new Map<string, OutHit>();
+  const wanted = new Set(requested.map((r) => r.toLowerCase()));
+  for (const { source, hits } of perSource) {
+    for (const hit of hits) {
+      const meta = hit.resourceMetadata ?? {};
+      const title = pick(meta, 'title');
+      const extracts = (hit.extracts ?? []).map((e) => (e.relevanceScore === undefined ? { text: e.text } : { text: e.text, relevanceScore: e.relevanceScore }));
+      const existing = byUrl.get(hit.webUrl);
+      if (existing) {
+        const seen = new Set(existing.extracts.map((e) => e.text));
+        for (const e of extracts) if (!seen.has(e.text)) existing.extracts.push(e);
+        continue;
+      }
+      const metadata: Record<string, string> = {};
+      for (const [k, v] of Object.entries(meta)) if (wanted.has(k.toLowerCase()) && v !== null && v !== undefined) metadata[k] = String(v);
+      const label = hit.sensitivityLabel;
+      byUrl.set(hit.webUrl, {
+        url: hit.webUrl,
+        ...(title ? { title } : {}),
+        source,
+        resourceType: hit.resourceType ?? 'unknown',
+        extracts,
+        ...(label?.sensitivityLabelId
+          ? {
+              sensitivityLabel: {
+                id: label.sensitivityLabelId,
+                ...(label.displayName ? { name: label.displayName } : {}),
+                ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
+                ...(label.color ? { color: label.color } : {}),
+                ...(label.tooltip ? { tooltip: label.tooltip } : {}),
+              },
+            }
+          : {}),
+        ...(Object.keys(metadata).length ? { metadata } : {}),
+      });
+    }
+  }
+  const best = (h: OutHit) => Math.max(-1, ...h.extracts.map((e) => e.relevanceScore ?? -1));
+  return [...byUrl.values()].sort((a, b) => best(b) - best(a));
+}
+
+function pick(meta: Record<string, unknown>, key: string): string | undefined {
+  for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
+  return undefined;
+}
+
+function dedupeCaseInsensitive(values: string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((v) => (seen.has(v.toLowerCase()) ? false : (seen.add(v.toLowerCase()), true)));
+}
+
+export function errorSummary(err: AppError): { code: string; message: string; nextStep?: string; graphCode?: string } {
+  const graphCode = err.details['graphCode'];
+  return {
+    code: err.code,
+    message: err.message,
+    ...(err.nextStep ? { nextStep: err.nextStep } : {}),
+    ...(typeof graphCode === 'string' ? { graphCode } : {}),
+  };
+}
+
+function renderText(query: string, out: Out): string {
+  const failed = out.sources.filter((s) => s.status === 'error');
+  const head = `${out.hits.length} hit(s) for "${truncate(query, 80)}" from ${out.sources.map((s) => `${s.source}${s.status === 'error' ? ' (failed)' : ''}`).join(', ')}.`;
+  const lines = [head];
+  for (const f of failed) lines.push(`${f.source} failed: [${f.error?.code}] ${f.error?.message}${f.error?.nextStep ? ` Next step: ${f.error.nextStep}` : ''}`);
+  out.hits.forEach((h, i) => {
+    const score = h.extracts.find((e) => e.relevanceScore !== undefined)?.relevanceScore;
+    const label = h.sensitivityLabel?.name ? ` [${h.sensitivityLabel.name}]` : '';
+    lines.push(`${i + 1}. ${h.title ?? h.url}${label}${score !== undefined ? ` (${score.toFixed(2)})` : ''}\n   ${h.url}`);
+    for (const e of h.extracts) lines.push(`   > ${truncate(e.text, 400)}`);
+  });
+  return lines.join('\n');
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}

@@ -1,0 +1,64 @@
+import * as z from 'zod';
+import { UserSchema } from '../graph/schemas.js';
+import { defineTool } from './tool.js';
+
+const output = z.object({
+  signedIn: z.boolean(),
+  user: z.object({ id: z.string(), upn: z.string(), displayName: z.string().optional(), tenantId: z.string() }).optional(),
+  cloud: z.string(),
+  tenantSource: z.enum(['emulator', 'cloud']).describe('emulator: the built-in emulated tenant, not Microsoft 365.'),
+  graphBaseUrl: z.string(),
+  authority: z.string(),
+  grantedScopes: z.array(z.string()),
+  tokenExpiresAt: z.string().optional(),
+  exportConfigured: z.boolean().describe('Whether an app registration for interaction export (app-only) is configured.'),
+  serverVersion: z.string(),
+});
+
+export const statusTool = defineTool({
+  name: 'copilot_status',
+  title: 'Who am I signed in as (Copilot MCP status)',
+  description:
+    'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, and whether interaction export is configured. Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
+  input: z.object({}),
+  output,
+  permissions: { delegated: ['User.Read'], application: [] },
+  async handle(_args, ctx) {
+    const me = await ctx.whoAmI(['User.Read']);
+    const { data: profile } = await ctx.graph.request({
+      method: 'GET',
+      path: '/me',
+      query: { $select: 'id,displayName,userPrincipalName' },
+      scopes: ['User.Read'],
+      permissions: ['User.Read (delegated)'],
+      schema: UserSchema,
+      signal: ctx.signal,
+    });
+    const env = ctx.environment;
+    const structured: z.output<typeof output> = {
+      signedIn: true,
+      user: {
+        id: profile.id,
+        upn: profile.userPrincipalName ?? me.account?.upn ?? '',
+        ...(profile.displayName ? { displayName: profile.displayName } : {}),
+        tenantId: me.account?.tenantId ?? '',
+      },
+      cloud: env.cloud,
+      tenantSource: env.tenantSource,
+      graphBaseUrl: env.graphBaseUrl,
+      authority: env.authority,
+      grantedScopes: [...me.scopes].sort(),
+      ...(me.expiresOn ? { tokenExpiresAt: me.expiresOn.toISOString() } : {}),
+      exportConfigured: env.exportConfigured,
+      serverVersion: env.serverVersion,
+    };
+    const u = structured.user!;
+    const text = [
+      `Signed in as ${u.displayName ? `${u.displayName} ` : ''}<${u.upn}> (id ${u.id}, tenant ${u.tenantId})${env.tenantSource === 'emulator' ? ' on the built-in EMULATED tenant' : ''}.`,
+      `Cloud ${env.cloud}, Graph ${env.graphBaseUrl}, authority ${env.authority}.`,
+      `Granted: ${structured.grantedScopes.join(', ') || '(none)'}.`,
+      `Interaction export: ${env.exportConfigured ? 'configured' : 'not configured (needs an app registration with AiEnterpriseInteraction.Read.All)'}.`,
+    ].join('\n');
+    return { structured, text };
+  },
+});

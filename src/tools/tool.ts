@@ -1,0 +1,56 @@
+import type * as z from 'zod';
+import type { SignedInAccount } from '../auth/broker.js';
+import type { GraphClient } from '../graph/client.js';
+import type { Logger } from '../log.js';
+
+/** What a tool handler may use. Tools never see tokens, MSAL, transports or the environment. */
+export interface ToolContext {
+  /** Graph with the signed-in user's delegated token. */
+  graph: GraphClient;
+  /** Graph with the app-only token (client credentials); only export uses it. */
+  appGraph: GraphClient;
+  /** Signs in if needed; returns who is signed in and what the delegated token carries. */
+  whoAmI(scopes: string[]): Promise<{ account: SignedInAccount | undefined; scopes: string[]; expiresOn: Date | undefined }>;
+  environment: RuntimeInfo;
+  signal: AbortSignal;
+  /** Progress notification to the client (a no-op when the client did not ask for progress). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  log: Logger;
+}
+
+export interface RuntimeInfo {
+  cloud: string;
+  graphBaseUrl: string;
+  authority: string;
+  tenantSource: 'emulator' | 'cloud';
+  exportConfigured: boolean;
+  serverVersion: string;
+}
+
+export interface ToolPermissions {
+  /** Delegated Graph permissions the tool needs (requested at sign-in). */
+  delegated: string[];
+  /** Application permissions (admin-consented) the tool needs. */
+  application: string[];
+}
+
+export interface ToolAnswer<O> {
+  structured: O;
+  /** A short readable rendering for clients that show text only. */
+  text: string;
+}
+
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  permissions: ToolPermissions;
+  handle(args: z.output<I>, ctx: ToolContext): Promise<ToolAnswer<z.output<O>>>;
+}
+
+/** Identity function: keeps the schema and the handler's types tied together. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return def;
+}
