@@ -1,0 +1,157 @@
+import * as z from 'zod';
+import type { Logger } from '../log.js';
+import { AppError } from '../errors.js';
+import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, type BatchItem, type BatchItemResult } from './batch.js';
+import { parseJsonBody, validate } from './decode.js';
+import { createSend, type HttpMethod, type Send } from './transport.js';
+import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
+
+export type { BatchItem, BatchItemResult } from './batch.js';
+export type { HttpMethod, Send, Exchange, RawAnswer } from './transport.js';
+export type { GraphVersion, QueryParams } from './url.js';
+
+export interface GraphRequestBase {
+  method: HttpMethod;
+  /** `/copilot/retrieval` (may carry a query string), or an absolute URL on the Graph origin such as a nextLink. */
+  path: string | URL;
+  version?: GraphVersion;
+  query?: QueryParams;
+  body?: unknown;
+  /** Extra request headers (e.g. ConsistencyLevel); Authorization and the client's own headers always win. */
+  headers?: Record<string, string>;
+  scopes: string[];
+  /** Human names of what the call needs, e.g. "Files.Read.All (delegated)", for 403 advice. */
+  permissions?: string[];
+  signal?: AbortSignal;
+}
+
+export interface GraphRequest<T> extends GraphRequestBase {
+  schema: z.ZodType<T>;
+}
+
+export interface GraphPageRequest<T> extends GraphRequestBase {
+  itemSchema: z.ZodType<T>;
+}
+
+export interface GraphResponse<T> {
+  data: T;
+  requestId: string | undefined;
+  status: number;
+}
+
+export interface GraphPage<T> {
+  items: T[];
+  requestId: string | undefined;
+  /** Absolute URL of the next page, exactly as Graph sent it; absent on the last page. */
+  nextLink?: string;
+}
+
+export interface BatchOptions {
+  scopes: string[];
+  version?: GraphVersion;
+  signal?: AbortSignal;
+}
+
+export interface GraphClient {
+  request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>>;
+  /** One yield per page (a page may be empty), following `@odata.nextLink` until Graph stops sending one. */
+  paginate<T>(req: GraphPageRequest<T>): AsyncGenerator<GraphPage<T>, void, undefined>;
+  /** Up to 20 items in one round trip; per-item failures are results, only a failed batch call throws. */
+  batch(items: BatchItem[], opts: BatchOptions): Promise<Map<string, BatchItemResult>>;
+}
+
+export interface GraphClientOptions {
+  /** Graph origin without a version, e.g. https://graph.microsoft.com. */
+  baseUrl: string;
+  defaultVersion?: GraphVersion;
+  getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
+  log?: Logger;
+  fetch?: typeof fetch;
+  userAgent?: string;
+  /** Deadline for one HTTP exchange, body included. */
+  timeoutMs?: number;
+  /** Wraps the single-attempt sender, e.g. with retries and backoff. */
+  sendPolicy?: (send: Send) => Send;
+}
+
+/** What one exchange needs besides its URL. */
+type Call = Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal'>;
+
+const PageSchema = z.looseObject({
+  value: z.array(z.unknown()),
+  '@odata.nextLink': z.string().nullish(),
+});
+
+export function createGraphClient(opts: GraphClientOptions): GraphClient {
+  const base = normaliseBaseUrl(opts.baseUrl);
+  const defaultVersion = opts.defaultVersion ?? 'v1.0';
+  const single = createSend({
+    getToken: opts.getToken,
+    fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    userAgent: opts.userAgent ?? 'm365-copilot-mcp',
+    timeoutMs: opts.timeoutMs,
+    log: opts.log,
+  });
+  const send = opts.sendPolicy ? opts.sendPolicy(single) : single;
+
+  async function exchange(req: Call, url: URL) {
+    const answer = await send({ method: req.method, url, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal });
+    const ctx = { method: req.method, path: url.pathname, requestId: answer.requestId };
+    return { answer, ctx, json: parseJsonBody(answer, ctx) };
+  }
+
+  async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
+    const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, req.query);
+    const { answer, ctx, json } = await exchange(req, url);
+    return { data: validate(req.schema, json, ctx), requestId: answer.requestId, status: answer.status };
+  }
+
+  async function* paginate<T>(req: GraphPageRequest<T>): AsyncGenerator<GraphPage<T>, void, undefined> {
+    let url: URL | undefined = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, req.query);
+    // Later pages carry everything in the nextLink; the caller's query and body apply to the first only.
+    let call: Call = req;
+    while (url) {
+      const { answer, ctx, json } = await exchange(call, url);
+      const page = validate(PageSchema, json, ctx);
+      const items = page.value.map((item, i) => validate(req.itemSchema, item, ctx, ['value', i]));
+      const nextLink = page['@odata.nextLink'] ?? undefined;
+      let next: URL | undefined;
+      if (nextLink) {
+        next = parseNextLink(nextLink, url, ctx.path);
+        assertSameOrigin(next, base, '@odata.nextLink');
+        if (next.href === url.href)
+          throw new AppError('BadGraphResponse', `Graph's nextLink for ${ctx.method} ${ctx.path} points at the page it came with; stopping to avoid an endless loop`, {
+            nextStep: 'Retry later; if it persists, report the requestId.',
+            details: { ...(answer.requestId ? { requestId: answer.requestId } : {}) },
+          });
+      }
+      yield { items, requestId: answer.requestId, ...(nextLink ? { nextLink } : {}) };
+      url = next;
+      call = { method: 'GET', scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal };
+    }
+  }
+
+  async function batch(items: BatchItem[], batchOpts: BatchOptions): Promise<Map<string, BatchItemResult>> {
+    checkBatchItems(items);
+    const permissions = [...new Set(items.flatMap((i) => i.permissions ?? []))];
+    const call: Call = { method: 'POST', body: batchRequestBody(items), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
+    const url = resolveGraphUrl(base, '/$batch', batchOpts.version ?? defaultVersion, undefined);
+    const { answer, ctx, json } = await exchange(call, url);
+    const parsed = validate(BatchAnswerSchema, json, ctx);
+    const known = new Set(items.map((i) => i.id.toLowerCase()));
+    const strays = parsed.responses.filter((r) => !known.has(r.id.toLowerCase())).map((r) => r.id);
+    if (strays.length) opts.log?.warn('graph $batch answered ids that were not asked', { ids: strays, requestId: answer.requestId });
+    return matchBatchAnswers(items, parsed, answer.requestId);
+  }
+
+  return { request, paginate, batch };
+}
+
+function parseNextLink(nextLink: string, current: URL, path: string): URL {
+  try {
+    // Graph sends absolute links; a relative one is resolved against the page it came from, not rebuilt.
+    return new URL(nextLink, current);
+  } catch (cause) {
+    throw new AppError('BadGraphResponse', `Graph's nextLink for ${path} is not a URL`, { cause, nextStep: 'Retry; if it persists, report the requestId.' });
+  }
+}

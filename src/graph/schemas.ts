@@ -1,0 +1,204 @@
+import * as z from 'zod';
+
+/*
+ * The shapes of the Graph answers the tools read, validated at the boundary. Tolerant on purpose:
+ * extra fields pass through, Graph's "evolvable" enums are plain strings (it adds values over time),
+ * optional fields may be null, and array fields default to []. Only what a tool cannot work
+ * without is required, so a missing one is reported instead of surfacing later as `undefined`.
+ */
+
+const text = z.string().nullish();
+const number = z.number().nullish();
+/** Absent, null or [] all mean "none". */
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
+
+// ---------- shared ----------
+
+export const IdentitySchema = z.looseObject({
+  id: text,
+  displayName: text,
+});
+
+export const IdentitySetSchema = z.looseObject({
+  user: IdentitySchema.nullish(),
+  application: IdentitySchema.nullish(),
+  device: IdentitySchema.nullish(),
+});
+
+// ---------- retrieval (contract §1.4) ----------
+
+export const SensitivityLabelSchema = z
+  .looseObject({
+    sensitivityLabelId: z.string(),
+    displayName: text,
+    tooltip: text,
+    // The Retrieval doc examples spell it toolTip; the resource page and SDK use tooltip (contract §7.1).
+    toolTip: text,
+    priority: number,
+    color: text,
+  })
+  .transform(({ toolTip, ...label }) => ({ ...label, tooltip: label.tooltip ?? toolTip ?? undefined }));
+
+export const RetrievalExtractSchema = z.looseObject({
+  text: z.string(),
+  // Missing for connector content; null is treated the same.
+  relevanceScore: z
+    .number()
+    .nullish()
+    .transform((v) => v ?? undefined),
+});
+
+export const RetrievalHitSchema = z.looseObject({
+  webUrl: z.string(),
+  extracts: list(RetrievalExtractSchema),
+  resourceType: text,
+  resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
+  sensitivityLabel: SensitivityLabelSchema.nullish(),
+});
+
+export const RetrievalResponseSchema = z.looseObject({
+  retrievalHits: list(RetrievalHitSchema),
+});
+
+export type SensitivityLabel = z.output<typeof SensitivityLabelSchema>;
+export type RetrievalExtract = z.output<typeof RetrievalExtractSchema>;
+export type RetrievalHit = z.output<typeof RetrievalHitSchema>;
+export type RetrievalResponse = z.output<typeof RetrievalResponseSchema>;
+
+// ---------- interaction export (contract §2.7) ----------
+
+export const ItemBodySchema = z.looseObject({
+  contentType: text,
+  content: text,
+});
+
+export const AiInteractionAttachmentSchema = z.looseObject({
+  attachmentId: text,
+  content: text,
+  contentType: text,
+  contentUrl: text,
+  name: text,
+});
+
+export const AiInteractionLinkSchema = z.looseObject({
+  displayName: text,
+  linkType: text,
+  linkUrl: text,
+});
+
+export const AiInteractionMentionSchema = z.looseObject({
+  mentionId: number,
+  mentionText: text,
+  mentioned: IdentitySetSchema.extend({
+    conversation: z.looseObject({ id: text, displayName: text, conversationIdentityType: text }).nullish(),
+    tag: z.looseObject({ id: text, displayName: text }).nullish(),
+  }).nullish(),
+});
+
+export const AiInteractionContextSchema = z.looseObject({
+  contextReference: text,
+  contextType: text,
+  displayName: text,
+});
+
+export const AiInteractionSchema = z.looseObject({
+  id: z.string(),
+  sessionId: z.string(),
+  // Null for some app classes in the field; pairing then falls back to standing alone.
+  requestId: text,
+  appClass: z.string(),
+  interactionType: z.string(),
+  conversationType: text,
+  etag: text,
+  createdDateTime: z.string(),
+  locale: text,
+  body: ItemBodySchema.nullish(),
+  from: IdentitySetSchema.nullish(),
+  attachments: list(AiInteractionAttachmentSchema),
+  links: list(AiInteractionLinkSchema),
+  mentions: list(AiInteractionMentionSchema),
+  contexts: list(AiInteractionContextSchema),
+});
+
+export type AiInteraction = z.output<typeof AiInteractionSchema>;
+
+// ---------- meeting AI insights (contract §3.4) ----------
+
+export const CallAiInsightSummarySchema = z.looseObject({
+  id: z.string(),
+  callId: text,
+  contentCorrelationId: text,
+  createdDateTime: text,
+  endDateTime: text,
+});
+
+export const MeetingNoteSchema = z.looseObject({
+  title: text,
+  text: text,
+  subpoints: list(z.looseObject({ title: text, text: text })),
+});
+
+export const ActionItemSchema = z.looseObject({
+  title: text,
+  text: text,
+  ownerDisplayName: text,
+});
+
+export const MentionEventSchema = z.looseObject({
+  eventDateTime: text,
+  speaker: IdentitySetSchema.nullish(),
+  transcriptUtterance: text,
+});
+
+export const CallAiInsightSchema = CallAiInsightSummarySchema.extend({
+  meetingNotes: list(MeetingNoteSchema),
+  actionItems: list(ActionItemSchema),
+  viewpoint: z.looseObject({ mentionEvents: list(MentionEventSchema) }).nullish(),
+});
+
+export type CallAiInsightSummary = z.output<typeof CallAiInsightSummarySchema>;
+export type CallAiInsight = z.output<typeof CallAiInsightSchema>;
+
+// ---------- meetings, calendar, users ----------
+
+export const OnlineMeetingSchema = z.looseObject({
+  id: z.string(),
+  joinWebUrl: text,
+  // Meet-now and some ad hoc meetings have no subject.
+  subject: text,
+  startDateTime: text,
+  endDateTime: text,
+  chatInfo: z.looseObject({ threadId: text, messageId: text, replyChainMessageId: text }).nullish(),
+});
+
+const DateTimeTimeZoneSchema = z.looseObject({
+  dateTime: z.string(),
+  timeZone: text,
+});
+
+export const EventSchema = z.looseObject({
+  id: z.string(),
+  subject: text,
+  start: DateTimeTimeZoneSchema.nullish(),
+  end: DateTimeTimeZoneSchema.nullish(),
+  isOnlineMeeting: z.boolean().nullish(),
+  onlineMeetingProvider: text,
+  onlineMeeting: z.looseObject({ joinUrl: text }).nullish(),
+  organizer: z.looseObject({ emailAddress: z.looseObject({ name: text, address: text }).nullish() }).nullish(),
+});
+
+// Which of these come back depends on $select, so only the id is required.
+export const UserSchema = z.looseObject({
+  id: z.string(),
+  displayName: text,
+  userPrincipalName: text,
+  mail: text,
+});
+
+export type OnlineMeeting = z.output<typeof OnlineMeetingSchema>;
+export type CalendarEvent = z.output<typeof EventSchema>;
+export type User = z.output<typeof UserSchema>;

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseGraphError } from './errors.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One HTTP exchange with Graph, fully resolved: what a retry policy would replay. */
+export interface Exchange {
+  method: HttpMethod;
+  url: URL;
+  scopes: string[];
+  permissions?: string[] | undefined;
+  body?: unknown;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A 2xx answer with its body still unparsed. */
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  bodyText: string;
+  requestId: string | undefined;
+}
+
+/**
+ * Sends one exchange once. Throws GraphError for a non-2xx answer and AppError for transport
+ * failures, so a retry policy can wrap it (`(send) => send`) and decide on `code`/`status` alone.
+ */
+export type Send = (exchange: Exchange) => Promise<RawAnswer>;
+
+export interface TransportOptions {
+  getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
+  fetch: typeof fetch;
+  userAgent: string;
+  timeoutMs?: number | undefined;
+  log?: Logger | undefined;
+}
+
+export function createSend(opts: TransportOptions): Send {
+  return async (ex) => {
+    const what = `${ex.method} ${ex.url.pathname}`;
+    throwIfCancelled(ex.signal, what);
+    let token: string;
+    try {
+      token = await opts.getToken(ex.scopes, ex.signal);
+    } catch (err) {
+      if (ex.signal?.aborted) throw cancelled(what, ex.signal);
+      throw err;
+    }
+    const clientRequestId = randomUUID();
+    const headers: Record<string, string> = {
+      ...callerHeaders(ex.headers),
+      Accept: 'application/json',
+      'User-Agent': opts.userAgent,
+      'client-request-id': clientRequestId,
+      Authorization: `Bearer ${token}`,
+    };
+    let payload: string | undefined;
+    if (ex.body !== undefined) {
+      payload = JSON.stringify(ex.body);
+      headers['Content-Type'] = 'application/json';
+    }
+
+    const deadline = linkDeadline(ex.signal, opts.timeoutMs);
+    const started = Date.now();
+    let response: Response;
+    let bodyText: string;
+    try {
+      // No automatic redirects: a 3xx to another host would otherwise be followed with our request.
+      response = await opts.fetch(ex.url.href, { method: ex.method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: deadline.signal, redirect: 'manual' });
+      // A server that echoes the request (some proxies do) must not put our token into an error text or a tool result.
+      bodyText = scrub(await response.text(), token);
+    } catch (cause) {
+      if (ex.signal?.aborted) throw cancelled(what, ex.signal);
+      if (deadline.timedOut()) throw timedOut(what, opts.timeoutMs ?? 0, cause);
+      throw networkError(ex.url, cause);
+    } finally {
+      deadline.dispose();
+    }
+
+    const requestId = response.headers.get('request-id') ?? undefined;
+    const fields = { method: ex.method, path: ex.url.pathname, status: response.status, requestId, clientRequestId, ms: Date.now() - started };
+    if (response.status >= 200 && response.status < 300) {
+      opts.log?.debug('graph answered', fields);
+      return { status: response.status, headers: response.headers, bodyText, requestId };
+    }
+    const error = parseGraphError({
+      status: response.status,
+      headers: response.headers,
+      bodyText,
+      method: ex.method,
+      path: ex.url.pathname,
+      ...(ex.permissions ? { permissions: ex.permissions } : {}),
+    });
+    // 404s and 403s are answers the tools handle; only throttling and outages deserve attention in the log.
+    const level = response.status === 429 || response.status >= 500 ? 'warn' : 'debug';
+    opts.log?.[level]('graph refused', { ...fields, graphCode: error.graphCode, code: error.code });
+    throw error;
+  };
+}
+
+const OWN_HEADERS = new Set(['accept', 'user-agent', 'client-request-id', 'authorization', 'content-type']);
+
+/** fetch merges same-named headers case-insensitively, so a caller's `authorization` would be joined to ours, not replaced. */
+function callerHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !OWN_HEADERS.has(k.toLowerCase())));
+}
+
+function scrub(text: string, token: string): string {
+  return token && text.includes(token) ? text.split(token).join('[redacted]') : text;
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw cancelled(what, signal);
+}
+
+function cancelled(what: string, signal: AbortSignal): AppError {
+  return new AppError('Cancelled', `${what} was cancelled`, { cause: signal.reason, nextStep: 'Nothing to do: the caller cancelled the request.' });
+}
+
+function timedOut(what: string, ms: number, cause: unknown): AppError {
+  return new AppError('ServiceUnavailable', `Graph did not answer ${what} within ${Math.round(ms / 1000)} s`, {
+    cause,
+    nextStep: 'Retry in a little while; if it keeps happening, raise --graph-timeout.',
+    details: { timeoutMs: ms },
+  });
+}
+
+function networkError(url: URL, cause: unknown): AppError {
+  const code = errorCode(cause);
+  const hint =
+    code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+      ? `Check the host name ${url.hostname} (DNS) and graphBaseUrl.`
+      : code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
+        ? `The TLS certificate of ${url.host} is not trusted; if a proxy or a private CA is in the way, pass its CA with --ca-cert.`
+        : `Check the network connection, any proxy or firewall, and that ${url.host} is the right Graph host.`;
+  return new AppError('NetworkError', `cannot reach Graph at ${url.host}${code ? ` (${code})` : ''}`, { cause, nextStep: hint, details: { host: url.host, ...(code ? { errno: code } : {}) } });
+}
+
+/** undici wraps the socket error: `TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })`. */
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length) {
+      const inner = errorCode(errors[0]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** One signal that fires on the caller's cancel or on the per-request deadline, and can tell which. */
+function linkDeadline(signal: AbortSignal | undefined, timeoutMs: number | undefined) {
+  const ctrl = new AbortController();
+  let expired = false;
+  const onAbort = () => ctrl.abort(signal?.reason);
+  if (signal) {
+    if (signal.aborted) ctrl.abort(signal.reason);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const timer =
+    timeoutMs && timeoutMs > 0
+      ? setTimeout(() => {
+          expired = true;
+          ctrl.abort(new Error(`deadline of ${timeoutMs} ms passed`));
+        }, timeoutMs)
+      : undefined;
+  timer?.unref();
+  return {
+    signal: ctrl.signal,
+    timedOut: () => expired,
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
