@@ -49,10 +49,11 @@ export function createRng(seed: number, stream: string): Rng {
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[Math.floor(next() * items.length)] as T;
   };
+  // Eight hex digits per draw: ids are the hot path when generating 100k+ interactions.
   const hex = (length: number): string => {
     let out = '';
-    for (let i = 0; i < length; i++) out += HEX[Math.floor(next() * 16)];
-    return out;
+    while (out.length < length) out += Math.floor(next() * 4294967296).toString(16).padStart(8, '0');
+    return out.length === length ? out : out.slice(0, length);
   };
   const shuffled = <T>(items: readonly T[]): T[] => {
     const out = items.slice();
@@ -81,7 +82,10 @@ export function createRng(seed: number, stream: string): Rng {
     shuffled,
     sample: (items, count) => shuffled(items).slice(0, Math.max(0, count)),
     // Version-4 layout so the ids look like the object ids Entra issues.
-    guid: () => `${hex(8)}-${hex(4)}-4${hex(3)}-${HEX[8 + Math.floor(next() * 4)]}${hex(3)}-${hex(12)}`,
+    guid: () => {
+      const h = hex(32);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${HEX[8 + (parseInt(h[16] as string, 16) & 3)]}${h.slice(17, 20)}-${h.slice(20)}`;
+    },
     hex,
   };
 }
