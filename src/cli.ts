@@ -18,6 +18,7 @@ const options: ParseArgsConfig['options'] = {
   scale: { type: 'string' },
   seed: { type: 'string' },
   'auto-approve': { type: 'string' },
+  'retrieval-budget': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -29,7 +30,7 @@ function helpText(): string {
 Usage:
   m365-copilot-mcp [options]                 stdio MCP server (real tenant, or --demo / --emulator FILE)
   m365-copilot-mcp --demo                    stdio server against the built-in emulated tenant (no account needed)
-  m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--auto-approve UPN]
+  m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--auto-approve UPN|demo]
                                              run the emulated tenant alone; prints ONE JSON line describing it
                                              (save it to a file and pass --emulator FILE to a server)
 
@@ -44,7 +45,8 @@ Emulator options:
   ${pad('--port N', 30)} listen on 127.0.0.1:N (default: a free port); identity (https) and Graph (http) share it
   ${pad('--scale S', 30)} multiply the generated interactions (1 → 5,000+; 20 → 100,000+)
   ${pad('--seed N', 30)} data seed (default 1)
-  ${pad('--auto-approve UPN', 30)} approve every device-code sign-in as this user (default: none)
+  ${pad('--auto-approve UPN|demo', 30)} approve every device-code sign-in as this user (demo: the demo user)
+  ${pad('--retrieval-budget N', 30)} retrieval calls allowed per user per hour (default 200, as Graph)
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.
@@ -59,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`m365-copilot-mcp: ${(err as Error).message}\nRun \`m365-copilot-mcp --help\` for the options.\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values['help']) {
     process.stdout.write(helpText());
     return 0;
@@ -73,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`m365-copilot-mcp: unknown command "${positionals.join(' ')}"; expected one of: ${COMMANDS.join(', ')}\n`);
     return 2;
   }
-  const flags = values as Record<string, string | boolean | undefined>;
+  const flags = values;
   if (command === 'emulator') {
     const { runEmulatorCommand } = await import('./commands/emulator.js');
     return runEmulatorCommand(flags);

@@ -3,6 +3,8 @@ import { MsalBroker } from './auth/msalBroker.js';
 import type { Config } from './config/schema.js';
 import type { Endpoints } from './config/endpoints.js';
 import { createGraphClient } from './graph/client.js';
+import { reauthOnce } from './graph/reauthPolicy.js';
+import type { TokenFlow } from './auth/broker.js';
 import type { Logger } from './log.js';
 import { ALL_TOOLS, delegatedScopes } from './tools/registry.js';
 import type { ServerRuntime } from './server.js';
@@ -36,19 +38,25 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger)
   const graphLog = log.child({ component: 'graph' });
   const version = packageVersion();
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${version}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
+  const clientFor = (flow: TokenFlow) => {
+    let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
+    return createGraphClient({
+      ...common,
+      sendPolicy: reauthOnce(() => (stale = true)),
+      getToken: async (scopes, signal) => {
+        const forceRefresh = stale;
+        stale = false;
+        return (await broker.getToken({ flow, scopes: flow === 'app' ? [] : scopes, forceRefresh }, signal)).accessToken;
+      },
+    });
+  };
   return {
     version,
     tools,
     broker,
     log,
-    graph: createGraphClient({
-      ...common,
-      getToken: async (scopes, signal) => (await broker.getToken({ flow: 'delegated', scopes }, signal)).accessToken,
-    }),
-    appGraph: createGraphClient({
-      ...common,
-      getToken: async (_scopes, signal) => (await broker.getToken({ flow: 'app', scopes: [] }, signal)).accessToken,
-    }),
+    graph: clientFor('delegated'),
+    appGraph: clientFor('app'),
     environment: {
       cloud: endpoints.cloud,
       graphBaseUrl: endpoints.graphBaseUrl,

@@ -9,6 +9,8 @@ export interface TokenRequest {
   flow: TokenFlow;
   /** Bare Graph permission names, e.g. ["Files.Read.All"]; the broker adds the resource prefix. */
   scopes: string[];
+  /** Skip cached access tokens (after Graph rejected one). */
+  forceRefresh?: boolean;
 }
 
 export interface SignedInAccount {

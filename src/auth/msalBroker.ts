@@ -60,10 +60,10 @@ export class MsalBroker implements TokenBroker {
   constructor(private readonly opts: MsalBrokerOptions) {}
 
   async getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
-    const key = `${request.flow}:${[...request.scopes].sort().join(' ')}`;
+    const key = `${request.flow}:${request.forceRefresh ? 'fresh:' : ''}${[...request.scopes].sort().join(' ')}`;
     const existing = this.inFlight.get(key);
     if (existing) return withAbort(existing, signal);
-    const acquisition = (request.flow === 'app' ? this.appToken() : this.delegatedToken(request.scopes, signal)).finally(() =>
+    const acquisition = (request.flow === 'app' ? this.appToken(request.forceRefresh) : this.delegatedToken(request.scopes, signal, request.forceRefresh)).finally(() =>
       this.inFlight.delete(key),
     );
     this.inFlight.set(key, acquisition);
@@ -90,14 +90,14 @@ export class MsalBroker implements TokenBroker {
     };
   }
 
-  private async delegatedToken(bareScopes: string[], signal?: AbortSignal): Promise<TokenGrant> {
+  private async delegatedToken(bareScopes: string[], signal?: AbortSignal, forceRefresh = false): Promise<TokenGrant> {
     const scopes = this.scoped(bareScopes);
     const context = { scopes: bareScopes, flow: 'delegated' as const, authority: this.opts.identity.authority };
     const pca = await this.publicClient();
     const account = await this.selectAccount(pca);
     if (account) {
       try {
-        return this.toGrant(await pca.acquireTokenSilent({ account, scopes }));
+        return this.toGrant(await pca.acquireTokenSilent({ account, scopes, forceRefresh }));
       } catch (err) {
         const mapped = mapMsalError(err, context);
         if (mapped.code !== 'AuthRequired') throw mapped;
@@ -126,10 +126,23 @@ export class MsalBroker implements TokenBroker {
     if (this.pending) return this.pending;
     const scopes = this.scoped([...new Set([...this.opts.signInScopes, ...bareScopes])]);
     let resolvePrompt!: (p: SignInPrompt) => void;
-    const prompt = new Promise<SignInPrompt>((resolve) => (resolvePrompt = resolve));
+    let rejectPrompt!: (e: unknown) => void;
+    const prompt = new Promise<SignInPrompt>((resolve, reject) => {
+      resolvePrompt = resolve;
+      rejectPrompt = reject;
+    });
     const result = pca.acquireTokenByDeviceCode({
       scopes,
       deviceCodeCallback: (response) => {
+        // MSAL calls back with an empty object when the devicecode endpoint refused; its own error names no cause.
+        if (!response.userCode || !response.verificationUri) {
+          rejectPrompt(
+            new AppError('AuthFailed', 'the identity provider refused to start a device-code sign-in', {
+              nextStep: 'Check that the client id exists in the tenant, allows public client flows, and that the requested delegated permissions are configured on it.',
+            }),
+          );
+          return;
+        }
         resolvePrompt({
           verificationUri: response.verificationUri,
           userCode: response.userCode,
@@ -158,7 +171,7 @@ export class MsalBroker implements TokenBroker {
     return pending;
   }
 
-  private async appToken(): Promise<TokenGrant> {
+  private async appToken(forceRefresh = false): Promise<TokenGrant> {
     const app = this.opts.exportApp;
     if (!app) {
       throw new AppError('ConfigInvalid', 'interaction export needs an app registration with the application permission AiEnterpriseInteraction.Read.All, and none is configured', {
@@ -168,7 +181,7 @@ export class MsalBroker implements TokenBroker {
     const scopes = [`${this.opts.identity.graphResource}/.default`];
     try {
       const cca = await this.confidentialClient(app);
-      const result = await cca.acquireTokenByClientCredential({ scopes });
+      const result = await cca.acquireTokenByClientCredential({ scopes, skipCache: forceRefresh });
       if (!result) throw new AppError('AuthFailed', 'the identity provider returned no token for the export app', { nextStep: 'Retry; check the export app registration.' });
       return this.toGrant(result);
     } catch (err) {

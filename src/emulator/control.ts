@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, closeAfterResponse, readBody, sendJson } from './httpIo.js';
+import type { SigningKeys } from './identity/keys.js';
 import type { IdentityProvider } from './identity/provider.js';
 import type { EmulatorStats } from './stats.js';
 
@@ -55,8 +56,8 @@ const DECISION_ERRORS = {
 
 export type ControlHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
-export function createControlRoutes(opts: { provider: IdentityProvider; stats: EmulatorStats }): ControlHandler {
-  const { provider, stats } = opts;
+export function createControlRoutes(opts: { provider: IdentityProvider; keys: SigningKeys; stats: EmulatorStats }): ControlHandler {
+  const { provider, keys, stats } = opts;
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
@@ -65,6 +66,11 @@ export function createControlRoutes(opts: { provider: IdentityProvider; stats: E
     switch (key) {
       case 'GET /health':
         return sendJson(res, 200, { status: 'ok', emulator: 'm365-copilot-emulator', tenantId: provider.tenant.id });
+      case 'GET /facts': {
+        // What tests and demos may rely on in this tenant (see data/facts.ts); loaded only when asked.
+        const { tenantFacts } = await import('./data/facts.js');
+        return sendJson(res, 200, tenantFacts(provider.tenant));
+      }
       case 'GET /stats':
         return sendJson(res, 200, stats.snapshot());
       case 'POST /stats/reset':
@@ -90,6 +96,11 @@ export function createControlRoutes(opts: { provider: IdentityProvider; stats: E
         const revoked = provider.revokeUser(upn);
         if (revoked === undefined) throw new ControlError(404, 'notFound', `No user ${upn} in the emulated tenant.`);
         return sendJson(res, 200, { upn, revokedRefreshTokens: revoked });
+      }
+      case 'POST /keys/rotate': {
+        const previousKid = keys.kid;
+        await keys.rotate();
+        return sendJson(res, 200, { previousKid, kid: keys.kid });
       }
       default:
         throw new ControlError(404, 'notFound', `No control route ${key}.`);

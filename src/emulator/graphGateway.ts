@@ -42,6 +42,14 @@ class GatewayError extends Error {
   }
 }
 
+function asGatewayError(err: unknown, bodyLimit: number): GatewayError | undefined {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof BodyTooLargeError) {
+    return new GatewayError(413, 'RequestEntityTooLarge', `The request body exceeds the limit of ${bodyLimit} bytes.`);
+  }
+  return undefined;
+}
+
 export function isGraphPath(pathname: string): boolean {
   return /^\/(v1\.0|beta)(\/|$)/.test(pathname);
 }
@@ -172,7 +180,8 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
       const body = parseJsonBody(raw);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        // The caller is already resolved; keeping the bearer out means no route can log or echo it.
+        if (value !== undefined && name !== 'authorization') headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       const answer = await opts.router({
         method,
@@ -189,29 +198,20 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
       status = answer.status;
       write(answer.status, answer.body, answer.headers);
     } catch (err) {
-      const failure =
-        err instanceof GatewayError
-          ? err
-          : err instanceof BodyTooLargeError
-            ? new GatewayError(413, 'RequestEntityTooLarge', `The request body exceeds the limit of ${bodyLimit} bytes.`)
-            : undefined;
-      if (failure?.status === 413) closeAfterResponse(res);
+      const failure = asGatewayError(err, bodyLimit);
       status = failure?.status ?? 500;
       if (res.headersSent) {
         res.destroy();
       } else {
-        write(
-          status,
-          {
-            error: {
-              code: failure?.code ?? 'generalException',
-              message: failure?.message ?? 'An unexpected error occurred in the emulator.',
-              innerError: { date: graphDate(opts.clock()), 'request-id': requestId, 'client-request-id': clientRequestId },
-            },
-          },
-          failure?.headers,
-        );
+        if (status === 413) closeAfterResponse(res);
+        const error = {
+          code: failure?.code ?? 'generalException',
+          message: failure?.message ?? 'An unexpected error occurred in the emulator.',
+          innerError: { date: graphDate(opts.clock()), 'request-id': requestId, 'client-request-id': clientRequestId },
+        };
+        write(status, { error }, failure?.headers);
       }
+      // Anything else is an emulator bug: answered as Graph would, then reported.
       if (failure === undefined) throw err;
     } finally {
       opts.stats.graphRequest(route, status);

@@ -20,8 +20,10 @@ export interface EmulatorOptions {
   scale?: number;
   seed?: number;
   now?: Date;
-  /** Approve every device code at once for this user (`--demo`). */
+  /** Approve every device code at once for this user; "demo" means the tenant's demo user. */
   autoApproveUpn?: string;
+  /** Approve every device code at once for the tenant's demo user (`--demo`). */
+  autoApproveDemoUser?: boolean;
   accessTokenLifetimeSec?: number;
   retrievalBudgetPerHour?: number;
   deviceCodeIntervalSec?: number;
@@ -70,37 +72,31 @@ async function loadRouter(opts: EmulatorOptions, tenant: Tenant): Promise<GraphR
   });
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+// Whole seconds: JWT times and the device code interval are integers on the wire. Zero would make
+// MSAL poll the token endpoint in a tight loop (it sleeps `interval` seconds and has no minimum).
+function positiveSeconds(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number (got ${value})`);
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive whole number of seconds (got ${value})`);
   return value;
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const clock = opts.clock ?? Date.now;
   const logger = opts.logger ?? createLogger('warn', { component: 'emulator' });
-  const accessTokenLifetimeSec = positive('accessTokenLifetimeSec', opts.accessTokenLifetimeSec, 3600);
-  const deviceCodeIntervalSec = positive('deviceCodeIntervalSec', opts.deviceCodeIntervalSec, 5);
+  const accessTokenLifetimeSec = positiveSeconds('accessTokenLifetimeSec', opts.accessTokenLifetimeSec, 3600);
+  const deviceCodeIntervalSec = positiveSeconds('deviceCodeIntervalSec', opts.deviceCodeIntervalSec, 5);
 
   // RSA key generation runs on the libuv pool: start it before the (synchronous) tenant generation.
   const tlsPromise = createEmulatorTls(clock());
   const keysPromise = createSigningKeys();
-  let tenant: Tenant;
-  let router: GraphRouter;
+  let server: DualProtocolServer | undefined;
   try {
-    tenant = await loadTenant(opts);
-    router = await loadRouter(opts, tenant);
-  } catch (err) {
-    keysPromise.catch(() => undefined);
-    await tlsPromise.then((t) => t.cleanup(), () => undefined);
-    throw err;
-  }
-  const [tls, keys] = await Promise.all([tlsPromise, keysPromise]);
+    const tenant = await loadTenant(opts);
+    const router = await loadRouter(opts, tenant);
+    const [tls, keys] = await Promise.all([tlsPromise, keysPromise]);
 
-  const stats = new EmulatorStats(clock);
-  let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
-  let server: DualProtocolServer;
-  try {
+    const stats = new EmulatorStats(clock);
+    let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
     server = await listenDualProtocol({
       port: opts.port ?? 0,
       host: HOST,
@@ -114,16 +110,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       },
       onError: (err) => logger.error('emulator request failed', { err }),
     });
-  } catch (err) {
-    await tls.cleanup();
-    throw err;
-  }
 
-  const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
-  const controlUrl = `${origin.http}${CONTROL_PREFIX}`;
-  let provider: IdentityProvider;
-  try {
-    provider = new IdentityProvider({
+    // Issuer, endpoints and the verification URI all name the port, known only once listening.
+    const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
+    const controlUrl = `${origin.http}${CONTROL_PREFIX}`;
+    const provider = new IdentityProvider({
       tenant,
       keys,
       stats,
@@ -132,26 +123,46 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,
       clock,
-      ...(opts.autoApproveUpn === undefined ? {} : { autoApproveUpn: opts.autoApproveUpn }),
+      ...autoApproval(opts, tenant),
     });
+    const identity = createIdentityRoutes({ provider, keys, authorityHost: origin.https, graphBaseUrl: origin.http, controlUrl, clock });
+    const control = createControlRoutes({ provider, keys, stats });
+    const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock });
+
+    handle = async (req, res, scheme) => {
+      const url = requestUrl(req, origin[scheme]);
+      if (isGraphPath(url.pathname)) return graph(req, res, url, origin[scheme]);
+      if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) return control(req, res, url);
+      if (scheme === 'http') return refuseInsecureIdentity(req, res, origin.https, clock());
+      return identity(req, res, url);
+    };
+
+    const running = server;
+    let closed: Promise<void> | undefined;
+    return {
+      descriptor: describe(tenant, origin, tls.caCertPath),
+      tenant,
+      url: origin,
+      stats: () => stats.snapshot(),
+      close() {
+        closed ??= running.close().finally(() => tls.cleanup());
+        return closed;
+      },
+    };
   } catch (err) {
-    await server.close();
-    await tls.cleanup();
+    await Promise.allSettled([server?.close(), tlsPromise.then((t) => t.cleanup()), keysPromise]);
     throw err;
   }
-  const identity = createIdentityRoutes({ provider, keys, authorityHost: origin.https, graphBaseUrl: origin.http, controlUrl, clock });
-  const control = createControlRoutes({ provider, stats });
-  const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock });
+}
 
-  handle = async (req, res, scheme) => {
-    const url = requestUrl(req, origin[scheme]);
-    if (isGraphPath(url.pathname)) return graph(req, res, url, origin[scheme]);
-    if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) return control(req, res, url);
-    if (scheme === 'http') return refuseInsecureIdentity(req, res, origin.https, clock());
-    return identity(req, res, url);
-  };
+function autoApproval(opts: EmulatorOptions, tenant: Tenant): { autoApproveUpn?: string } {
+  if (opts.autoApproveDemoUser === true || opts.autoApproveUpn?.toLowerCase() === 'demo') return { autoApproveUpn: tenant.demoUserUpn };
+  return opts.autoApproveUpn === undefined ? {} : { autoApproveUpn: opts.autoApproveUpn };
+}
 
-  const descriptor = EmulatorDescriptorSchema.parse({
+function describe(tenant: Tenant, origin: { https: string; http: string }, caCertPath: string): EmulatorDescriptor {
+  const { publicClient, exportApp } = tenant.apps;
+  return EmulatorDescriptorSchema.parse({
     emulator: 'm365-copilot-emulator',
     version: 1,
     tenantId: tenant.id,
@@ -160,30 +171,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     authority: `${origin.https}/${tenant.id}`,
     graphBaseUrl: origin.http,
     graphResource: GRAPH_RESOURCE,
-    caCertPath: tls.caCertPath,
-    controlUrl,
+    caCertPath,
+    controlUrl: `${origin.http}${CONTROL_PREFIX}`,
     demoUser: tenant.demoUserUpn,
     users: tenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName, copilotLicense: u.copilotLicense })),
     apps: {
-      publicClient: { clientId: tenant.apps.publicClient.clientId, displayName: tenant.apps.publicClient.displayName },
-      exportApp: {
-        clientId: tenant.apps.exportApp.clientId,
-        displayName: tenant.apps.exportApp.displayName,
-        // A throwaway secret of a fictional app, valid only against this emulator run.
-        clientSecret: tenant.apps.exportApp.clientSecret ?? '',
-      },
+      publicClient: { clientId: publicClient.clientId, displayName: publicClient.displayName },
+      // A throwaway secret of a fictional app, valid only against this emulator run.
+      exportApp: { clientId: exportApp.clientId, displayName: exportApp.displayName, clientSecret: exportApp.clientSecret ?? '' },
     },
   });
-
-  let closed: Promise<void> | undefined;
-  return {
-    descriptor,
-    tenant,
-    url: origin,
-    stats: () => stats.snapshot(),
-    close() {
-      closed ??= server.close().finally(() => tls.cleanup());
-      return closed;
-    },
-  };
 }

@@ -4,32 +4,27 @@
  * Keys come from closed sets (known grants, known clients and users, router templates) so a
  * misbehaving client cannot grow them without bound.
  */
-export interface RouteCounters {
-  total: number;
-  byStatus: Record<string, number>;
-}
-
 export interface StatsSnapshot {
   /** When counting started (emulator start or the last reset). */
   since: string;
-  tokens: {
+  tokenRequests: {
     /** Every call of the token endpoint, including `authorization_pending` polls and failures. */
-    requests: number;
+    total: number;
     byGrant: Record<string, number>;
-    /** Successful token responses per grant. */
-    issuedByGrant: Record<string, number>;
     /** Successful delegated token responses per user (UPN). */
     byUser: Record<string, number>;
     /** Token endpoint calls per client id (registered apps only; others count as "unknown"). */
     byClient: Record<string, number>;
+    /** Successful token responses per grant. */
+    issuedByGrant: Record<string, number>;
     /** Error answers per OAuth error code. */
     errors: Record<string, number>;
   };
   deviceCodes: { issued: number; approved: number; denied: number };
-  graph: {
-    requests: number;
-    /** Per route template ("POST /copilot/retrieval"; "unknown" when no route matched). */
-    byRoute: Record<string, RouteCounters>;
+  graphRequests: {
+    total: number;
+    /** Route template ("POST /copilot/retrieval"; "unknown" when no route matched) → status → count. */
+    byRoute: Record<string, Record<string, number>>;
     byStatus: Record<string, number>;
   };
 }
@@ -41,9 +36,9 @@ function bump(counter: Record<string, number>, key: string, by = 1): void {
 function fresh(nowMs: number): StatsSnapshot {
   return {
     since: new Date(nowMs).toISOString(),
-    tokens: { requests: 0, byGrant: {}, issuedByGrant: {}, byUser: {}, byClient: {}, errors: {} },
+    tokenRequests: { total: 0, byGrant: {}, byUser: {}, byClient: {}, issuedByGrant: {}, errors: {} },
     deviceCodes: { issued: 0, approved: 0, denied: 0 },
-    graph: { requests: 0, byRoute: {}, byStatus: {} },
+    graphRequests: { total: 0, byRoute: {}, byStatus: {} },
   };
 }
 
@@ -55,18 +50,18 @@ export class EmulatorStats {
   }
 
   tokenRequest(grant: string, clientId: string): void {
-    this.data.tokens.requests++;
-    bump(this.data.tokens.byGrant, grant);
-    bump(this.data.tokens.byClient, clientId);
+    this.data.tokenRequests.total++;
+    bump(this.data.tokenRequests.byGrant, grant);
+    bump(this.data.tokenRequests.byClient, clientId);
   }
 
   tokenIssued(grant: string, upn?: string): void {
-    bump(this.data.tokens.issuedByGrant, grant);
-    if (upn !== undefined) bump(this.data.tokens.byUser, upn);
+    bump(this.data.tokenRequests.issuedByGrant, grant);
+    if (upn !== undefined) bump(this.data.tokenRequests.byUser, upn);
   }
 
   tokenError(error: string): void {
-    bump(this.data.tokens.errors, error);
+    bump(this.data.tokenRequests.errors, error);
   }
 
   deviceCode(event: 'issued' | 'approved' | 'denied'): void {
@@ -75,11 +70,9 @@ export class EmulatorStats {
 
   graphRequest(route: string, status: number): void {
     const key = route.length > 0 ? route : 'unknown';
-    this.data.graph.requests++;
-    bump(this.data.graph.byStatus, String(status));
-    const counters = (this.data.graph.byRoute[key] ??= { total: 0, byStatus: {} });
-    counters.total++;
-    bump(counters.byStatus, String(status));
+    this.data.graphRequests.total++;
+    bump(this.data.graphRequests.byStatus, String(status));
+    bump((this.data.graphRequests.byRoute[key] ??= {}), String(status));
   }
 
   snapshot(): StatsSnapshot {

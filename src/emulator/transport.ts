@@ -12,6 +12,7 @@ export interface DualProtocolServer {
 
 // First byte of a TLS record carrying a handshake (ClientHello); HTTP/1 starts with a method letter.
 const TLS_HANDSHAKE = 0x16;
+const FIRST_BYTE_TIMEOUT_MS = 30_000;
 
 /**
  * One loopback port speaking both HTTPS (identity provider: MSAL insists on https authorities)
@@ -45,9 +46,11 @@ export async function listenDualProtocol(opts: {
   const route = (socket: Socket): void => {
     const first = socket.read(1) as Buffer | null;
     if (first === null) {
+      // Nothing yet, or the peer hung up (then 'close' follows and the listener goes with the socket).
       socket.once('readable', () => route(socket));
       return;
     }
+    socket.setTimeout(0);
     socket.unshift(first);
     (first[0] === TLS_HANDSHAKE ? secure : plain).emit('connection', socket);
   };
@@ -57,6 +60,8 @@ export async function listenDualProtocol(opts: {
     socket.once('close', () => sockets.delete(socket));
     // Until a server owns the socket, resets must not crash the process.
     socket.on('error', () => socket.destroy());
+    // A connection that never says anything would otherwise be held until close().
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     route(socket);
   });
 

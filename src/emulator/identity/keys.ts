@@ -1,52 +1,73 @@
 import { randomUUID } from 'node:crypto';
 import {
   calculateJwkThumbprint,
+  errors,
   exportJWK,
   generateKeyPair,
   jwtVerify,
   SignJWT,
+  type CryptoKey,
   type JWK,
   type JWTPayload,
   type JWTVerifyResult,
 } from 'jose';
-import { errors } from 'jose';
 
-/** The identity provider's token signing key: one RS256 key pair per emulator run. */
+/** The identity provider's token signing key: one RS256 key pair at a time. */
 export interface SigningKeys {
+  /** Key id of the current key (the `kid` header of every token it signs). */
   readonly kid: string;
   jwks(): { keys: JWK[] };
   /** Signs `claims` with iat/nbf/exp set from `nowMs` (the emulator clock). */
   signJwt(claims: JWTPayload, lifetimeSec: number, nowMs?: number): Promise<string>;
   verifyGraphToken(token: string, expect: { audience: string; issuer: string; nowMs?: number }): Promise<JWTVerifyResult>;
+  /**
+   * Replaces the key and withdraws the old one, so every token issued so far fails validation:
+   * what a client sees when Entra rolls its keys over and a cached token outlives the old key.
+   */
+  rotate(): Promise<void>;
 }
 
-export async function createSigningKeys(): Promise<SigningKeys> {
+interface KeyPair {
+  kid: string;
+  jwk: JWK;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}
+
+async function newKeyPair(): Promise<KeyPair> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  const jwk: JWK = { ...publicJwk, kid, use: 'sig', alg: 'RS256' };
+  return { kid, jwk: { ...publicJwk, kid, use: 'sig', alg: 'RS256' }, publicKey, privateKey };
+}
+
+export async function createSigningKeys(): Promise<SigningKeys> {
+  let current = await newKeyPair();
 
   return {
-    kid,
-    jwks: () => ({ keys: [{ ...jwk }] }),
+    get kid() {
+      return current.kid;
+    },
+    jwks: () => ({ keys: [{ ...current.jwk }] }),
 
     async signJwt(claims, lifetimeSec, nowMs = Date.now()) {
       const iat = Math.floor(nowMs / 1000);
       return new SignJWT({ uti: randomUUID(), ...claims })
-        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: current.kid })
         .setIssuedAt(iat)
         .setNotBefore(iat)
         .setExpirationTime(iat + lifetimeSec)
-        .sign(privateKey);
+        .sign(current.privateKey);
     },
 
     async verifyGraphToken(token, expect) {
+      const key = current;
       return jwtVerify(
         token,
         (header) => {
-          // A token signed by another key (e.g. an earlier emulator run) must fail like a forged one.
-          if (header.kid !== kid) throw new errors.JWKSNoMatchingKey();
-          return publicKey;
+          // A token signed by another key (withdrawn, or from an earlier run) fails like a forged one.
+          if (header.kid !== key.kid) throw new errors.JWKSNoMatchingKey();
+          return key.publicKey;
         },
         {
           algorithms: ['RS256'],
@@ -56,6 +77,10 @@ export async function createSigningKeys(): Promise<SigningKeys> {
           ...(expect.nowMs === undefined ? {} : { currentDate: new Date(expect.nowMs) }),
         },
       );
+    },
+
+    async rotate() {
+      current = await newKeyPair();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { EmuUser, Tenant } from '../model.js';
+import type { EmuApp, EmuUser, Tenant } from '../model.js';
 import type { EmulatorStats } from '../stats.js';
 import { authenticateConfidential, findApp, requireApp, type PresentedClient } from './clients.js';
 import { DeviceCodeStore, type DecisionResult } from './deviceCodes.js';
@@ -34,6 +34,12 @@ export interface DeviceCodeResponse {
 export type GrantLabel = 'device_code' | 'refresh_token' | 'client_credentials' | 'unsupported';
 
 const DEVICE_CODE_LIFETIME_SEC = 900;
+
+interface Issued {
+  body: object;
+  /** Set for delegated tokens, for the per-user counters. */
+  upn?: string;
+}
 
 export function grantLabel(grantType: string | null): GrantLabel {
   switch (grantType) {
@@ -155,29 +161,40 @@ export class IdentityProvider {
     }
   }
 
-  private async runGrant(grant: GrantLabel, form: URLSearchParams, client: PresentedClient): Promise<{ body: object; upn?: string }> {
+  private async runGrant(grant: GrantLabel, form: URLSearchParams, client: PresentedClient): Promise<Issued> {
     if (form.get('grant_type') === null) throw missing('grant_type');
     if (grant === 'unsupported') {
-      throw new OAuthError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type')}'. The emulator supports device_code, refresh_token and client_credentials.`);
+      throw new OAuthError(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${form.get('grant_type')}'. The emulator supports device_code, refresh_token and client_credentials.`,
+      );
     }
     const app = requireApp(this.tenant, client.clientId);
-    if (grant === 'client_credentials') {
-      if (app.kind !== 'confidential') {
-        throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no secret and cannot use client credentials.`);
-      }
-      authenticateConfidential(app, client);
-      requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
-      return { body: await issueAppToken(this.issuer, app) };
-    }
+    if (grant === 'client_credentials') return this.clientCredentialsGrant(app, client, form);
     if (app.kind === 'confidential') authenticateConfidential(app, client);
+    return grant === 'device_code' ? this.deviceCodeGrant(app, form) : this.refreshGrant(app, form);
+  }
 
-    if (grant === 'device_code') {
-      const deviceCode = form.get('device_code');
-      if (deviceCode === null || deviceCode === '') throw missing('device_code');
-      const { userId, granted } = this.deviceCodes.redeem(deviceCode, app.clientId);
-      return this.delegated(userId, app.clientId, granted, granted.graph);
+  private async clientCredentialsGrant(app: EmuApp, client: PresentedClient, form: URLSearchParams): Promise<Issued> {
+    if (app.kind !== 'confidential') {
+      throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no secret and cannot use client credentials.`);
     }
+    authenticateConfidential(app, client);
+    requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
+    return { body: await issueAppToken(this.issuer, app) };
+  }
 
+  private async deviceCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
+    const deviceCode = form.get('device_code');
+    if (deviceCode === null || deviceCode === '') throw missing('device_code');
+    // The scopes are those of the device code request; what the poll repeats is not re-read.
+    const { userId, granted } = this.deviceCodes.redeem(deviceCode, app.clientId);
+    return this.delegated(userId, app, granted, granted.graph);
+  }
+
+  private async refreshGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
     const refreshToken = form.get('refresh_token');
     if (refreshToken === null || refreshToken === '') throw missing('refresh_token');
     const rt = this.refreshTokens.redeem(refreshToken, app.clientId);
@@ -196,12 +213,11 @@ export class IdentityProvider {
       // A refresh always answers with a new refresh token (rotation), whatever the scope says.
       oidc: [...new Set([...requested.oidc, 'offline_access' as const])],
     };
-    return this.delegated(rt.userId, app.clientId, granted, rt.consented);
+    return this.delegated(rt.userId, app, granted, rt.consented);
   }
 
-  private async delegated(userId: string, clientId: string, granted: GrantedScopes, consented: string[]): Promise<{ body: object; upn: string }> {
+  private async delegated(userId: string, app: EmuApp, granted: GrantedScopes, consented: string[]): Promise<Issued> {
     const user = this.tenant.users.find((u) => u.id === userId);
-    const app = requireApp(this.tenant, clientId);
     if (user === undefined) {
       throw new OAuthError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
     }

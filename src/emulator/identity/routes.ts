@@ -78,13 +78,11 @@ export function createIdentityRoutes(opts: IdentityRoutesOptions): IdentityHandl
         return readOnly(() => sendJson(res, 200, opts.keys.jwks()));
       case 'discovery/instance':
         return readOnly(() => sendJson(res, 200, instanceDiscovery(authorityHost, tenantId)));
-      case 'oauth2/v2.0/devicecode':
-      case 'oauth2/devicecode': {
+      case 'oauth2/v2.0/devicecode': {
         if (method !== 'POST') throw methodNotAllowed('POST');
         return sendJson(res, 200, provider.startDeviceCode(await readForm(req)));
       }
-      case 'oauth2/v2.0/token':
-      case 'oauth2/token': {
+      case 'oauth2/v2.0/token': {
         if (method !== 'POST') throw methodNotAllowed('POST');
         const form = await readForm(req);
         const body = await provider.token(form, presentedClient(form, headerValue(req, 'authorization')));

@@ -57,7 +57,8 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
     const permission = graphPermission(scope, graphResource);
     if (permission === undefined) throw invalidScope(scope, 'names a resource this tenant does not have.');
     if (permission.toLowerCase() === '.default') {
-      for (const s of app.delegatedScopes) graph.add(s);
+      // Registrations may list the OpenID scopes among their permissions; they are not Graph's.
+      for (const s of app.delegatedScopes) if (!isOidc(s.toLowerCase())) graph.add(s);
       continue;
     }
     const known = app.delegatedScopes.find((s) => s.toLowerCase() === permission.toLowerCase());

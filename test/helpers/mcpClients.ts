@@ -1,0 +1,65 @@
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLI } from './paths.js';
+
+export type Era = 'v1-2025' | 'v2-2026';
+export const ERAS: Era[] = ['v1-2025', 'v2-2026'];
+
+/** The subset both SDK clients share, so one test body drives either. */
+export interface McpTestClient {
+  era: Era;
+  listTools(): Promise<{ tools: { name: string; inputSchema: unknown; outputSchema?: unknown; annotations?: Record<string, unknown>; description?: string; title?: string }[] }>;
+  callTool(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number }) => void; signal?: AbortSignal }): Promise<ToolResult>;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
+}
+
+export function textOf(result: ToolResult): string {
+  return result.content.map((c) => c.text ?? '').join('\n');
+}
+
+const BASE_ENV = (): Record<string, string> => {
+  const env: Record<string, string> = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SystemRoot']) if (process.env[k]) env[k] = process.env[k]!;
+  return env;
+};
+
+/** Spawns the built CLI with `args` and connects the chosen SDK client over stdio. */
+export async function connectClient(era: Era, args: string[], env: Record<string, string> = {}): Promise<McpTestClient> {
+  let stderr = '';
+  const params = { command: process.execPath, args: [CLI, ...args], env: { ...BASE_ENV(), ...env }, stderr: 'pipe' as const };
+  if (era === 'v1-2025') {
+    const transport = new StdioV1(params);
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new ClientV1({ name: 'test-v1', version: '1.0.0' });
+    await client.connect(transport);
+    return {
+      era,
+      listTools: () => client.listTools() as never,
+      callTool: (name, a = {}, o = {}) =>
+        client.callTool({ name, arguments: a }, undefined, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
+      stderr: () => stderr,
+      close: () => client.close(),
+    };
+  }
+  const transport = new StdioV2(params);
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new ClientV2({ name: 'test-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await client.connect(transport);
+  return {
+    era,
+    listTools: () => client.listTools() as never,
+    callTool: (name, a = {}, o = {}) =>
+      client.callTool({ name, arguments: a }, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
+    stderr: () => stderr,
+    close: () => client.close(),
+  };
+}
