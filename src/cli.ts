@@ -19,6 +19,7 @@ const options: ParseArgsConfig['options'] = {
   seed: { type: 'string' },
   'auto-approve': { type: 'string' },
   'retrieval-budget': { type: 'string' },
+  'device-code-interval': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -47,6 +48,7 @@ Emulator options:
   ${pad('--seed N', 30)} data seed (default 1)
   ${pad('--auto-approve UPN|demo', 30)} approve every device-code sign-in as this user (demo: the demo user)
   ${pad('--retrieval-budget N', 30)} retrieval calls allowed per user per hour (default 200, as Graph)
+  ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { CLI } from '../helpers/paths.js';
+
+let emulator: EmulatorProcess;
+beforeAll(async () => {
+  emulator = await startEmulatorProcess(['--auto-approve', 'demo']);
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+/** Raw JSON-RPC over the pipes, no SDK: every byte on stdout must be a protocol message. */
+describe('stdio hygiene', () => {
+  it('writes only JSON-RPC lines to stdout, logs to stderr, across sign-in and tool calls', async () => {
+    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'debug'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    const waitFor = async (id: number) => {
+      for (let i = 0; i < 300; i++) {
+        if (stdout.split('\n').some((l) => l.includes(`"id":${id}`))) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no answer to ${id}; stderr:\n${stderr}`);
+    };
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+    await waitFor(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await waitFor(2);
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } });
+    await waitFor(3);
+    send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
+    await waitFor(4);
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+
+    const lines = stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) {
+      const msg = JSON.parse(line) as { jsonrpc?: string };
+      expect(msg.jsonrpc).toBe('2.0');
+    }
+    // The server did log (sign-in, Graph calls) — just not on stdout.
+    expect(stderr.length).toBeGreaterThan(0);
+    for (const l of stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+    // And never a token.
+    expect(stderr).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
+  });
+});
