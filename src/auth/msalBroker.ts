@@ -55,6 +55,8 @@ export class MsalBroker implements TokenBroker {
   private pca?: Promise<PublicClientApplication>;
   private cca?: Promise<ConfidentialClientApplication>;
   private pending?: PendingSignIn;
+  /** Why the last background sign-in failed, told once to the next caller (nobody was waiting then). */
+  private lastSignInFailure?: string;
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
 
   constructor(private readonly opts: MsalBrokerOptions) {}
@@ -115,7 +117,9 @@ export class MsalBroker implements TokenBroker {
       throw mapMsalError(err, context);
     });
     if (outcome.done) return this.toGrant(outcome.r);
-    throw new AppError('AuthPending', `Sign-in required. ${prompt.message}`, {
+    const previous = this.lastSignInFailure ? `The previous sign-in failed: ${this.lastSignInFailure}. ` : '';
+    this.lastSignInFailure = undefined;
+    throw new AppError('AuthPending', `${previous}Sign-in required. ${prompt.message}`, {
       nextStep: `Open ${prompt.verificationUri}, enter the code ${prompt.userCode}, finish signing in, then call the tool again. The code expires at ${prompt.expiresAt.toISOString()}.`,
       details: { verificationUri: prompt.verificationUri, userCode: prompt.userCode, expiresAt: prompt.expiresAt.toISOString() },
     });
@@ -162,7 +166,11 @@ export class MsalBroker implements TokenBroker {
     this.pending = pending;
     result.then(
       (r) => this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId }),
-      (err) => this.opts.log.warn('device code sign-in failed', { error: mapMsalError(err, { scopes: bareScopes, flow: 'delegated', authority: this.opts.identity.authority }).message }),
+      (err) => {
+        const reason = mapMsalError(err, { scopes: bareScopes, flow: 'delegated', authority: this.opts.identity.authority }).message;
+        this.lastSignInFailure = reason;
+        this.opts.log.warn('device code sign-in failed', { error: reason });
+      },
     ).finally(() => {
       if (this.pending === pending) this.pending = undefined;
     });

@@ -16,7 +16,11 @@ interface MsalLikeError {
 export function mapMsalError(err: unknown, context: { scopes: string[]; flow: 'delegated' | 'app'; authority: string }): AppError {
   if (err instanceof AppError) return err;
   const e = (err ?? {}) as MsalLikeError;
-  const code = e.errorCode ?? '';
+  const detail0 = e.errorMessage || e.message || '';
+  // While polling a device code, MSAL wraps the provider's OAuth error as post_request_failed; the
+  // OAuth code is then only in the message.
+  const wrapped = e.errorCode === 'post_request_failed' ? /\b(access_denied|authorization_declined|expired_token|bad_verification_code|invalid_grant|invalid_client|invalid_scope)\b/.exec(detail0)?.[1] : undefined;
+  const code = wrapped ?? e.errorCode ?? '';
   const detail = redactText(e.errorMessage || e.message || String(err)).split('\n')[0]!.slice(0, 300);
   const scopes = context.scopes.join(', ');
   const base = { cause: err, details: { msalErrorCode: code || undefined } };

@@ -23,7 +23,7 @@ const input = z
       .trim()
       .refine((s) => GUID.test(s) || UPN.test(s), { message: 'must be an Entra object id (GUID) or a user principal name (name@domain)' })
       .describe('Whose Copilot interactions to export: Entra object id or UPN.'),
-    appClass: z.array(z.enum(APP_NAMES)).min(1).max(APP_NAMES.length).optional().describe(`Only these Copilot surfaces: ${APP_NAMES.join(', ')}.`),
+    appClass: z.array(z.enum(APP_NAMES)).min(1).max(APP_NAMES.length).optional().describe('Only these Copilot apps.'),
     since: isoInstant.optional().describe('Start of the time window (ISO 8601). Alone, the window runs to now.'),
     until: isoInstant.optional().describe(`End of the time window (ISO 8601). Alone, the window starts ${ONE_SIDED_WINDOW_DAYS} days earlier.`),
     limit: z.number().int().min(1).max(1000).default(50).describe('Maximum interactions to return (1–1000, default 50).'),
@@ -47,16 +47,16 @@ const Exchange = z.object({
   requestId: z.string().optional(),
   sessionId: z.string(),
   app: z.string(),
-  prompt: Interaction.optional(),
-  responses: z.array(Interaction),
+  /** The prompt first (when in this page), then its responses. */
+  interactions: z.array(Interaction),
 });
 
 const output = z.object({
   user: z.object({ id: z.string(), upn: z.string().optional() }),
   window: z.object({ since: z.string(), until: z.string() }).optional(),
   appClasses: z.array(z.string()).optional(),
-  count: z.number().int().describe('Interactions returned in this call.'),
-  exchanges: z.array(Exchange).describe('Prompts with their responses, paired by requestId, oldest first.'),
+  count: z.number().describe('Interactions returned in this call.'),
+  exchanges: z.array(Exchange).describe('A prompt then its responses, paired by requestId; oldest first.'),
   nextCursor: z.string().optional().describe('Pass as `cursor` to get the next interactions; absent when the export is complete.'),
 });
 type Out = z.output<typeof output>;
@@ -76,8 +76,7 @@ export const exportInteractionsTool = defineTool({
   description: [
     "Export a user's Microsoft 365 Copilot prompts and responses (Copilot Chat, Teams, Word, Excel, PowerPoint, Outlook, …) for compliance review.",
     'Returns exchanges (a prompt and its responses paired by requestId) with the plain text, app, time, and attachment/link/mention summaries,',
-    'oldest first, and nextCursor when more exist. Filter by app and time window. Uses the app-only permission AiEnterpriseInteraction.Read.All',
-    '(an admin-consented app registration), not the signed-in user.',
+    'oldest first, and nextCursor when more exist. Uses the app-only permission AiEnterpriseInteraction.Read.All (an admin-consented app).',
   ].join(' '),
   input,
   output,
@@ -234,12 +233,13 @@ export function pair(items: AiInteraction[]): Out['exchanges'] {
     const key = item.requestId ? `${item.sessionId}\u0000${item.requestId}` : undefined;
     let ex = key ? byKey.get(key) : undefined;
     if (!ex) {
-      ex = { ...(item.requestId ? { requestId: item.requestId } : {}), sessionId: item.sessionId, app: friendlyApp(item.appClass), responses: [] };
+      ex = { ...(item.requestId ? { requestId: item.requestId } : {}), sessionId: item.sessionId, app: friendlyApp(item.appClass), interactions: [] };
       exchanges.push(ex);
       if (key) byKey.set(key, ex);
     }
-    if (out.type === 'prompt' && !ex.prompt) ex.prompt = out;
-    else ex.responses.push(out);
+    // Keep the prompt first even if Graph listed a response before it.
+    if (out.type === 'prompt') ex.interactions.unshift(out);
+    else ex.interactions.push(out);
   }
   return exchanges;
 }
@@ -250,9 +250,9 @@ function renderText(out: Out): string {
     `${out.count} interaction(s) in ${out.exchanges.length} exchange(s) for ${who}${out.window ? ` between ${out.window.since} and ${out.window.until}` : ''}${out.nextCursor ? '; more available (pass nextCursor as cursor)' : ''}.`,
   ];
   for (const ex of out.exchanges.slice(0, 50)) {
-    const time = ex.prompt?.time ?? ex.responses[0]?.time ?? '';
-    lines.push(`- ${time} [${ex.app}] ${ex.prompt ? `Q: ${clip(ex.prompt.text)}` : '(no prompt in this page)'}`);
-    for (const r of ex.responses) lines.push(`  A: ${clip(r.text)}`);
+    const first = ex.interactions[0];
+    lines.push(`- ${first?.time ?? ''} [${ex.app}]${first?.type === 'prompt' ? '' : ' (no prompt in this page)'}`);
+    for (const i of ex.interactions) lines.push(`  ${i.type === 'prompt' ? 'Q' : 'A'}: ${clip(i.text)}`);
   }
   if (out.exchanges.length > 50) lines.push(`… ${out.exchanges.length - 50} more exchange(s) in the structured result.`);
   return lines.join('\n');

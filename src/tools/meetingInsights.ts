@@ -22,7 +22,7 @@ const input = z
   });
 
 const output = z.object({
-  status: z.enum(['ready', 'notReady', 'noTranscript', 'notFound']).describe('ready: insights returned; notReady: the meeting ended recently and insights can take up to 4 h; noTranscript: the meeting was not transcribed or recorded, so no insights exist; notFound: no such meeting visible to you.'),
+  status: z.enum(['ready', 'notReady', 'noTranscript', 'notFound']).describe('notReady: insights take up to 4 h after the meeting; noTranscript: not transcribed, so none exist.'),
   message: z.string(),
   meeting: z
     .object({ id: z.string(), subject: z.string().optional(), joinUrl: z.string().optional(), start: z.string().optional(), end: z.string().optional() })

@@ -17,15 +17,15 @@ const input = z
       .min(1)
       .max(3)
       .optional()
-      .describe('Where to search. Default: sharePoint and oneDriveBusiness. externalItem searches Copilot connectors and needs connectionIds.'),
+      .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds.'),
     connectionIds: z.array(z.string().min(1)).min(1).max(20).optional().describe('Copilot connector connection ids; required with the externalItem source.'),
     filter: z
       .string()
       .max(2000)
       .optional()
-      .describe('KQL that scopes the search first, e.g. FileExtension:"pdf", Path:"https://…/sites/HR/", LastModifiedTime>=2025-01-01, Author:"Name". Invalid KQL is silently ignored by Graph.'),
+      .describe('KQL scope, e.g. FileExtension:"pdf", Path:"https://…/sites/HR/", LastModifiedTime>=2025-01-01. Invalid KQL is ignored.'),
     metadata: z.array(z.string().min(1).max(64)).max(20).optional().describe('Extra metadata fields to return per hit, e.g. ["author", "lastModifiedTime"].'),
-    maxResults: z.number().int().min(1).max(25).optional().describe('Maximum hits per source (1–25; default 25). Keep the default unless the token budget is tight.'),
+    maxResults: z.number().int().min(1).max(25).optional().describe('Hits per source (1–25, default 25).'),
   })
   .superRefine((args, ctx) => {
     const sources = args.sources ?? DEFAULT_SOURCES;
@@ -57,7 +57,7 @@ const Hit = z.object({
 const SourceStatus = z.object({
   source: z.enum(SOURCES),
   status: z.enum(['ok', 'error']),
-  hitCount: z.number().int(),
+  hitCount: z.number(),
   requestId: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string(), nextStep: z.string().optional(), graphCode: z.string().optional() }).optional(),
 });
@@ -77,8 +77,8 @@ export const retrieveTool = defineTool({
     "Ground an answer in the signed-in user's Microsoft 365 content: SharePoint sites, their OneDrive, and Copilot connectors.",
     'Returns the best-matching documents with text extracts, relevance scores (0–1), sensitivity labels and urls to cite;',
     "only content the user is allowed to read is ever returned. Use it before answering questions about the organisation's documents or policies.",
-    'Several sources are searched in one round trip; if one source fails the others still answer (see `sources`).',
-    'Limits: 1,500-character query, 25 hits per source, about 200 calls per user per hour.',
+    'Sources are searched in one round trip; one failing source does not fail the others (see `sources`).',
+    'Limits: 25 hits per source, about 200 calls per user per hour.',
   ].join(' '),
   input,
   output,

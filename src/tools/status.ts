@@ -6,12 +6,12 @@ const output = z.object({
   signedIn: z.boolean(),
   user: z.object({ id: z.string(), upn: z.string(), displayName: z.string().optional(), tenantId: z.string() }).optional(),
   cloud: z.string(),
-  tenantSource: z.enum(['emulator', 'cloud']).describe('emulator: the built-in emulated tenant, not Microsoft 365.'),
+  tenantSource: z.enum(['emulator', 'cloud']).describe('emulator: the built-in emulated tenant.'),
   graphBaseUrl: z.string(),
   authority: z.string(),
   grantedScopes: z.array(z.string()),
   tokenExpiresAt: z.string().optional(),
-  exportConfigured: z.boolean().describe('Whether an app registration for interaction export (app-only) is configured.'),
+  exportConfigured: z.boolean().describe('Whether the app-only export app is configured.'),
   serverVersion: z.string(),
 });
 

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 const structured = <T>(r: ToolResult) => r.structuredContent as T;
 type Retrieve = { hits: { url: string; title?: string; source: string; resourceType: string; extracts: { text: string; relevanceScore?: number }[]; sensitivityLabel?: { id: string; name?: string; priority?: number }; metadata?: Record<string, string> }[]; sources: { source: string; status: string; hitCount: number; error?: { code: string; graphCode?: string } }[] };
-type Export = { user: { id: string; upn?: string }; count: number; exchanges: { requestId?: string; sessionId: string; app: string; prompt?: { id: string; text: string; time: string }; responses: { id: string; text: string }[] }[]; nextCursor?: string; window?: { since: string; until: string } };
+type Export = { user: { id: string; upn?: string }; count: number; exchanges: { requestId?: string; sessionId: string; app: string; interactions: { id: string; type: string; text: string; time: string }[] }[]; nextCursor?: string; window?: { since: string; until: string } };
 type Insights = { status: string; message: string; meeting?: { id: string; subject?: string }; insights: { id: string }[]; chosen?: { notes: { title: string; subpoints: unknown[] }[]; actionItems: { title: string; owner?: string }[]; mentions: { utterance: string }[] } };
 
 describe.each(ERAS)('tools over stdio, %s client', (era) => {
@@ -95,10 +95,7 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
       const r = await demo.callTool('copilot_export_interactions', { userId: facts.interactions.user.id, limit: 400, ...(cursor ? { cursor } : {}) });
       expect(r.isError, textOf(r)).toBeFalsy();
       const s = structured<Export>(r);
-      for (const ex of s.exchanges) {
-        if (ex.prompt) seen.push(ex.prompt.id);
-        for (const resp of ex.responses) seen.push(resp.id);
-      }
+      for (const ex of s.exchanges) for (const i of ex.interactions) seen.push(i.id);
       expect(s.count).toBeGreaterThan(0);
       cursor = s.nextCursor;
       calls++;
@@ -115,10 +112,14 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
     expect(s.user.id).toBe(facts.interactions.user.id);
     expect(s.count).toBe(Math.min(expected, 1000));
     expect(s.exchanges.every((e) => e.app === 'word')).toBe(true);
-    const paired = s.exchanges.filter((e) => e.prompt && e.responses.length);
+    const paired = s.exchanges.filter((e) => e.interactions.length >= 2);
     expect(paired.length).toBeGreaterThan(0);
-    expect(paired[0]!.prompt!.text.length).toBeGreaterThan(0);
-    expect(paired[0]!.responses[0]!.text).not.toMatch(/<attachment|<\/?p>/);
+    for (const e of paired) {
+      expect(e.interactions[0]!.type).toBe('prompt');
+      expect(e.interactions.slice(1).every((i) => i.type === 'response')).toBe(true);
+    }
+    expect(paired[0]!.interactions[0]!.text.length).toBeGreaterThan(0);
+    expect(paired[0]!.interactions[1]!.text).not.toMatch(/<attachment|<\/?p>/);
   });
 
   it('copilot_export_interactions completes a one-sided window', async () => {
@@ -126,7 +127,7 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
     const s = structured<Export>(await demo.callTool('copilot_export_interactions', { userId: facts.interactions.user.id, since, limit: 5 }));
     expect(s.window?.since).toBe(since);
     expect(Date.parse(s.window!.until)).toBeGreaterThan(Date.parse(since));
-    for (const ex of s.exchanges) for (const i of [ex.prompt, ...ex.responses]) if (i) expect(Date.parse((i as { time: string }).time)).toBeGreaterThan(Date.parse(since));
+    for (const ex of s.exchanges) for (const i of ex.interactions) expect(Date.parse(i.time)).toBeGreaterThan(Date.parse(since));
   });
 
   it('copilot_meeting_insights resolves a join URL and returns notes, action items and mentions', async () => {

@@ -21,10 +21,14 @@ describe('prompt/response pairing', () => {
   it('pairs by requestId and keeps unpaired items on their own', () => {
     const ex = pair([item('1', 'userPrompt', 'r1', 'Q1'), item('2', 'aiResponse', 'r1', 'A1'), item('3', 'userPrompt', null, 'Q2'), item('4', 'aiResponse', 'r2', 'A2')]);
     expect(ex).toHaveLength(3);
-    expect(ex[0]).toMatchObject({ requestId: 'r1', app: 'bizChat', prompt: { text: 'Q1', type: 'prompt' }, responses: [{ text: 'A1', type: 'response' }] });
+    expect(ex[0]).toMatchObject({ requestId: 'r1', app: 'bizChat', interactions: [{ text: 'Q1', type: 'prompt' }, { text: 'A1', type: 'response' }] });
     expect(ex[1]!.requestId).toBeUndefined();
-    expect(ex[1]!.prompt?.text).toBe('Q2');
-    expect(ex[2]).toMatchObject({ requestId: 'r2', responses: [{ text: 'A2' }] });
-    expect(ex[2]!.prompt).toBeUndefined();
+    expect(ex[1]!.interactions).toMatchObject([{ text: 'Q2', type: 'prompt' }]);
+    expect(ex[2]).toMatchObject({ requestId: 'r2', interactions: [{ text: 'A2', type: 'response' }] });
+  });
+
+  it('puts the prompt first even when Graph lists the response first', () => {
+    const ex = pair([item('2', 'aiResponse', 'r1', 'A1'), item('1', 'userPrompt', 'r1', 'Q1')]);
+    expect(ex[0]!.interactions.map((i) => i.type)).toEqual(['prompt', 'response']);
   });
 });
