@@ -20,6 +20,7 @@ const options: ParseArgsConfig['options'] = {
   'auto-approve': { type: 'string' },
   'retrieval-budget': { type: 'string' },
   'device-code-interval': { type: 'string' },
+  'without-app-role': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -49,6 +50,7 @@ Emulator options:
   ${pad('--auto-approve UPN|demo', 30)} approve every device-code sign-in as this user (demo: the demo user)
   ${pad('--retrieval-budget N', 30)} retrieval calls allowed per user per hour (default 200, as Graph)
   ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
+  ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.

@@ -8,6 +8,7 @@ import type { TokenFlow } from './auth/broker.js';
 import type { Logger } from './log.js';
 import { ALL_TOOLS, delegatedScopes } from './tools/registry.js';
 import type { ServerRuntime } from './server.js';
+import type { ToolDefinition } from './tools/tool.js';
 
 export function packageVersion(): string {
   try {
@@ -19,8 +20,7 @@ export function packageVersion(): string {
 }
 
 /** Wires config and endpoints into the long-lived pieces the server factory hands to tools. */
-export function createRuntime(config: Config, endpoints: Endpoints, log: Logger): ServerRuntime {
-  const tools = ALL_TOOLS;
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, tools: ToolDefinition[] = ALL_TOOLS): ServerRuntime {
   const broker = new MsalBroker({
     identity: {
       authority: endpoints.authority,
@@ -51,8 +51,6 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger)
     });
   };
   return {
-    version,
-    tools,
     broker,
     log,
     graph: clientFor('delegated'),

@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/server';
+import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
 import type { RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
@@ -9,8 +10,6 @@ export const SERVER_NAME = 'm365-copilot-mcp';
 
 /** Everything built once per process; buildServer only wires it into a fresh McpServer. */
 export interface ServerRuntime {
-  version: string;
-  tools: ToolDefinition[];
   graph: GraphClient;
   appGraph: GraphClient;
   broker: TokenBroker;
@@ -23,10 +22,19 @@ const INSTRUCTIONS =
   'copilot_meeting_insights returns Teams meeting notes, action items and mentions; copilot_export_interactions exports Copilot prompts and responses for compliance; ' +
   'copilot_status says who is signed in. When a tool answers AuthPending, show the user the sign-in URL and code, then call the tool again.';
 
-/** Pure and cheap: no I/O. stdio calls it once per connection, HTTP once per request. */
-export function buildServer(runtime: ServerRuntime): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: runtime.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  for (const tool of runtime.tools) {
+/** What tools/list shows; known before any endpoint is, so the protocol can answer at once. */
+export interface ServerSurface {
+  version: string;
+  tools: ToolDefinition[];
+}
+
+/**
+ * Pure and cheap: no I/O. stdio calls it once per connection, HTTP once per request. The runtime may
+ * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
+ */
+export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version: surface.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  for (const tool of surface.tools) {
     server.registerTool(
       tool.name,
       {
@@ -38,6 +46,7 @@ export function buildServer(runtime: ServerRuntime): McpServer {
       },
       async (args, sdkCtx) => {
         const started = Date.now();
+        const runtime = await runtimeReady;
         const log = runtime.log.child({ tool: tool.name });
         const progressToken = sdkCtx.mcpReq._meta?.progressToken;
         const ctx: ToolContext = {
@@ -63,8 +72,9 @@ export function buildServer(runtime: ServerRuntime): McpServer {
           log.info('tool call done', { ms: Date.now() - started });
           return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
         } catch (err) {
+          if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
           const result = toToolError(err);
-          log.warn('tool call failed', { ms: Date.now() - started, code: (err as { code?: string }).code, error: (err as Error).message });
+          log.warn('tool call failed', { ms: Date.now() - started, code: (err as AppError).code, error: (err as Error).message });
           return result;
         }
       },

@@ -57,6 +57,8 @@ export class MsalBroker implements TokenBroker {
   private pending?: PendingSignIn;
   /** Why the last background sign-in failed, told once to the next caller (nobody was waiting then). */
   private lastSignInFailure?: string;
+  /** The account the last sign-in produced; preferred when several are cached. */
+  private activeHomeAccountId?: string;
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
 
   constructor(private readonly opts: MsalBrokerOptions) {}
@@ -104,6 +106,9 @@ export class MsalBroker implements TokenBroker {
         const mapped = mapMsalError(err, context);
         if (mapped.code !== 'AuthRequired') throw mapped;
         this.opts.log.info('silent token acquisition needs a new sign-in', { scopes: bareScopes, reason: mapped.message });
+        // Forget the dead session so the next sign-in's account is the one chosen afterwards.
+        await pca.getTokenCache().removeAccount(account);
+        if (this.activeHomeAccountId === account.homeAccountId) this.activeHomeAccountId = undefined;
       }
     }
     const pending = this.startSignIn(pca, bareScopes);
@@ -165,7 +170,10 @@ export class MsalBroker implements TokenBroker {
     };
     this.pending = pending;
     result.then(
-      (r) => this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId }),
+      (r) => {
+        this.activeHomeAccountId = r.account?.homeAccountId;
+        this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId });
+      },
       (err) => {
         const reason = mapMsalError(err, { scopes: bareScopes, flow: 'delegated', authority: this.opts.identity.authority }).message;
         this.lastSignInFailure = reason;
@@ -199,7 +207,7 @@ export class MsalBroker implements TokenBroker {
 
   private async selectAccount(pca: PublicClientApplication): Promise<AccountInfo | undefined> {
     const accounts = await pca.getTokenCache().getAllAccounts();
-    return accounts[0];
+    return accounts.find((a) => a.homeAccountId === this.activeHomeAccountId) ?? accounts[0];
   }
 
   private msalConfig(clientId: string, authority: string, extra: Partial<Configuration['auth']> = {}): Configuration {

@@ -2,29 +2,38 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, packageVersion } from '../runtime.js';
+import { ALL_TOOLS } from '../tools/registry.js';
 import { buildServer } from '../server.js';
 
 /** The default command: one MCP connection over stdin/stdout; logs on stderr. */
 export async function runStdioServer(flags: Record<string, string | boolean | undefined>): Promise<number> {
   const config = await loadConfig({ flags });
   const log = createLogger(config.logLevel, { component: 'server' });
-  let endpoints: Endpoints;
   let stopEmulator: (() => Promise<void>) | undefined;
+  let endpoints: Endpoints | Promise<Endpoints>;
   if (config.demo) {
-    const { startEmulator } = await import('../emulator/index.js');
-    const emulator = await startEmulator({ autoApproveDemoUser: true });
-    stopEmulator = () => emulator.close();
-    endpoints = await endpointsFromEmulator(emulator.descriptor);
-    log.info('demo: emulated tenant started in-process (not Microsoft 365)', { graph: emulator.descriptor.graphBaseUrl, demoUser: emulator.descriptor.demoUser });
+    // The emulator starts beside the protocol: initialize and tools/list answer at once, tool calls wait for it.
+    endpoints = import('../emulator/index.js').then(async ({ startEmulator }) => {
+      const emulator = await startEmulator({ autoApproveDemoUser: true });
+      stopEmulator = () => emulator.close();
+      log.info('demo: emulated tenant started in-process (not Microsoft 365)', { graph: emulator.descriptor.graphBaseUrl, demoUser: emulator.descriptor.demoUser });
+      return endpointsFromEmulator(emulator.descriptor);
+    });
+    endpoints.catch((err: unknown) => {
+      log.error('demo: the emulated tenant failed to start', { error: err });
+      process.stderr.write(`m365-copilot-mcp: the emulated tenant failed to start: ${(err as Error)?.message}\n`);
+      process.exit(1);
+    });
   } else if (config.emulatorFile) {
     endpoints = await endpointsFromEmulator(await readEmulatorDescriptor(config.emulatorFile));
   } else {
     endpoints = await endpointsFromConfig(config);
     if (!endpoints.publicClientId) log.warn('no client id configured: tools will ask for M365_COPILOT_MCP_CLIENT_ID (or run with --demo)');
   }
-  const runtime = createRuntime(config, endpoints, log);
-  const handle = serveStdio(() => buildServer(runtime), { onerror: (err) => log.error('stdio transport error', { error: err }) });
+  const runtime = Promise.resolve(endpoints).then((e) => createRuntime(config, e, log));
+  const surface = { version: packageVersion(), tools: ALL_TOOLS };
+  const handle = serveStdio(() => buildServer(surface, runtime), { onerror: (err) => log.error('stdio transport error', { error: err }) });
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

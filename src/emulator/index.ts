@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   /** Milliseconds since the epoch; lets tests move time (token expiry, device code expiry). */
   clock?: () => number;
   logger?: Logger;
+  /** Application permissions the export app is NOT granted (to emulate a missing admin consent). */
+  withoutAppRoles?: string[];
 }
 
 export interface RunningEmulator {
@@ -92,6 +94,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   let server: DualProtocolServer | undefined;
   try {
     const tenant = await loadTenant(opts);
+    if (opts.withoutAppRoles?.length) {
+      const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
+      tenant.apps.exportApp.appRoles = tenant.apps.exportApp.appRoles.filter((r) => !drop.has(r.toLowerCase()));
+    }
     const router = await loadRouter(opts, tenant);
     const [tls, keys] = await Promise.all([tlsPromise, keysPromise]);
 

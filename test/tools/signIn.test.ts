@@ -84,3 +84,58 @@ describe('lazy sign-in and Graph limits', () => {
     }
   });
 });
+
+describe('missing consent and revoked sessions', () => {
+  it('names the missing application permission and who can grant it (403)', async () => {
+    const emu = await startEmulatorProcess(['--without-app-role', 'User.Read.All']);
+    const client = await connectClient('v2-2026', ['--emulator', emu.file]);
+    try {
+      const f = await factsOf(emu);
+      const r = await client.callTool('copilot_export_interactions', { userId: f.demoUser.upn });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/\[Forbidden\]/);
+      expect(textOf(r)).toMatch(/User\.Read\.All \(application\)/);
+      expect(textOf(r)).toMatch(/admin/i);
+      // By object id, no lookup is needed and the export itself is allowed.
+      const ok = await client.callTool('copilot_export_interactions', { userId: f.demoUser.id, limit: 2 });
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+    } finally {
+      await client.close();
+      await emu.stop();
+    }
+  });
+
+  it('a rejected token whose refresh token was revoked leads to a new sign-in, not a loop (401)', async () => {
+    const client = await connectClient('v1-2025', ['--emulator', emulator.file, '--sign-in-wait', '0']);
+    try {
+      const first = await client.callTool('copilot_status', {});
+      const code = /enter the code ([A-Z0-9-]+)/.exec(textOf(first))?.[1];
+      await emulator.control('/devicecode/approve', { userCode: code, upn: facts.licensedUser.upn });
+      let ok = false;
+      for (let i = 0; i < 40 && !ok; i++) {
+        ok = !(await client.callTool('copilot_status', {})).isError;
+        if (!ok) await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(ok).toBe(true);
+      await emulator.control('/tokens/revoke', { upn: facts.licensedUser.upn });
+      await emulator.control('/keys/rotate', {});
+      const r = await client.callTool('copilot_status', {});
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/\[AuthPending\]/);
+      const again = /enter the code ([A-Z0-9-]+)/.exec(textOf(r))?.[1];
+      expect(again).toBeTruthy();
+      // Signing in again (as someone else, even) ends the episode: no loop back to the dead account.
+      await emulator.control('/devicecode/approve', { userCode: again, upn: facts.demoUser.upn });
+      let who = '';
+      for (let i = 0; i < 40 && !who; i++) {
+        const s = await client.callTool('copilot_status', {});
+        if (!s.isError) who = (s.structuredContent as { user: { upn: string } }).user.upn;
+        else await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(who).toBe(facts.demoUser.upn);
+      expect((await client.callTool('copilot_status', {})).isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+});
