@@ -1,12 +1,11 @@
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { createRuntime, packageVersion } from '../runtime.js';
 import { ALL_TOOLS } from '../tools/registry.js';
-import { buildServer } from '../server.js';
+import { serveOverStdio } from '../transports/stdio.js';
 
-/** The default command: one MCP connection over stdin/stdout; logs on stderr. */
+/** The default command: config → endpoints (a real cloud, an emulator file, or --demo) → stdio server. */
 export async function runStdioServer(flags: Record<string, string | boolean | undefined>): Promise<number> {
   const config = await loadConfig({ flags });
   const log = createLogger(config.logLevel, { component: 'server' });
@@ -33,16 +32,7 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
   }
   const runtime = Promise.resolve(endpoints).then((e) => createRuntime(config, e, log));
   const surface = { version: packageVersion(), tools: ALL_TOOLS };
-  const handle = serveStdio(() => buildServer(surface, runtime), { onerror: (err) => log.error('stdio transport error', { error: err }) });
-
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.stdin.once('end', stop);
-    process.stdin.once('close', stop);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await handle.close().catch(() => {});
+  await serveOverStdio(surface, runtime, log);
   await stopEmulator?.();
   // MSAL and keep-alive sockets may hold the loop open; the connection is over.
   setTimeout(() => process.exit(0), 200).unref();

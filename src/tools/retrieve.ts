@@ -36,12 +36,11 @@ const input = z
       ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds only applies when sources includes externalItem' });
   });
 
+// Colour and tooltip are for UIs; the model needs which label it is and how sensitive (priority).
 const Label = z.object({
   id: z.string(),
   name: z.string().optional(),
   priority: z.number().optional(),
-  color: z.string().optional(),
-  tooltip: z.string().optional(),
 });
 
 const Hit = z.object({
@@ -162,7 +161,10 @@ function mergeHits(perSource: { source: Source; hits: RetrievalHit[] }[], reques
     for (const hit of hits) {
       const meta = hit.resourceMetadata ?? {};
       const title = pick(meta, 'title');
-      const extracts = (hit.extracts ?? []).map((e) => (e.relevanceScore === undefined ? { text: e.text } : { text: e.text, relevanceScore: e.relevanceScore }));
+      // Three decimals are all a ranking needs; Graph sends sixteen.
+      const extracts = (hit.extracts ?? []).map((e) =>
+        e.relevanceScore === undefined || e.relevanceScore === null ? { text: e.text } : { text: e.text, relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 },
+      );
       const existing = byUrl.get(hit.webUrl);
       if (existing) {
         const seen = new Set(existing.extracts.map((e) => e.text));
@@ -184,8 +186,6 @@ function mergeHits(perSource: { source: Source; hits: RetrievalHit[] }[], reques
                 id: label.sensitivityLabelId,
                 ...(label.displayName ? { name: label.displayName } : {}),
                 ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
-                ...(label.color ? { color: label.color } : {}),
-                ...(label.tooltip ? { tooltip: label.tooltip } : {}),
               },
             }
           : {}),
