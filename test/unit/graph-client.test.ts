@@ -1,6 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { json, serve } from '../helpers/loopbackServer.js';
 import * as z from 'zod';
 import { AppError } from '../../src/errors.js';
 import { createGraphClient, type GraphClientOptions, type Send } from '../../src/graph/client.js';
@@ -11,47 +10,6 @@ import { createLogger } from '../../src/log.js';
 // JWT-shaped so the logger's and the error texts' redaction would recognise it if it ever leaked.
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJncmFwaC10ZXN0In0.c2lnbmF0dXJlLXNlY3JldA';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Handler = (req: Seen, res: ServerResponse) => void;
-
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: Handler) {
-  const seen: Seen[] = [];
-  const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
-    seen.push(entry);
-    handler(entry, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const handle = {
-    baseUrl: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(handle);
-  return handle;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-}
 
 function client(baseUrl: string, extra: Partial<GraphClientOptions> = {}) {
   const tokenCalls: string[][] = [];
@@ -436,7 +394,7 @@ describe('graph client: transport failures', () => {
   it('connection refused is NetworkError naming the host', async () => {
     const srv = await serve(() => undefined);
     const baseUrl = srv.baseUrl;
-    await servers.pop()!.close();
+    await srv.close();
     const { graph } = client(baseUrl);
     const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema }));
     expect(err.code).toBe('NetworkError');

@@ -1,6 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { json, serve } from '../helpers/loopbackServer.js';
 import * as z from 'zod';
 import { AppError } from '../../src/errors.js';
 import { createGraphClient, type BatchItem } from '../../src/graph/client.js';
@@ -9,47 +8,6 @@ import { AiInteractionSchema, RetrievalResponseSchema } from '../../src/graph/sc
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwYWdpbmcifQ.c2lnbmF0dXJl';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: (req: Seen, res: ServerResponse, baseUrl: string) => void) {
-  const seen: Seen[] = [];
-  let baseUrl = '';
-  const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
-    seen.push(entry);
-    handler(entry, res, baseUrl);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const handle = {
-    baseUrl,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(handle);
-  return handle;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
 
 const graphFor = (baseUrl: string) => createGraphClient({ baseUrl, getToken: async () => TOKEN });
 
