@@ -101,8 +101,60 @@ async function callOverhead() {
   }
 }
 
+async function tokenBroker() {
+  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
+  const { MsalBroker } = await import('../dist/auth/msalBroker.js');
+  const { createLogger } = await import('../dist/log.js');
+  const emulator = await startEmulator({ deviceCodeIntervalSec: 1 });
+  const control = (path, body) => fetch(`${emulator.descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  try {
+    const endpoints = await endpointsFromEmulator(emulator.descriptor);
+    const scopes = ['Files.Read.All', 'Sites.Read.All'];
+    const newBroker = () =>
+      new MsalBroker({
+        identity: { authority: endpoints.authority, knownAuthorities: endpoints.knownAuthorities, graphResource: endpoints.graphResource, extraCaPem: endpoints.extraCaPem, onlyExtraCa: true },
+        publicClientId: endpoints.publicClientId,
+        baseScopes: ['User.Read'],
+        signInWaitMs: 10_000,
+        log: createLogger('silent'),
+      });
+    const users = emulator.descriptor.users.map((u) => u.upn);
+    const signedIn = async (upn) => {
+      const broker = newBroker();
+      await broker.signIn('device-code', scopes, { onPrompt: (p) => void control('/devicecode/approve', { userCode: p.userCode, upn }), openBrowser: async () => {} });
+      return broker;
+    };
+
+    // Cached path: a valid token in MSAL's cache, asked for again and again.
+    const one = await signedIn(users[0]);
+    await one.getToken({ flow: 'delegated', scopes });
+    const n = 10_000;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await one.getToken({ flow: 'delegated', scopes });
+    record('token broker: cached-token path cost per call', ((performance.now() - t) * 1000) / n, 'µs', { calls: n });
+
+    for (const accounts of [1, 10]) {
+      const brokers = [];
+      for (const upn of users.slice(0, accounts)) brokers.push(await signedIn(upn));
+      // Make every cached access token stale, so each account must refresh once.
+      await control('/tokens/lifetime', { seconds: 1 });
+      await Promise.all(brokers.map((b) => b.getToken({ flow: 'delegated', scopes, forceRefresh: true })));
+      await new Promise((r) => setTimeout(r, 1200));
+      await fetch(`${emulator.descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => brokers[i % accounts].getToken({ flow: 'delegated', scopes })));
+      const stats = emulator.stats();
+      record(`token broker: token requests for 1,000 concurrent calls by ${accounts} account(s)`, stats.tokenRequests.total, 'requests', { goal: accounts });
+      await control('/tokens/lifetime', { seconds: 3600 });
+    }
+  } finally {
+    await emulator.close();
+  }
+}
+
 await coldStart();
 await callOverhead();
+await tokenBroker();
 
 const out = join(root, 'bench', 'results');
 writeFileSync(join(out, 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, command: 'npm run bench', results }, null, 2)}\n`);

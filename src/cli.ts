@@ -8,7 +8,7 @@ import { packageVersion } from './runtime.js';
  * argv → config → one of: the stdio server (default) | the emulator.
  * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
  */
-const COMMANDS = ['serve', 'emulator'] as const;
+const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status'] as const;
 
 const options: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
@@ -19,8 +19,14 @@ const options: ParseArgsConfig['options'] = {
   seed: { type: 'string' },
   'auto-approve': { type: 'string' },
   'retrieval-budget': { type: 'string' },
+  'device-code': { type: 'boolean' },
+  browser: { type: 'boolean' },
+  all: { type: 'boolean' },
+  json: { type: 'boolean' },
   'device-code-interval': { type: 'string' },
+  'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
+  'user-consent': { type: 'boolean' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -32,6 +38,11 @@ function helpText(): string {
 Usage:
   m365-copilot-mcp [options]                 stdio MCP server (real tenant, or --demo / --emulator FILE)
   m365-copilot-mcp --demo                    stdio server against the built-in emulated tenant (no account needed)
+  m365-copilot-mcp login [--device-code|--browser] [--tenant T] [--account UPN]
+                                             sign in from a terminal; tokens go to the OS keychain or an encrypted file
+  m365-copilot-mcp logout [--account UPN|--all]
+                                             forget one signed-in account, or all
+  m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
   m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--auto-approve UPN|demo]
                                              run the emulated tenant alone; prints ONE JSON line describing it
                                              (save it to a file and pass --emulator FILE to a server)
@@ -47,9 +58,11 @@ Emulator options:
   ${pad('--port N', 30)} listen on 127.0.0.1:N (default: a free port); identity (https) and Graph (http) share it
   ${pad('--scale S', 30)} multiply the generated interactions (1 → 5,000+; 20 → 100,000+)
   ${pad('--seed N', 30)} data seed (default 1)
-  ${pad('--auto-approve UPN|demo', 30)} approve every device-code sign-in as this user (demo: the demo user)
+  ${pad('--auto-approve UPN|demo', 30)} approve every device-code and browser sign-in as this user (demo: the demo user)
   ${pad('--retrieval-budget N', 30)} retrieval calls allowed per user per hour (default 200, as Graph)
   ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
+  ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
+  ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
@@ -85,6 +98,9 @@ async function main(argv: string[]): Promise<number> {
     const { runEmulatorCommand } = await import('./commands/emulator.js');
     return runEmulatorCommand(flags);
   }
+  if (command === 'login') return (await import('./commands/login.js')).runLogin(flags);
+  if (command === 'logout') return (await import('./commands/login.js')).runLogout(flags);
+  if (command === 'status') return (await import('./commands/status.js')).runStatus(flags);
   const { runStdioServer } = await import('./commands/serveStdio.js');
   return runStdioServer(flags);
 }

@@ -4,11 +4,11 @@ import type { Config } from './config/schema.js';
 import type { Endpoints } from './config/endpoints.js';
 import { createGraphClient } from './graph/client.js';
 import { reauthOnce } from './graph/reauthPolicy.js';
-import type { TokenFlow } from './auth/broker.js';
+import type { TokenBroker, TokenFlow } from './auth/broker.js';
+import { ProvidedTokenBroker } from './auth/providedTokenBroker.js';
+import type { ICachePlugin } from '@azure/msal-node';
 import type { Logger } from './log.js';
-import { ALL_TOOLS, delegatedScopes } from './tools/registry.js';
 import type { ServerRuntime } from './server.js';
-import type { ToolDefinition } from './tools/tool.js';
 
 export function packageVersion(): string {
   try {
@@ -19,9 +19,8 @@ export function packageVersion(): string {
   }
 }
 
-/** Wires config and endpoints into the long-lived pieces the server factory hands to tools. */
-export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, tools: ToolDefinition[] = ALL_TOOLS): ServerRuntime {
-  const broker = new MsalBroker({
+export function createBroker(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): MsalBroker {
+  return new MsalBroker({
     identity: {
       authority: endpoints.authority,
       knownAuthorities: endpoints.knownAuthorities,
@@ -31,10 +30,18 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
     },
     ...(endpoints.publicClientId ? { publicClientId: endpoints.publicClientId } : {}),
     ...(endpoints.exportApp ? { exportApp: endpoints.exportApp } : {}),
-    signInScopes: delegatedScopes(tools),
+    baseScopes: ['User.Read'],
     signInWaitMs: config.signInWaitSeconds * 1000,
+    ...(config.account ? { account: config.account } : {}),
+    ...(cachePlugin ? { cachePlugin } : {}),
     log: log.child({ component: 'auth' }),
   });
+}
+
+/** Wires config, endpoints and the token cache into the long-lived pieces the server factory hands to tools. */
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): ServerRuntime {
+  const msal = createBroker(config, endpoints, log, cachePlugin);
+  const broker: TokenBroker = config.accessToken ? new ProvidedTokenBroker(config.accessToken, msal) : msal;
   const graphLog = log.child({ component: 'graph' });
   const version = packageVersion();
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${version}`, timeoutMs: config.graphTimeoutSeconds * 1000 };

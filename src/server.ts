@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/server';
 import { AppError } from './errors.js';
 import type { Logger } from './log.js';
@@ -7,6 +8,32 @@ import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
 
 export const SERVER_NAME = 'm365-copilot-mcp';
+const MAX_SIGN_IN_WAIT_MS = 15 * 60_000;
+
+/**
+ * Shows the device-code page through URL-mode elicitation (2025 era) and waits for the sign-in to
+ * finish. True when the user completed it; false when they declined or it did not finish in time.
+ */
+async function signInThroughUrlElicitation(
+  pending: AppError,
+  sdkCtx: { mcpReq: { elicitInput: (p: { mode: 'url'; message: string; url: string; elicitationId: string }) => Promise<{ action: string }>; signal: AbortSignal } },
+  runtime: ServerRuntime,
+  log: Logger,
+): Promise<boolean> {
+  const url = String(pending.details['verificationUri'] ?? '');
+  const code = String(pending.details['userCode'] ?? '');
+  const expiresAt = Date.parse(String(pending.details['expiresAt'] ?? '')) || Date.now() + MAX_SIGN_IN_WAIT_MS;
+  if (!url || !code || !runtime.broker.awaitSignIn) return false;
+  const answer = await sdkCtx.mcpReq.elicitInput({
+    mode: 'url',
+    message: `Sign in to Microsoft 365 for m365-copilot-mcp: open the page and enter the code ${code}.`,
+    url,
+    elicitationId: randomUUID(),
+  });
+  log.info('sign-in URL elicitation answered', { action: answer.action });
+  if (answer.action !== 'accept') return false;
+  return runtime.broker.awaitSignIn(Math.min(MAX_SIGN_IN_WAIT_MS, Math.max(0, expiresAt - Date.now())), sdkCtx.mcpReq.signal);
+}
 
 /** Everything built once per process; buildServer only wires it into a fresh McpServer. */
 export interface ServerRuntime {
@@ -32,7 +59,7 @@ export interface ServerSurface {
  * Pure and cheap: no I/O. stdio calls it once per connection, HTTP once per request. The runtime may
  * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
  */
-export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>): McpServer {
+export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: 'legacy' | 'modern' = 'legacy'): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: surface.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
   for (const tool of surface.tools) {
     server.registerTool(
@@ -57,7 +84,8 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
           log,
           async whoAmI(scopes) {
             const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, sdkCtx.mcpReq.signal);
-            return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: grant.scopes, expiresOn: grant.expiresOn };
+            const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];
+            return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: granted, expiresOn: grant.expiresOn };
           },
           async progress(progress, total, message) {
             if (progressToken === undefined) return;
@@ -67,10 +95,20 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
             });
           },
         };
-        try {
+        const run = async () => {
           const answer = await tool.handle(args as never, ctx);
           log.info('tool call done', { ms: Date.now() - started });
           return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
+        };
+        try {
+          try {
+            return await run();
+          } catch (err) {
+            // A client that can open URLs gets the sign-in page that way, and this same call carries on.
+            if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
+            if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
+            return await run();
+          }
         } catch (err) {
           if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
           const result = toToolError(err);

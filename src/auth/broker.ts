@@ -34,4 +34,8 @@ export interface TokenBroker {
   getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant>;
   /** The signed-in account, if any, without starting a sign-in. */
   currentAccount(): Promise<SignedInAccount | undefined>;
+  /** Waits for a pending interactive sign-in to finish; false if it did not within the time. */
+  awaitSignIn?(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Every delegated scope granted to the signed-in account so far (tokens are minted per tool, smaller). */
+  grantedScopes?(): string[];
 }

@@ -3,6 +3,7 @@ import type {
   AuthenticationResult,
   ConfidentialClientApplication,
   Configuration,
+  ICachePlugin,
   PublicClientApplication,
 } from '@azure/msal-node';
 import { AppError } from '../errors.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { SignedInAccount, TokenBroker, TokenGrant, TokenRequest } from './broker.js';
 import { mapMsalError } from './msalErrors.js';
 import { createNetworkClient } from './networkClient.js';
+import { delay, withAbort } from './abort.js';
 
 export interface IdentityEndpoints {
   /** e.g. https://login.microsoftonline.com/{tenant} */
@@ -30,17 +32,29 @@ export interface SignInPrompt {
   expiresAt: Date;
 }
 
+export interface AppCredential {
+  clientId: string;
+  authority: string;
+  clientSecret?: string;
+  certificate?: { privateKey: string; thumbprintSha256: string; x5c?: string };
+}
+
 export interface MsalBrokerOptions {
   identity: IdentityEndpoints;
   publicClientId?: string;
-  exportApp?: { clientId: string; clientSecret: string; authority: string };
-  /** Delegated scopes asked for at sign-in (all enabled tools), so one sign-in serves every tool. */
-  signInScopes: string[];
+  exportApp?: AppCredential;
+  /** Asked for at every sign-in besides what the calling tool needs (e.g. User.Read). */
+  baseScopes: string[];
   signInWaitMs: number;
+  /** UPN of the account to use when several are cached; also the login hint. */
+  account?: string;
+  /** Persistence for the public client's cache (keychain / encrypted file); memory when absent. */
+  cachePlugin?: ICachePlugin;
   log: Logger;
 }
 
 interface PendingSignIn {
+  scopes: string[];
   prompt: Promise<SignInPrompt>;
   result: Promise<AuthenticationResult>;
 }
@@ -48,8 +62,9 @@ interface PendingSignIn {
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
 /**
- * Device code for the local user, client credentials for app-only export; MSAL's in-memory cache.
- * MSAL is imported lazily so that `initialize` and `tools/list` never pay for it.
+ * Delegated tokens for the local user (device code, or the browser for `login --browser`) and app-only
+ * tokens for export (client secret or certificate). MSAL is imported lazily so that `initialize` and
+ * `tools/list` never pay for it; its cache persists through the configured plugin.
  */
 export class MsalBroker implements TokenBroker {
   private pca?: Promise<PublicClientApplication>;
@@ -59,11 +74,14 @@ export class MsalBroker implements TokenBroker {
   private lastSignInFailure?: string;
   /** The account the last sign-in produced; preferred when several are cached. */
   private activeHomeAccountId?: string;
+  /** Scopes already granted to the signed-in user, so a new sign-in never narrows them. */
+  private readonly granted = new Set<string>();
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
 
   constructor(private readonly opts: MsalBrokerOptions) {}
 
   async getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
+    // Single flight: concurrent calls for the same token share one acquisition.
     const key = `${request.flow}:${request.forceRefresh ? 'fresh:' : ''}${[...request.scopes].sort().join(' ')}`;
     const existing = this.inFlight.get(key);
     if (existing) return withAbort(existing, signal);
@@ -75,40 +93,118 @@ export class MsalBroker implements TokenBroker {
   }
 
   async currentAccount(): Promise<SignedInAccount | undefined> {
-    if (!this.pca) return undefined;
-    const account = await this.selectAccount(await this.pca);
+    if (!this.opts.publicClientId) return undefined;
+    const account = await this.selectAccount(await this.publicClient());
     return account ? toSignedIn(account) : undefined;
+  }
+
+  grantedScopes(): string[] {
+    return [...this.granted].sort();
+  }
+
+  /** Cached accounts of this authority's cloud (other environments in a shared cache are ignored). */
+  async accounts(): Promise<SignedInAccount[]> {
+    if (!this.opts.publicClientId) return [];
+    return (await this.cachedAccounts(await this.publicClient())).map(toSignedIn);
+  }
+
+  /** The serialized cache, for `status` to read scopes and expiry (never printed as is). */
+  async cacheSnapshot(): Promise<string> {
+    return (await this.publicClient()).getTokenCache().serialize();
+  }
+
+  /** Waits for a pending sign-in to finish (URL elicitation); false when it did not within the time. */
+  async awaitSignIn(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const pending = this.pending;
+    if (!pending) return true;
+    const outcome = await Promise.race([pending.result.then(() => true), delay(timeoutMs, signal).then(() => false)]).catch((err) => {
+      throw mapMsalError(err, { scopes: pending.scopes, flow: 'delegated', authority: this.opts.identity.authority });
+    });
+    return outcome;
+  }
+
+  /**
+   * Interactive sign-in for the `login` command: device code (prompt shown through `onPrompt`) or the
+   * system browser (auth code + PKCE on a loopback redirect).
+   */
+  async signIn(method: 'device-code' | 'browser', scopes: string[], hooks: { onPrompt(prompt: SignInPrompt): void; openBrowser(url: string): Promise<void> }): Promise<SignedInAccount> {
+    const pca = await this.publicClient();
+    const wanted = this.scoped([...new Set([...this.opts.baseScopes, ...scopes])]);
+    const context = { scopes, flow: 'delegated' as const, authority: this.opts.identity.authority };
+    try {
+      const result =
+        method === 'browser'
+          ? await pca.acquireTokenInteractive({
+              scopes: wanted,
+              openBrowser: hooks.openBrowser,
+              ...(this.opts.account ? { loginHint: this.opts.account } : {}),
+              successTemplate: '<p>Signed in to m365-copilot-mcp. You can close this window.</p>',
+              errorTemplate: '<p>Sign-in failed: {{error}}. You can close this window and try again.</p>',
+            })
+          : await pca.acquireTokenByDeviceCode({
+              scopes: wanted,
+              deviceCodeCallback: (r) =>
+                hooks.onPrompt({ verificationUri: r.verificationUri, userCode: r.userCode, message: r.message, expiresAt: new Date(Date.now() + r.expiresIn * 1000) }),
+            });
+      if (!result?.account) throw new AppError('AuthFailed', 'the identity provider returned no account', { nextStep: 'Retry the sign-in.' });
+      this.remember(result);
+      return toSignedIn(result.account);
+    } catch (err) {
+      throw mapMsalError(err, context);
+    }
+  }
+
+  /** Removes one cached account (by UPN) or all; returns the UPNs removed. */
+  async signOut(which: { upn?: string; all?: boolean }): Promise<string[]> {
+    const pca = await this.publicClient();
+    const accounts = await this.cachedAccounts(pca);
+    const targets = which.all ? accounts : accounts.filter((a) => a.username.toLowerCase() === (which.upn ?? this.opts.account ?? accounts[0]?.username ?? '').toLowerCase());
+    for (const a of targets) await pca.getTokenCache().removeAccount(a);
+    return targets.map((a) => a.username);
   }
 
   private scoped(bare: string[]): string[] {
     return bare.map((s) => (OIDC_SCOPES.has(s) || s.includes('://') ? s : `${this.opts.identity.graphResource}/${s}`));
   }
 
-  private toGrant(result: AuthenticationResult): TokenGrant {
+  private bare(scopes: string[]): string[] {
     const prefix = `${this.opts.identity.graphResource}/`;
+    return scopes.map((s) => (s.startsWith(prefix) ? s.slice(prefix.length) : s));
+  }
+
+  private remember(result: AuthenticationResult): void {
+    if (result.account) this.activeHomeAccountId = result.account.homeAccountId;
+    for (const s of this.bare(result.scopes)) if (!OIDC_SCOPES.has(s)) this.granted.add(s);
+  }
+
+  private toGrant(result: AuthenticationResult): TokenGrant {
     return {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ?? undefined,
-      scopes: result.scopes.map((s) => (s.startsWith(prefix) ? s.slice(prefix.length) : s)),
+      scopes: this.bare(result.scopes),
       ...(result.account ? { account: toSignedIn(result.account) } : {}),
     };
   }
 
   private async delegatedToken(bareScopes: string[], signal?: AbortSignal, forceRefresh = false): Promise<TokenGrant> {
-    const scopes = this.scoped(bareScopes);
     const context = { scopes: bareScopes, flow: 'delegated' as const, authority: this.opts.identity.authority };
     const pca = await this.publicClient();
     const account = await this.selectAccount(pca);
     if (account) {
       try {
-        return this.toGrant(await pca.acquireTokenSilent({ account, scopes, forceRefresh }));
+        const result = await pca.acquireTokenSilent({ account, scopes: this.scoped(bareScopes), forceRefresh });
+        this.remember(result);
+        return this.toGrant(result);
       } catch (err) {
         const mapped = mapMsalError(err, context);
         if (mapped.code !== 'AuthRequired') throw mapped;
-        this.opts.log.info('silent token acquisition needs a new sign-in', { scopes: bareScopes, reason: mapped.message });
-        // Forget the dead session so the next sign-in's account is the one chosen afterwards.
-        await pca.getTokenCache().removeAccount(account);
-        if (this.activeHomeAccountId === account.homeAccountId) this.activeHomeAccountId = undefined;
+        this.opts.log.info('silent token acquisition needs a sign-in', { scopes: bareScopes, reason: mapped.message });
+        // A session that can no longer refresh is forgotten; one that only lacks consent or MFA is kept.
+        if (!isConsentOrInteraction(mapped)) {
+          await pca.getTokenCache().removeAccount(account);
+          if (this.activeHomeAccountId === account.homeAccountId) this.activeHomeAccountId = undefined;
+          this.granted.clear();
+        }
       }
     }
     const pending = this.startSignIn(pca, bareScopes);
@@ -121,7 +217,11 @@ export class MsalBroker implements TokenBroker {
     ]).catch((err) => {
       throw mapMsalError(err, context);
     });
-    if (outcome.done) return this.toGrant(outcome.r);
+    if (outcome.done) {
+      // The flow may have been started for other scopes; ask again silently for exactly these.
+      if (!bareScopes.every((s) => this.granted.has(s))) return this.delegatedToken(bareScopes, signal);
+      return this.toGrant(outcome.r);
+    }
     const previous = this.lastSignInFailure ? `The previous sign-in failed: ${this.lastSignInFailure}. ` : '';
     this.lastSignInFailure = undefined;
     throw new AppError('AuthPending', `${previous}Sign-in required. ${prompt.message}`, {
@@ -130,10 +230,13 @@ export class MsalBroker implements TokenBroker {
     });
   }
 
-  /** One device-code flow at a time: a second caller joins the pending one instead of getting a new code. */
+  /**
+   * One device-code flow at a time: a second caller joins the pending one instead of getting a new
+   * code. Scopes are incremental: what this tool needs, plus what was granted before.
+   */
   private startSignIn(pca: PublicClientApplication, bareScopes: string[]): PendingSignIn {
     if (this.pending) return this.pending;
-    const scopes = this.scoped([...new Set([...this.opts.signInScopes, ...bareScopes])]);
+    const scopes = [...new Set([...this.opts.baseScopes, ...this.granted, ...bareScopes])];
     let resolvePrompt!: (p: SignInPrompt) => void;
     let rejectPrompt!: (e: unknown) => void;
     const prompt = new Promise<SignInPrompt>((resolve, reject) => {
@@ -141,7 +244,7 @@ export class MsalBroker implements TokenBroker {
       rejectPrompt = reject;
     });
     const result = pca.acquireTokenByDeviceCode({
-      scopes,
+      scopes: this.scoped(scopes),
       deviceCodeCallback: (response) => {
         // MSAL calls back with an empty object when the devicecode endpoint refused; its own error names no cause.
         if (!response.userCode || !response.verificationUri) {
@@ -161,27 +264,34 @@ export class MsalBroker implements TokenBroker {
         // The code itself goes only to the client that asked; the log says where to look.
         this.opts.log.info('device code sign-in started; the verification URL and code were returned to the MCP client', {
           verificationUri: response.verificationUri,
+          scopes,
         });
       },
     }) as Promise<AuthenticationResult>;
     const pending: PendingSignIn = {
+      scopes,
       prompt: Promise.race([prompt, result.then(() => Promise.reject(new Error('sign-in finished before a code was shown')))]),
       result,
     };
     this.pending = pending;
-    result.then(
-      (r) => {
-        this.activeHomeAccountId = r.account?.homeAccountId;
-        this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId });
-      },
-      (err) => {
-        const reason = mapMsalError(err, { scopes: bareScopes, flow: 'delegated', authority: this.opts.identity.authority }).message;
-        this.lastSignInFailure = reason;
-        this.opts.log.warn('device code sign-in failed', { error: reason });
-      },
-    ).finally(() => {
-      if (this.pending === pending) this.pending = undefined;
-    });
+    result
+      .then(
+        (r) => {
+          if (this.opts.account && r.account && r.account.username.toLowerCase() !== this.opts.account.toLowerCase()) {
+            this.lastSignInFailure = `you signed in as ${r.account.username} but --account asks for ${this.opts.account}`;
+          }
+          this.remember(r);
+          this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId });
+        },
+        (err) => {
+          const reason = mapMsalError(err, { scopes, flow: 'delegated', authority: this.opts.identity.authority }).message;
+          this.lastSignInFailure = reason;
+          this.opts.log.warn('device code sign-in failed', { error: reason });
+        },
+      )
+      .finally(() => {
+        if (this.pending === pending) this.pending = undefined;
+      });
     // Keep late rejections from becoming unhandled when nobody is waiting any more.
     pending.prompt.catch(() => {});
     return pending;
@@ -191,7 +301,8 @@ export class MsalBroker implements TokenBroker {
     const app = this.opts.exportApp;
     if (!app) {
       throw new AppError('ConfigInvalid', 'interaction export needs an app registration with the application permission AiEnterpriseInteraction.Read.All, and none is configured', {
-        nextStep: 'Set M365_COPILOT_MCP_EXPORT_CLIENT_ID and M365_COPILOT_MCP_EXPORT_CLIENT_SECRET (and M365_COPILOT_MCP_TENANT_ID to your tenant), then restart the server.',
+        nextStep:
+          'Set M365_COPILOT_MCP_EXPORT_CLIENT_ID with M365_COPILOT_MCP_EXPORT_CLIENT_SECRET or M365_COPILOT_MCP_EXPORT_CERTIFICATE (and M365_COPILOT_MCP_TENANT_ID to your tenant), then restart the server.',
       });
     }
     const scopes = [`${this.opts.identity.graphResource}/.default`];
@@ -205,15 +316,24 @@ export class MsalBroker implements TokenBroker {
     }
   }
 
+  private async cachedAccounts(pca: PublicClientApplication): Promise<AccountInfo[]> {
+    const host = new URL(this.opts.identity.authority).host.toLowerCase();
+    const all = await pca.getTokenCache().getAllAccounts();
+    // A shared cache may hold accounts of other clouds or of an earlier emulator: only this authority's count.
+    return all.filter((a) => a.environment.toLowerCase() === host);
+  }
+
   private async selectAccount(pca: PublicClientApplication): Promise<AccountInfo | undefined> {
-    const accounts = await pca.getTokenCache().getAllAccounts();
+    const accounts = await this.cachedAccounts(pca);
+    if (this.opts.account) return accounts.find((a) => a.username.toLowerCase() === this.opts.account!.toLowerCase());
     return accounts.find((a) => a.homeAccountId === this.activeHomeAccountId) ?? accounts[0];
   }
 
-  private msalConfig(clientId: string, authority: string, extra: Partial<Configuration['auth']> = {}): Configuration {
+  private msalConfig(clientId: string, authority: string, auth: Partial<Configuration['auth']> = {}, cachePlugin?: ICachePlugin): Configuration {
     const { identity, log } = this.opts;
     return {
-      auth: { clientId, authority, knownAuthorities: identity.knownAuthorities, ...extra },
+      auth: { clientId, authority, knownAuthorities: identity.knownAuthorities, ...auth },
+      ...(cachePlugin ? { cache: { cachePlugin } } : {}),
       system: {
         networkClient: createNetworkClient({
           ...(identity.extraCaPem ? { extraCaPem: identity.extraCaPem } : {}),
@@ -237,16 +357,25 @@ export class MsalBroker implements TokenBroker {
         }),
       );
     }
-    this.pca ??= import('@azure/msal-node').then((msal) => new msal.PublicClientApplication(this.msalConfig(clientId, this.opts.identity.authority)));
+    this.pca ??= import('@azure/msal-node').then(
+      (msal) => new msal.PublicClientApplication(this.msalConfig(clientId, this.opts.identity.authority, {}, this.opts.cachePlugin)),
+    );
     return this.pca;
   }
 
-  private confidentialClient(app: NonNullable<MsalBrokerOptions['exportApp']>): Promise<ConfidentialClientApplication> {
-    this.cca ??= import('@azure/msal-node').then(
-      (msal) => new msal.ConfidentialClientApplication(this.msalConfig(app.clientId, app.authority, { clientSecret: app.clientSecret })),
-    );
+  private confidentialClient(app: AppCredential): Promise<ConfidentialClientApplication> {
+    const credential = app.certificate
+      ? { clientCertificate: { privateKey: app.certificate.privateKey, thumbprintSha256: app.certificate.thumbprintSha256, ...(app.certificate.x5c ? { x5c: app.certificate.x5c } : {}) } }
+      : { clientSecret: app.clientSecret };
+    // App tokens stay in memory: they are cheap to get again and need no user.
+    this.cca ??= import('@azure/msal-node').then((msal) => new msal.ConfidentialClientApplication(this.msalConfig(app.clientId, app.authority, credential)));
     return this.cca;
   }
+}
+
+function isConsentOrInteraction(err: AppError): boolean {
+  const code = String(err.details['msalErrorCode'] ?? '');
+  return code === 'consent_required' || code === 'interaction_required' || /65001|not consented|consent/i.test(err.message);
 }
 
 function toSignedIn(account: AccountInfo): SignedInAccount {
@@ -257,43 +386,4 @@ function toSignedIn(account: AccountInfo): SignedInAccount {
     homeAccountId: account.homeAccountId,
     ...(account.name ? { displayName: account.name } : {}),
   };
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelled());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(cancelled());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** The caller may stop waiting; the shared acquisition carries on for the others. */
-function withAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function cancelled(): AppError {
-  return new AppError('Cancelled', 'the request was cancelled', { nextStep: 'Nothing to do; call the tool again if you still need the answer.' });
 }

@@ -15,6 +15,7 @@ export async function runEmulatorCommand(flags: Record<string, string | boolean 
   const seed = intFlag(flags, 'seed', 0, 2 ** 31 - 1);
   const retrievalBudget = intFlag(flags, 'retrieval-budget', 1, 1_000_000);
   const interval = intFlag(flags, 'device-code-interval', 1, 60);
+  const tokenLifetime = intFlag(flags, 'token-lifetime', 1, 86_400);
   const withoutRole = typeof flags['without-app-role'] === 'string' ? flags['without-app-role'] : undefined;
   const autoApprove = typeof flags['auto-approve'] === 'string' ? flags['auto-approve'] : undefined;
   const { startEmulator } = await import('../emulator/index.js');
@@ -25,7 +26,9 @@ export async function runEmulatorCommand(flags: Record<string, string | boolean 
     ...(autoApprove ? { autoApproveUpn: autoApprove } : {}),
     ...(retrievalBudget !== undefined ? { retrievalBudgetPerHour: retrievalBudget } : {}),
     ...(interval !== undefined ? { deviceCodeIntervalSec: interval } : {}),
+    ...(tokenLifetime !== undefined ? { accessTokenLifetimeSec: tokenLifetime } : {}),
     ...(withoutRole ? { withoutAppRoles: withoutRole.split(',').map((r) => r.trim()) } : {}),
+    ...(flags['user-consent'] === true ? { userConsent: true } : {}),
   });
   process.stdout.write(`${JSON.stringify(emulator.descriptor)}\n`);
   process.stderr.write(`m365-copilot-mcp emulator: emulated tenant (not Microsoft 365) on ${emulator.descriptor.graphBaseUrl}; stop with Ctrl+C\n`);

@@ -3,6 +3,8 @@ import { AppError } from '../errors.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from '../emulator/descriptor.js';
 import { CLOUD_ENDPOINTS } from '../graph/clouds.js';
 import type { Config } from './schema.js';
+import type { AppCredential } from '../auth/msalBroker.js';
+import { readCertificateCredential } from '../auth/certificate.js';
 
 /** Where identity and Graph traffic goes, and with which app registrations: resolved once at start. */
 export interface Endpoints {
@@ -15,7 +17,7 @@ export interface Endpoints {
   extraCaPem?: string;
   onlyExtraCa: boolean;
   publicClientId?: string;
-  exportApp?: { clientId: string; clientSecret: string; authority: string };
+  exportApp?: AppCredential;
   demoUser?: string;
 }
 
@@ -77,7 +79,9 @@ export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
     }
   }
   const exportTenant = config.exportTenantId ?? config.tenantId;
-  const exportUsable = config.exportClientId && config.exportClientSecret && !['organizations', 'common', 'consumers'].includes(exportTenant.toLowerCase());
+  const exportUsable =
+    config.exportClientId && (config.exportClientSecret || config.exportCertificatePath) && !['organizations', 'common', 'consumers'].includes(exportTenant.toLowerCase());
+  const certificate = exportUsable && config.exportCertificatePath ? await readCertificateCredential(config.exportCertificatePath) : undefined;
   return {
     tenantSource: 'cloud',
     cloud: config.cloud,
@@ -88,6 +92,14 @@ export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
     ...(extraCaPem ? { extraCaPem } : {}),
     onlyExtraCa: false,
     ...(config.clientId ? { publicClientId: config.clientId } : {}),
-    ...(exportUsable ? { exportApp: { clientId: config.exportClientId!, clientSecret: config.exportClientSecret!, authority: `${authorityHost}/${exportTenant}` } } : {}),
+    ...(exportUsable
+      ? {
+          exportApp: {
+            clientId: config.exportClientId!,
+            authority: `${authorityHost}/${exportTenant}`,
+            ...(certificate ? { certificate } : { clientSecret: config.exportClientSecret! }),
+          },
+        }
+      : {}),
   };
 }

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as z from 'zod';
 import { AppError } from '../errors.js';
 import { CONFIG_KEYS, ConfigSchema, type Config, type ConfigKeyDoc } from './schema.js';
@@ -91,5 +93,13 @@ export async function loadConfig(opts: {
   const fileFlag = opts.flags['config'];
   const filePath = typeof fileFlag === 'string' ? fileFlag : env['M365_COPILOT_MCP_CONFIG'];
   const fromFile = filePath ? await configFromFile(filePath) : {};
-  return resolveConfig(fromFile, configFromEnv(env), configFromFlags(opts.flags));
+  return resolveConfig({ stateDir: defaultStateDir(env) }, fromFile, configFromEnv(env), configFromFlags(opts.flags));
+}
+
+/** The per-user state directory of the platform (XDG on Linux), for the token cache. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = env['HOME'] ?? env['USERPROFILE'] ?? homedir();
+  if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'm365-copilot-mcp');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'm365-copilot-mcp');
+  return join(env['XDG_STATE_HOME'] ?? join(home, '.local', 'state'), 'm365-copilot-mcp');
 }

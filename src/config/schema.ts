@@ -20,6 +20,16 @@ export const ConfigSchema = z
     exportClientSecret: z.string().min(1).optional(),
     /** Tenant for the export app; defaults to tenantId (must be a real tenant, not `organizations`). */
     exportTenantId: z.string().min(1).optional(),
+    /** PEM file holding the export app's certificate private key and certificate (instead of a secret). */
+    exportCertificatePath: z.string().min(1).optional(),
+    /** UPN of the cached account to use when several are signed in; also the login hint. */
+    account: z.string().min(3).optional(),
+    /** A delegated Graph access token obtained elsewhere; used as is until it expires (no sign-in). */
+    accessToken: z.string().min(20).optional(),
+    /** Where tokens are kept: auto (OS keychain, else encrypted file), keychain, file, memory. */
+    tokenCache: z.enum(['auto', 'keychain', 'file', 'memory']).default('auto'),
+    /** Directory for the encrypted token cache, its key file and lock (created 0700). */
+    stateDir: z.string().min(1),
     /** Overrides for sovereign or test deployments; normally derived from `cloud`. */
     authorityHost: z.string().url().optional(),
     graphBaseUrl: z.string().url().optional(),
@@ -59,6 +69,11 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'exportClientId', flag: '--export-client-id', env: 'M365_COPILOT_MCP_EXPORT_CLIENT_ID', kind: 'string', help: 'Confidential app id for interaction export (app-only)' },
   { key: 'exportClientSecret', flag: '--export-client-secret', env: 'M365_COPILOT_MCP_EXPORT_CLIENT_SECRET', kind: 'string', help: 'Client secret of the export app (prefer the environment variable)' },
   { key: 'exportTenantId', flag: '--export-tenant', env: 'M365_COPILOT_MCP_EXPORT_TENANT_ID', kind: 'string', help: 'Tenant of the export app (default: --tenant)' },
+  { key: 'exportCertificatePath', flag: '--export-certificate', env: 'M365_COPILOT_MCP_EXPORT_CERTIFICATE', kind: 'string', help: 'PEM file with the export app certificate and private key (instead of a secret)' },
+  { key: 'account', flag: '--account', env: 'M365_COPILOT_MCP_ACCOUNT', kind: 'string', help: 'UPN of the signed-in account to use when several are cached' },
+  { key: 'accessToken', flag: '--access-token', env: 'M365_COPILOT_MCP_ACCESS_TOKEN', kind: 'string', help: 'Use this delegated Graph access token instead of signing in (prefer the variable)' },
+  { key: 'tokenCache', flag: '--token-cache', env: 'M365_COPILOT_MCP_TOKEN_CACHE', kind: 'string', help: 'Token cache: auto | keychain | file | memory (default auto: OS keychain, else encrypted file)' },
+  { key: 'stateDir', flag: '--state-dir', env: 'M365_COPILOT_MCP_STATE_DIR', kind: 'string', help: 'Directory for the encrypted token cache (default: the user state directory)' },
   { key: 'authorityHost', flag: '--authority-host', env: 'M365_COPILOT_MCP_AUTHORITY_HOST', kind: 'string', help: 'Override the identity authority host (https URL)' },
   { key: 'graphBaseUrl', flag: '--graph-base-url', env: 'M365_COPILOT_MCP_GRAPH_BASE_URL', kind: 'string', help: 'Override the Graph origin (e.g. https://graph.microsoft.com)' },
   { key: 'caCertPath', flag: '--ca-cert', env: 'M365_COPILOT_MCP_CA_CERT', kind: 'string', help: 'Extra CA (PEM) to trust for identity and Graph' },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, closeAfterResponse, readBody, sendJson } from './httpIo.js';
+import { INJECTABLE_ERRORS, INJECTABLE_GRANTS, type InjectedErrorRule } from './identity/injectedErrors.js';
 import type { SigningKeys } from './identity/keys.js';
 import type { IdentityProvider } from './identity/provider.js';
 import type { EmulatorStats } from './stats.js';
@@ -48,6 +49,48 @@ function requireString(body: Record<string, unknown>, field: string): string {
   return value;
 }
 
+function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new ControlError(400, 'badRequest', `"${field}" must be a non-empty string when given.`);
+  return value;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ControlError(400, 'badRequest', `"${field}" must be one of: ${allowed.join(', ')}.`);
+  return value as T;
+}
+
+function wholeNumber(body: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ControlError(400, 'badRequest', `"${field}" must be a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function injectedErrorRule(body: Record<string, unknown>, provider: IdentityProvider): InjectedErrorRule {
+  const error = oneOf(requireString(body, 'error'), INJECTABLE_ERRORS, 'error');
+  const grantName = optionalString(body, 'grant');
+  const grant = grantName === undefined ? undefined : oneOf(grantName, INJECTABLE_GRANTS, 'grant');
+  const upn = optionalString(body, 'upn');
+  if (upn !== undefined && provider.userByUpn(upn) === undefined) throw new ControlError(404, 'notFound', `No user ${upn} in the emulated tenant.`);
+  const suberror = optionalString(body, 'suberror');
+  const description = optionalString(body, 'description');
+  return {
+    error,
+    count: wholeNumber(body, 'count', 1, 10_000) ?? 1,
+    ...(grant === undefined ? {} : { grant }),
+    ...(upn === undefined ? {} : { upn }),
+    ...(suberror === undefined ? {} : { suberror }),
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
+// A day is Entra's longest configurable access token lifetime.
+const MAX_TOKEN_LIFETIME_SEC = 86_400;
+
 const DECISION_ERRORS = {
   unknown: new ControlError(404, 'notFound', 'No pending device code has that user code.'),
   expired: new ControlError(410, 'expired', 'That device code has expired.'),
@@ -92,11 +135,31 @@ export function createControlRoutes(opts: { provider: IdentityProvider; keys: Si
         return sendJson(res, 200, { status: 'denied', userCode });
       }
       case 'POST /tokens/revoke': {
-        const upn = requireString(await readJsonObject(req), 'upn');
+        const body = await readJsonObject(req);
+        if (body['all'] === true) return sendJson(res, 200, { all: true, revokedRefreshTokens: provider.revokeAll() });
+        const upn = requireString(body, 'upn');
         const revoked = provider.revokeUser(upn);
         if (revoked === undefined) throw new ControlError(404, 'notFound', `No user ${upn} in the emulated tenant.`);
         return sendJson(res, 200, { upn, revokedRefreshTokens: revoked });
       }
+      case 'GET /tokens/lifetime':
+        return sendJson(res, 200, { seconds: provider.accessTokenLifetimeSec });
+      case 'POST /tokens/lifetime': {
+        const seconds = wholeNumber(await readJsonObject(req), 'seconds', 1, MAX_TOKEN_LIFETIME_SEC);
+        if (seconds === undefined) throw new ControlError(400, 'badRequest', 'The body needs a whole number "seconds".');
+        const previous = provider.accessTokenLifetimeSec;
+        provider.setAccessTokenLifetime(seconds);
+        return sendJson(res, 200, { previousSeconds: previous, seconds });
+      }
+      case 'GET /errors':
+        return sendJson(res, 200, { pending: provider.injectedErrors.pending() });
+      case 'POST /errors/next': {
+        const rule = injectedErrorRule(await readJsonObject(req), provider);
+        provider.injectedErrors.add(rule);
+        return sendJson(res, 200, { queued: rule, pending: provider.injectedErrors.pending().length });
+      }
+      case 'POST /errors/clear':
+        return sendJson(res, 200, { cleared: provider.injectedErrors.clear() });
       case 'POST /keys/rotate': {
         const previousKid = keys.kid;
         await keys.rotate();

@@ -27,7 +27,17 @@ export const EmulatorDescriptorSchema = z.object({
   ),
   apps: z.object({
     publicClient: z.object({ clientId: z.string(), displayName: z.string() }),
-    exportApp: z.object({ clientId: z.string(), displayName: z.string(), clientSecret: z.string() }),
+    exportApp: z.object({
+      clientId: z.string(),
+      displayName: z.string(),
+      clientSecret: z.string(),
+      /** PEM file (0600): the private key, then the certificate registered on the app (MSAL `privateKey` and `x5c`). */
+      certificatePath: z.string().optional(),
+      /** SHA-1 thumbprint of that certificate, hex upper-case (MSAL `clientCertificate.thumbprint`). */
+      certificateThumbprint: z.string().optional(),
+      /** SHA-256 thumbprint, hex upper-case (MSAL `clientCertificate.thumbprintSha256`). */
+      certificateThumbprintSha256: z.string().optional(),
+    }),
   }),
 });
 

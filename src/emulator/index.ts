@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../log.js';
 import { CONTROL_PREFIX, createControlRoutes } from './control.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
 import { createGraphGateway, isGraphPath, type GraphRouter } from './graphGateway.js';
+import { createClientCertificate, writeClientCertificate, type ClientCertificate } from './identity/clientCertificate.js';
 import { createSigningKeys } from './identity/keys.js';
 import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
@@ -20,10 +21,14 @@ export interface EmulatorOptions {
   scale?: number;
   seed?: number;
   now?: Date;
-  /** Approve every device code at once for this user; "demo" means the tenant's demo user. */
+  /**
+   * Approve every device code and authorize request at once for this user ("demo": the tenant's
+   * demo user). An authorize request's login_hint naming another user of the tenant wins.
+   */
   autoApproveUpn?: string;
-  /** Approve every device code at once for the tenant's demo user (`--demo`). */
+  /** Same as autoApproveUpn "demo" (`--demo`). */
   autoApproveDemoUser?: boolean;
+  /** Access (and id) token lifetime; `POST /_emulator/tokens/lifetime` changes it at run time. */
   accessTokenLifetimeSec?: number;
   retrievalBudgetPerHour?: number;
   deviceCodeIntervalSec?: number;
@@ -36,6 +41,8 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** Application permissions the export app is NOT granted (to emulate a missing admin consent). */
   withoutAppRoles?: string[];
+  /** Per-user consent for the public client instead of tenant-wide admin consent. */
+  userConsent?: boolean;
 }
 
 export interface RunningEmulator {
@@ -91,15 +98,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   // RSA key generation runs on the libuv pool: start it before the (synchronous) tenant generation.
   const tlsPromise = createEmulatorTls(clock());
   const keysPromise = createSigningKeys();
+  const exportCertPromise = createClientCertificate('m365-copilot-mcp export app (emulator)', clock());
   let server: DualProtocolServer | undefined;
   try {
     const tenant = await loadTenant(opts);
+    if (opts.userConsent) tenant.apps.publicClient.adminConsented = false;
     if (opts.withoutAppRoles?.length) {
       const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
       tenant.apps.exportApp.appRoles = tenant.apps.exportApp.appRoles.filter((r) => !drop.has(r.toLowerCase()));
     }
     const router = await loadRouter(opts, tenant);
-    const [tls, keys] = await Promise.all([tlsPromise, keysPromise]);
+    const [tls, keys, exportCert] = await Promise.all([tlsPromise, keysPromise, exportCertPromise]);
+    // Removed with the CA file when the emulator closes.
+    const exportCertPath = await writeClientCertificate(tls.dir, 'export-app.pem', exportCert);
 
     const stats = new EmulatorStats(clock);
     let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
@@ -129,9 +140,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,
       clock,
+      clientCertificates: new Map([[tenant.apps.exportApp.clientId, [exportCert]]]),
       ...autoApproval(opts, tenant),
     });
-    const identity = createIdentityRoutes({ provider, keys, authorityHost: origin.https, graphBaseUrl: origin.http, controlUrl, clock });
+    const identity = createIdentityRoutes({
+      provider,
+      keys,
+      authorityHost: origin.https,
+      graphResource: GRAPH_RESOURCE,
+      graphBaseUrl: origin.http,
+      controlUrl,
+      clock,
+    });
     const control = createControlRoutes({ provider, keys, stats });
     const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock });
 
@@ -146,7 +166,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const running = server;
     let closed: Promise<void> | undefined;
     return {
-      descriptor: describe(tenant, origin, tls.caCertPath),
+      descriptor: describe(tenant, origin, tls.caCertPath, { path: exportCertPath, cert: exportCert }),
       tenant,
       url: origin,
       stats: () => stats.snapshot(),
@@ -156,7 +176,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       },
     };
   } catch (err) {
-    await Promise.allSettled([server?.close(), tlsPromise.then((t) => t.cleanup()), keysPromise]);
+    await Promise.allSettled([server?.close(), tlsPromise.then((t) => t.cleanup()), keysPromise, exportCertPromise]);
     throw err;
   }
 }
@@ -166,7 +186,12 @@ function autoApproval(opts: EmulatorOptions, tenant: Tenant): { autoApproveUpn?:
   return opts.autoApproveUpn === undefined ? {} : { autoApproveUpn: opts.autoApproveUpn };
 }
 
-function describe(tenant: Tenant, origin: { https: string; http: string }, caCertPath: string): EmulatorDescriptor {
+function describe(
+  tenant: Tenant,
+  origin: { https: string; http: string },
+  caCertPath: string,
+  exportCert: { path: string; cert: ClientCertificate },
+): EmulatorDescriptor {
   const { publicClient, exportApp } = tenant.apps;
   return EmulatorDescriptorSchema.parse({
     emulator: 'm365-copilot-emulator',
@@ -184,7 +209,15 @@ function describe(tenant: Tenant, origin: { https: string; http: string }, caCer
     apps: {
       publicClient: { clientId: publicClient.clientId, displayName: publicClient.displayName },
       // A throwaway secret of a fictional app, valid only against this emulator run.
-      exportApp: { clientId: exportApp.clientId, displayName: exportApp.displayName, clientSecret: exportApp.clientSecret ?? '' },
+      exportApp: {
+        clientId: exportApp.clientId,
+        displayName: exportApp.displayName,
+        clientSecret: exportApp.clientSecret ?? '',
+        // A throwaway certificate registered on the app, the key beside it (0600).
+        certificatePath: exportCert.path,
+        certificateThumbprint: exportCert.cert.thumbprintSha1,
+        certificateThumbprintSha256: exportCert.cert.thumbprintSha256,
+      },
     },
   });
 }

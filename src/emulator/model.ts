@@ -133,6 +133,8 @@ export interface EmuApp {
   appRoles: string[];
   /** Delegated permissions the app may request (consented tenant-wide in the demo). */
   delegatedScopes: string[];
+  /** false: each user consents at sign-in to what was asked, and a refresh cannot widen it. Default: admin-consented. */
+  adminConsented?: boolean;
 }
 
 export interface Tenant {

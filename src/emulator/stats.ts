@@ -15,12 +15,16 @@ export interface StatsSnapshot {
     byUser: Record<string, number>;
     /** Token endpoint calls per client id (registered apps only; others count as "unknown"). */
     byClient: Record<string, number>;
+    /** Token endpoint calls per client authentication: "secret", "assertion" (certificate) or "none". */
+    byClientAuth: Record<string, number>;
     /** Successful token responses per grant. */
     issuedByGrant: Record<string, number>;
     /** Error answers per OAuth error code. */
     errors: Record<string, number>;
   };
   deviceCodes: { issued: number; approved: number; denied: number };
+  /** The authorize endpoint: calls (sign-in starts and consent answers alike), codes issued, denials. */
+  authorizations: { requests: number; approved: number; denied: number };
   graphRequests: {
     total: number;
     /** Route template ("POST /copilot/retrieval"; "unknown" when no route matched) → status → count. */
@@ -36,8 +40,9 @@ function bump(counter: Record<string, number>, key: string, by = 1): void {
 function fresh(nowMs: number): StatsSnapshot {
   return {
     since: new Date(nowMs).toISOString(),
-    tokenRequests: { total: 0, byGrant: {}, byUser: {}, byClient: {}, issuedByGrant: {}, errors: {} },
+    tokenRequests: { total: 0, byGrant: {}, byUser: {}, byClient: {}, byClientAuth: {}, issuedByGrant: {}, errors: {} },
     deviceCodes: { issued: 0, approved: 0, denied: 0 },
+    authorizations: { requests: 0, approved: 0, denied: 0 },
     graphRequests: { total: 0, byRoute: {}, byStatus: {} },
   };
 }
@@ -49,10 +54,11 @@ export class EmulatorStats {
     this.data = fresh(clock());
   }
 
-  tokenRequest(grant: string, clientId: string): void {
+  tokenRequest(grant: string, clientId: string, clientAuth: 'secret' | 'assertion' | 'none'): void {
     this.data.tokenRequests.total++;
     bump(this.data.tokenRequests.byGrant, grant);
     bump(this.data.tokenRequests.byClient, clientId);
+    bump(this.data.tokenRequests.byClientAuth, clientAuth);
   }
 
   tokenIssued(grant: string, upn?: string): void {
@@ -66,6 +72,10 @@ export class EmulatorStats {
 
   deviceCode(event: 'issued' | 'approved' | 'denied'): void {
     this.data.deviceCodes[event]++;
+  }
+
+  authorization(event: 'requests' | 'approved' | 'denied'): void {
+    this.data.authorizations[event]++;
   }
 
   graphRequest(route: string, status: number): void {

@@ -15,6 +15,8 @@ export interface EmulatorTls {
   keyPem: string;
   /** The CA certificate written to a fresh temp directory (0644), for clients in other processes. */
   caCertPath: string;
+  /** That temp directory: other per-run files (e.g. the export app's certificate) belong here too. */
+  dir: string;
   /** Removes the temp directory holding the CA file. Safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -22,12 +24,12 @@ export interface EmulatorTls {
 const generateRsa = promisify(generateKeyPair);
 const DAY_MS = 86_400_000;
 
-interface PemKeyPair {
+export interface PemKeyPair {
   publicKey: string;
   privateKey: string;
 }
 
-function rsa2048(): Promise<PemKeyPair> {
+export function rsa2048(): Promise<PemKeyPair> {
   return generateRsa('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -42,7 +44,7 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-function baseCertificate(publicKeyPem: string, subjectCn: string, validDays: number, now: number): forge.pki.Certificate {
+export function baseCertificate(publicKeyPem: string, subjectCn: string, validDays: number, now: number): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
   cert.serialNumber = serialNumber();
@@ -65,7 +67,7 @@ interface ForgeTbs {
  * Signs with node:crypto rather than forge's pure-JS RSA, which takes ~60 ms of main-thread time
  * per certificate; forge still builds the DER structures.
  */
-function signCertificate(cert: forge.pki.Certificate, issuerPrivateKeyPem: string): void {
+export function signCertificate(cert: forge.pki.Certificate, issuerPrivateKeyPem: string): void {
   const sha256WithRsa = forge.pki.oids['sha256WithRSAEncryption'] as string;
   cert.signatureOid = sha256WithRsa;
   cert.siginfo.algorithmOid = sha256WithRsa;
@@ -130,6 +132,7 @@ export async function createEmulatorTls(now: number = Date.now()): Promise<Emula
       certPem: forge.pki.certificateToPem(leaf),
       keyPem: leafKeys.privateKey,
       caCertPath,
+      dir,
       cleanup,
     };
   } catch (err) {

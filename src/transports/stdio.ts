@@ -7,7 +7,7 @@ import { buildServer, type ServerRuntime, type ServerSurface } from '../server.j
  * with). Resolves when the client closes stdin or the process is told to stop.
  */
 export async function serveOverStdio(surface: ServerSurface, runtime: Promise<ServerRuntime>, log: Logger): Promise<void> {
-  const handle = serveStdio(() => buildServer(surface, runtime), { onerror: (err) => log.error('stdio transport error', { error: err }) });
+  const handle = serveStdio((ctx) => buildServer(surface, runtime, ctx.era), { onerror: (err) => log.error('stdio transport error', { error: err }) });
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

@@ -14,7 +14,7 @@ afterAll(async () => {
 /** Raw JSON-RPC over the pipes, no SDK: every byte on stdout must be a protocol message. */
 describe('stdio hygiene', () => {
   it('writes only JSON-RPC lines to stdout, logs to stderr, across sign-in and tool calls', async () => {
-    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'debug'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'debug', '--token-cache', 'memory'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -2,6 +2,9 @@ import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI } from './paths.js';
 
 export type Era = 'v1-2025' | 'v2-2026';
@@ -26,10 +29,15 @@ export function textOf(result: ToolResult): string {
   return result.content.map((c) => c.text ?? '').join('\n');
 }
 
+/**
+ * Each server gets its own state directory and, unless a test asks otherwise, an in-memory token
+ * cache: tests never touch the developer's keychain or cached accounts, and never each other's.
+ */
 const BASE_ENV = (): Record<string, string> => {
   const env: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SystemRoot']) if (process.env[k]) env[k] = process.env[k]!;
-  return env;
+  for (const k of ['PATH', 'TMPDIR', 'SystemRoot']) if (process.env[k]) env[k] = process.env[k]!;
+  const state = mkdtempSync(join(tmpdir(), 'm365-mcp-test-'));
+  return { ...env, HOME: state, M365_COPILOT_MCP_STATE_DIR: state, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
 };
 
 /** Spawns the built CLI with `args` and connects the chosen SDK client over stdio. */

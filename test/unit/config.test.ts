@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, configFromFlags, loadConfig, resolveConfig } from '../../src/config/load.js';
+import { configFromEnv, configFromFlags, defaultStateDir, loadConfig, resolveConfig } from '../../src/config/load.js';
 import { AppError } from '../../src/errors.js';
 
 describe('config', () => {
   it('has sane defaults', () => {
-    const c = resolveConfig({});
+    const c = resolveConfig({ stateDir: '/tmp/state' });
     expect(c).toMatchObject({ cloud: 'global', tenantId: 'organizations', demo: false, logLevel: 'info', signInWaitSeconds: 5 });
   });
 
@@ -28,7 +28,7 @@ describe('config', () => {
   it('names the flag and the variable of a bad value', () => {
     const err = (() => {
       try {
-        resolveConfig(configFromFlags({ cloud: 'mars' }));
+        resolveConfig({ stateDir: '/tmp/state' }, configFromFlags({ cloud: 'mars' }));
       } catch (e) {
         return e as AppError;
       }
@@ -38,6 +38,12 @@ describe('config', () => {
     expect(err!.message).toContain('--cloud');
     expect(err!.message).toContain('M365_COPILOT_MCP_CLOUD');
     expect(err!.nextStep).toContain('--help');
+  });
+
+  it('puts state under the platform state directory', () => {
+    expect(defaultStateDir({ HOME: '/home/u' }, 'linux')).toBe('/home/u/.local/state/m365-copilot-mcp');
+    expect(defaultStateDir({ HOME: '/home/u', XDG_STATE_HOME: '/xdg' }, 'linux')).toBe('/xdg/m365-copilot-mcp');
+    expect(defaultStateDir({ HOME: '/Users/u' }, 'darwin')).toBe('/Users/u/Library/Application Support/m365-copilot-mcp');
   });
 
   it('rejects non-boolean and non-numeric environment values with the variable name', () => {

@@ -144,10 +144,10 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
       pca.acquireTokenSilent({ account: account!, scopes: [`${GRAPH}/Mail.Send`], forceRefresh: true }),
     ).rejects.toMatchObject({ errorCode: 'invalid_scope' });
 
-    // A scope not consented at sign-in cannot be had by refreshing.
-    await expect(
-      pca.acquireTokenSilent({ account: account!, scopes: [`${GRAPH}/OnlineMeetingAiInsight.Read.All`], forceRefresh: true }),
-    ).rejects.toMatchObject({ errorCode: 'invalid_grant' });
+    // Admin consent (the default) covers every delegated scope of the app, so a refresh may widen
+    // (with per-user consent it may not: see the userConsent test).
+    const widened = await pca.acquireTokenSilent({ account: account!, scopes: [`${GRAPH}/OnlineMeetingAiInsight.Read.All`], forceRefresh: true });
+    expect(decodeJwt(widened.accessToken).scp).toBe('OnlineMeetingAiInsight.Read.All');
 
     const stats = auto.stats();
     expect(stats.tokenRequests.issuedByGrant['device_code']).toBe(1);
@@ -302,6 +302,21 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
       } finally {
         await emu.close();
       }
+    }
+  });
+
+  it('with per-user consent (userConsent), refuses a refresh asking for a scope not consented at sign-in', async () => {
+    const emu = await startEmulator({ tenant: fixtureTenant(), router: echoRouter, autoApproveUpn: ADELE, userConsent: true });
+    try {
+      const ca = readFileSync(emu.descriptor.caCertPath, 'utf8');
+      const pca = new PublicClientApplication(msalConfig(emu, ca, emu.descriptor.apps.publicClient.clientId));
+      await pca.acquireTokenByDeviceCode({ scopes: [`${GRAPH}/Files.Read.All`], deviceCodeCallback: () => undefined });
+      const [account] = await pca.getAllAccounts();
+      await expect(
+        pca.acquireTokenSilent({ account: account!, scopes: [`${GRAPH}/OnlineMeetingAiInsight.Read.All`], forceRefresh: true }),
+      ).rejects.toMatchObject({ errorCode: 'invalid_grant', errorNo: 65001 });
+    } finally {
+      await emu.close();
     }
   });
 

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import type { EmuApp, Tenant } from '../model.js';
+import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionCheck } from './clientAssertion.js';
 import { OAuthError } from './oauthError.js';
 
 export function findApp(tenant: Tenant, clientId: string | undefined): EmuApp | undefined {
@@ -23,13 +25,34 @@ export function requireApp(tenant: Tenant, clientId: string | undefined): EmuApp
   return app;
 }
 
-/** Client credentials as sent in the form (client_secret_post) or an Authorization: Basic header. */
+/** Client credentials as sent: client_secret_post, Authorization: Basic, or a client assertion. */
 export interface PresentedClient {
   clientId: string | undefined;
   clientSecret: string | undefined;
+  assertionType?: string | undefined;
+  assertion?: string | undefined;
+}
+
+export type ClientAuthMethod = 'secret' | 'assertion' | 'none';
+
+export function clientAuthMethod(client: PresentedClient): ClientAuthMethod {
+  if (client.assertion !== undefined && client.assertion !== '') return 'assertion';
+  return client.clientSecret !== undefined && client.clientSecret !== '' ? 'secret' : 'none';
+}
+
+// RFC 7521 lets an assertion stand in for client_id; its (unverified) subject only picks the app to check.
+function assertionSubject(assertion: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function presentedClient(form: URLSearchParams, authorization: string | undefined): PresentedClient {
+  const assertion = form.get('client_assertion') ?? undefined;
+  const assertionType = form.get('client_assertion_type') ?? undefined;
   const basic = /^Basic\s+(.+)$/i.exec(authorization ?? '');
   if (basic?.[1] !== undefined) {
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
@@ -38,10 +61,18 @@ export function presentedClient(form: URLSearchParams, authorization: string | u
       return {
         clientId: decodeURIComponent(decoded.slice(0, colon)),
         clientSecret: decodeURIComponent(decoded.slice(colon + 1)),
+        assertion,
+        assertionType,
       };
     }
   }
-  return { clientId: form.get('client_id') ?? undefined, clientSecret: form.get('client_secret') ?? undefined };
+  const formClientId = form.get('client_id') ?? undefined;
+  return {
+    clientId: formClientId ?? (assertion === undefined ? undefined : assertionSubject(assertion)),
+    clientSecret: form.get('client_secret') ?? undefined,
+    assertion,
+    assertionType,
+  };
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -51,23 +82,30 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/**
- * Confidential apps must prove their secret on every grant; public apps carry none.
- * Certificate assertions are not emulated: a client sending one hears that a secret is missing.
- */
-export function authenticateConfidential(app: EmuApp, presented: PresentedClient): void {
-  if (presented.clientSecret === undefined || presented.clientSecret === '') {
-    throw new OAuthError(
-      401,
-      'invalid_client',
-      7000218,
-      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-    );
+/** What checking a client assertion needs beyond the app: its certificates and the endpoint. */
+export type AssertionContext = Omit<AssertionCheck, 'clientId'>;
+
+function invalidClient(aadsts: number, description: string): OAuthError {
+  return new OAuthError(401, 'invalid_client', aadsts, description);
+}
+
+/** Confidential apps must prove a secret or a certificate on every grant; public apps carry none. */
+export async function authenticateConfidential(app: EmuApp, presented: PresentedClient, assertions: AssertionContext): Promise<void> {
+  const method = clientAuthMethod(presented);
+  if (method === 'none') {
+    throw invalidClient(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   }
-  if (app.clientSecret === undefined || !sameSecret(presented.clientSecret, app.clientSecret)) {
-    throw new OAuthError(
-      401,
-      'invalid_client',
+  if (method === 'assertion') {
+    if (presented.clientSecret !== undefined && presented.clientSecret !== '') {
+      throw invalidClient(7000218, 'Present one client credential, client_secret or client_assertion, not both.');
+    }
+    if (presented.assertionType !== JWT_BEARER_ASSERTION_TYPE) {
+      throw invalidClient(7000218, `The client_assertion_type must be '${JWT_BEARER_ASSERTION_TYPE}'.`);
+    }
+    return verifyClientAssertion(presented.assertion ?? '', { ...assertions, clientId: app.clientId });
+  }
+  if (app.clientSecret === undefined || !sameSecret(presented.clientSecret ?? '', app.clientSecret)) {
+    throw invalidClient(
       7000215,
       `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
     );

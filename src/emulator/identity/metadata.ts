@@ -8,9 +8,11 @@ export function openIdConfiguration(authorityHost: string, tenantId: string, gra
   const base = `${authorityHost}/${tenantId}`;
   return {
     token_endpoint: `${base}/oauth2/v2.0/token`,
-    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
     jwks_uri: `${base}/discovery/v2.0/keys`,
     response_modes_supported: ['query', 'fragment', 'form_post'],
+    // Entra does not publish this; the emulator does, since it requires S256 for every code.
+    code_challenge_methods_supported: ['S256'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],

@@ -12,6 +12,8 @@ export interface OAuthErrorBody {
   trace_id: string;
   correlation_id: string;
   error_uri?: string;
+  /** Entra's finer reason; MSAL reads it (e.g. `bad_token` drops the cached refresh token). */
+  suberror?: string;
 }
 
 export class OAuthError extends Error {
@@ -21,6 +23,7 @@ export class OAuthError extends Error {
     /** The AADSTS number the real service uses for the same situation. */
     readonly aadsts: number,
     readonly description: string,
+    readonly suberror?: string,
   ) {
     super(`${error}: ${description}`);
     this.name = 'OAuthError';
@@ -35,7 +38,7 @@ export function oauthErrorBody(err: OAuthError, correlationId: string | undefine
   const traceId = randomUUID();
   const correlation = correlationId ?? randomUUID();
   const timestamp = aadTimestamp(nowMs);
-  return {
+  const body: OAuthErrorBody = {
     error: err.error,
     error_description:
       `AADSTS${err.aadsts}: ${err.description} (m365-copilot-mcp emulator)\r\n` +
@@ -45,4 +48,6 @@ export function oauthErrorBody(err: OAuthError, correlationId: string | undefine
     trace_id: traceId,
     correlation_id: correlation,
   };
+  if (err.suberror !== undefined) body.suberror = err.suberror;
+  return body;
 }

@@ -1,12 +1,16 @@
 import type { EmuApp, EmuUser, Tenant } from '../model.js';
 import type { EmulatorStats } from '../stats.js';
-import { authenticateConfidential, findApp, requireApp, type PresentedClient } from './clients.js';
+import { AuthorizationCodeStore } from './authorizationCodes.js';
+import type { AuthorizeRequest } from './authorizeRequest.js';
+import type { ClientCertificate } from './clientCertificate.js';
+import { authenticateConfidential, clientAuthMethod, findApp, requireApp, type AssertionContext, type PresentedClient } from './clients.js';
 import { DeviceCodeStore, type DecisionResult } from './deviceCodes.js';
+import { InjectedErrors } from './injectedErrors.js';
 import type { SigningKeys } from './keys.js';
 import { OAuthError } from './oauthError.js';
 import { RefreshTokenStore } from './refreshTokens.js';
 import { requireDefaultScope, resolveDelegatedScopes, type GrantedScopes } from './scopes.js';
-import { issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
+import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
 export interface IdentityProviderOptions {
   tenant: Tenant;
@@ -17,8 +21,10 @@ export interface IdentityProviderOptions {
   graphResource: string;
   accessTokenLifetimeSec: number;
   deviceCodeIntervalSec: number;
-  /** Approves every new device code for this user at once (the demo has nobody to click). */
+  /** Approves every new device code (and authorize request) for this user at once (the demo has nobody to click). */
   autoApproveUpn?: string;
+  /** Certificates registered per client id, for client assertions. */
+  clientCertificates?: ReadonlyMap<string, readonly Pick<ClientCertificate, 'certPem' | 'der'>[]>;
   clock: () => number;
 }
 
@@ -31,7 +37,7 @@ export interface DeviceCodeResponse {
   message: string;
 }
 
-export type GrantLabel = 'device_code' | 'refresh_token' | 'client_credentials' | 'unsupported';
+export type GrantLabel = 'authorization_code' | 'device_code' | 'refresh_token' | 'client_credentials' | 'unsupported';
 
 const DEVICE_CODE_LIFETIME_SEC = 900;
 
@@ -46,6 +52,7 @@ export function grantLabel(grantType: string | null): GrantLabel {
     case 'device_code': // what MSAL actually posts
     case 'urn:ietf:params:oauth:grant-type:device_code':
       return 'device_code';
+    case 'authorization_code':
     case 'refresh_token':
     case 'client_credentials':
       return grantType;
@@ -58,18 +65,26 @@ function missing(parameter: string): OAuthError {
   return new OAuthError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${parameter}'.`);
 }
 
+// The token endpoint paths a client assertion may name as its audience (v2, and v1 as Entra allows).
+const TOKEN_PATH = /^\/([^/]+)\/oauth2\/(?:v2\.0\/)?token\/?$/;
+
 /**
- * The emulated Entra ID: device code sign-in, refresh with rotation, client credentials.
- * Transport-free so the rules can be read (and tested) apart from HTTP.
+ * The emulated Entra ID: device code and auth code + PKCE sign-in, refresh with rotation,
+ * client credentials (secret or certificate). Transport-free so the rules can be read (and
+ * tested) apart from HTTP.
  */
 export class IdentityProvider {
   readonly deviceCodes: DeviceCodeStore;
+  readonly authorizationCodes: AuthorizationCodeStore;
   readonly refreshTokens: RefreshTokenStore;
+  /** Errors a test queued for the next matching token requests. */
+  readonly injectedErrors = new InjectedErrors();
   private readonly issuer: IssuerContext;
   private readonly autoApproveUserId: string | undefined;
 
   constructor(private readonly opts: IdentityProviderOptions) {
     this.deviceCodes = new DeviceCodeStore(opts.clock, DEVICE_CODE_LIFETIME_SEC);
+    this.authorizationCodes = new AuthorizationCodeStore(opts.clock);
     this.refreshTokens = new RefreshTokenStore(opts.clock);
     this.issuer = {
       tenant: opts.tenant,
@@ -141,16 +156,72 @@ export class IdentityProvider {
     return result;
   }
 
+  /** Who an authorize request is approved for without a page, if the emulator auto-approves. */
+  autoApprovalUser(loginHint: string | undefined): EmuUser | undefined {
+    if (this.autoApproveUserId === undefined) return undefined;
+    // A hint naming a user of the tenant wins: that is who would have typed their name.
+    const hinted = loginHint === undefined ? undefined : this.userByUpn(loginHint);
+    return hinted ?? this.tenant.users.find((u) => u.id === this.autoApproveUserId);
+  }
+
+  authorizationRequested(): void {
+    this.opts.stats.authorization('requests');
+  }
+
+  authorizationDenied(): void {
+    this.opts.stats.authorization('denied');
+  }
+
+  /** Issues the code for an approved authorize request: the fields to send to the redirect URI. */
+  approveAuthorization(request: AuthorizeRequest, user: EmuUser): Record<string, string> {
+    const code = this.authorizationCodes.issue({
+      clientId: request.app.clientId,
+      redirectUri: request.redirectUri,
+      userId: user.id,
+      granted: request.granted,
+      codeChallenge: request.codeChallenge,
+      ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+    });
+    this.opts.stats.authorization('approved');
+    return { code, client_info: clientInfo(user, this.tenant.id) };
+  }
+
   /** Revokes every refresh token of a user (e.g. to test "sign in again"); undefined if no such user. */
   revokeUser(upn: string): number | undefined {
     const user = this.userByUpn(upn);
     return user === undefined ? undefined : this.refreshTokens.revokeUser(user.id);
   }
 
+  revokeAll(): number {
+    return this.refreshTokens.revokeAll();
+  }
+
+  get accessTokenLifetimeSec(): number {
+    return this.issuer.accessTokenLifetimeSec;
+  }
+
+  /** Applies to tokens issued from now on; those already issued keep their expiry. */
+  setAccessTokenLifetime(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 1) throw new RangeError(`the access token lifetime must be a whole number of seconds ≥ 1 (got ${seconds})`);
+    this.issuer.accessTokenLifetimeSec = seconds;
+  }
+
+  /** True when `url` (without query) is this tenant's token endpoint under any tenant alias. */
+  isTokenEndpoint(url: string): boolean {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return false;
+    }
+    const segment = TOKEN_PATH.exec(parsed.pathname)?.[1];
+    return parsed.origin === this.opts.authorityHost && segment !== undefined && this.resolvesToTenant(segment);
+  }
+
   /** The token endpoint. Resolves to the JSON answer, or throws the OAuthError to send. */
   async token(form: URLSearchParams, client: PresentedClient): Promise<object> {
     const grant = grantLabel(form.get('grant_type'));
-    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId)?.clientId ?? 'unknown');
+    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId)?.clientId ?? 'unknown', clientAuthMethod(client));
     try {
       const { body, upn } = await this.runGrant(grant, form, client);
       this.opts.stats.tokenIssued(grant, upn);
@@ -168,22 +239,52 @@ export class IdentityProvider {
         400,
         'unsupported_grant_type',
         70003,
-        `The app requested an unsupported grant type '${form.get('grant_type')}'. The emulator supports device_code, refresh_token and client_credentials.`,
+        `The app requested an unsupported grant type '${form.get('grant_type')}'. ` +
+          'The emulator supports authorization_code, device_code, refresh_token and client_credentials.',
       );
     }
     const app = requireApp(this.tenant, client.clientId);
     if (grant === 'client_credentials') return this.clientCredentialsGrant(app, client, form);
-    if (app.kind === 'confidential') authenticateConfidential(app, client);
-    return grant === 'device_code' ? this.deviceCodeGrant(app, form) : this.refreshGrant(app, form);
+    if (app.kind === 'confidential') await authenticateConfidential(app, client, this.assertionContext(app));
+    switch (grant) {
+      case 'authorization_code':
+        return this.authorizationCodeGrant(app, form);
+      case 'device_code':
+        return this.deviceCodeGrant(app, form);
+      case 'refresh_token':
+        return this.refreshGrant(app, form);
+    }
+  }
+
+  private assertionContext(app: EmuApp): AssertionContext {
+    return {
+      certificates: this.opts.clientCertificates?.get(app.clientId) ?? [],
+      isTokenEndpoint: (aud) => this.isTokenEndpoint(aud),
+      nowMs: this.opts.clock(),
+    };
   }
 
   private async clientCredentialsGrant(app: EmuApp, client: PresentedClient, form: URLSearchParams): Promise<Issued> {
     if (app.kind !== 'confidential') {
-      throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no secret and cannot use client credentials.`);
+      throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no credential and cannot use client credentials.`);
     }
-    authenticateConfidential(app, client);
+    await authenticateConfidential(app, client, this.assertionContext(app));
     requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
+    const injected = this.injectedErrors.take({ grant: 'client_credentials', clientId: app.clientId, scopes: [...app.appRoles] });
+    if (injected !== undefined) throw injected;
     return { body: await issueAppToken(this.issuer, app) };
+  }
+
+  private async authorizationCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
+    const code = form.get('code');
+    if (code === null || code === '') throw missing('code');
+    // The scopes are those the user approved at /authorize; the `scope` MSAL repeats here is not re-read.
+    const grant = this.authorizationCodes.redeem(code, {
+      clientId: app.clientId,
+      redirectUri: form.get('redirect_uri') ?? undefined,
+      codeVerifier: form.get('code_verifier') ?? undefined,
+    });
+    return this.delegated('authorization_code', grant.userId, app, grant.granted, grant.granted.graph, grant.nonce);
   }
 
   private async deviceCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
@@ -191,7 +292,7 @@ export class IdentityProvider {
     if (deviceCode === null || deviceCode === '') throw missing('device_code');
     // The scopes are those of the device code request; what the poll repeats is not re-read.
     const { userId, granted } = this.deviceCodes.redeem(deviceCode, app.clientId);
-    return this.delegated(userId, app, granted, granted.graph);
+    return this.delegated('device_code', userId, app, granted, granted.graph);
   }
 
   private async refreshGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
@@ -199,7 +300,10 @@ export class IdentityProvider {
     if (refreshToken === null || refreshToken === '') throw missing('refresh_token');
     const rt = this.refreshTokens.redeem(refreshToken, app.clientId);
     const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource);
-    const notConsented = requested.graph.filter((s) => !rt.consented.includes(s));
+    // Admin consent (the usual case for Copilot API permissions) covers every delegated scope of the
+    // app, so a refresh may ask for more; with per-user consent only what was approved at sign-in.
+    const consented = app.adminConsented === false ? rt.consented : [...new Set([...rt.consented, ...app.delegatedScopes])];
+    const notConsented = requested.graph.filter((s) => !consented.includes(s));
     if (notConsented.length > 0) {
       throw new OAuthError(
         400,
@@ -213,14 +317,23 @@ export class IdentityProvider {
       // A refresh always answers with a new refresh token (rotation), whatever the scope says.
       oidc: [...new Set([...requested.oidc, 'offline_access' as const])],
     };
-    return this.delegated(rt.userId, app, granted, rt.consented);
+    return this.delegated('refresh_token', rt.userId, app, granted, app.adminConsented === false ? rt.consented : consented);
   }
 
-  private async delegated(userId: string, app: EmuApp, granted: GrantedScopes, consented: string[]): Promise<Issued> {
+  private async delegated(
+    grant: GrantLabel,
+    userId: string,
+    app: EmuApp,
+    granted: GrantedScopes,
+    consented: string[],
+    nonce?: string,
+  ): Promise<Issued> {
     const user = this.tenant.users.find((u) => u.id === userId);
     if (user === undefined) {
       throw new OAuthError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
     }
-    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented), upn: user.upn };
+    const injected = this.injectedErrors.take({ grant, clientId: app.clientId, upn: user.upn, scopes: granted.graph });
+    if (injected !== undefined) throw injected;
+    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce), upn: user.upn };
   }
 }

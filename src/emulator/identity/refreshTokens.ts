@@ -16,6 +16,9 @@ export interface RefreshGrant {
   consented: string[];
 }
 
+// What Entra adds to a dead refresh token's invalid_grant: MSAL then drops it from its cache.
+const BAD_TOKEN = 'bad_token';
+
 // Entra's default inactivity lifetime of a refresh token.
 const REFRESH_LIFETIME_MS = 90 * 86_400_000;
 
@@ -50,19 +53,29 @@ export class RefreshTokenStore {
         'invalid_grant',
         50173,
         'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user must sign in again.',
+        BAD_TOKEN,
       );
     }
     if (this.clock() >= record.expiresAt) {
-      throw new OAuthError(400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. The user must sign in again.');
+      throw new OAuthError(400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. The user must sign in again.', BAD_TOKEN);
     }
     return { clientId: record.clientId, userId: record.userId, consented: [...record.consented] };
   }
 
   /** Returns how many tokens were revoked. */
   revokeUser(userId: string): number {
+    return this.revokeWhere((record) => record.userId === userId);
+  }
+
+  /** Every user's refresh tokens, e.g. to emulate a tenant-wide "revoke sessions". */
+  revokeAll(): number {
+    return this.revokeWhere(() => true);
+  }
+
+  private revokeWhere(selected: (record: RefreshTokenRecord) => boolean): number {
     let count = 0;
     for (const record of this.byHash.values()) {
-      if (record.userId === userId && !record.revoked) {
+      if (selected(record) && !record.revoked) {
         record.revoked = true;
         count++;
       }

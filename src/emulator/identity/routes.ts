@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, closeAfterResponse, headerValue, readBody, sendHtml, sendJson } from '../httpIo.js';
+import { createAuthorizeEndpoint } from './authorizeEndpoint.js';
 import { presentedClient } from './clients.js';
 import { deviceLoginPage } from './deviceLoginPage.js';
 import type { SigningKeys } from './keys.js';
@@ -12,6 +13,7 @@ export interface IdentityRoutesOptions {
   provider: IdentityProvider;
   keys: SigningKeys;
   authorityHost: string;
+  graphResource: string;
   graphBaseUrl: string;
   controlUrl: string;
   clock: () => number;
@@ -52,6 +54,7 @@ function methodNotAllowed(allowed: string): OAuthError {
 export function createIdentityRoutes(opts: IdentityRoutesOptions): IdentityHandler {
   const { provider, authorityHost } = opts;
   const tenantId = provider.tenant.id;
+  const authorize = createAuthorizeEndpoint(provider, opts.graphResource);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
@@ -88,8 +91,12 @@ export function createIdentityRoutes(opts: IdentityRoutesOptions): IdentityHandl
         const body = await provider.token(form, presentedClient(form, headerValue(req, 'authorization')));
         return sendJson(res, 200, body, { Pragma: 'no-cache' });
       }
-      case 'oauth2/v2.0/authorize':
-        throw new OAuthError(400, 'unsupported_response_type', 900561, 'The emulator does not implement the authorization code flow yet; use the device code flow.');
+      case 'oauth2/v2.0/authorize': {
+        // Not HEAD: answering may issue a code, which a probe must not do.
+        if (method === 'GET') return authorize(res, url.pathname, url.searchParams, false);
+        if (method === 'POST') return authorize(res, url.pathname, await readForm(req), true);
+        throw methodNotAllowed('GET or POST');
+      }
       case 'oauth2/v2.0/logout':
         return sendHtml(res, 200, '<!doctype html><title>Signed out</title><p>Signed out of the m365-copilot-mcp emulator.</p>');
       default:

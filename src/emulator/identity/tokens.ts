@@ -9,6 +9,7 @@ export interface IssuerContext {
   /** https origin of the identity provider, e.g. https://127.0.0.1:43123 */
   authorityHost: string;
   graphResource: string;
+  /** Mutable: the control route changes it for tokens issued from then on. */
   accessTokenLifetimeSec: number;
   clock: () => number;
   keys: SigningKeys;
@@ -32,7 +33,7 @@ export function derivedGuid(name: string): string {
 }
 
 /** MSAL builds the home account id (`uid.utid`) from this, not from the id token. */
-function clientInfo(user: EmuUser, tenantId: string): string {
+export function clientInfo(user: EmuUser, tenantId: string): string {
   return Buffer.from(JSON.stringify({ uid: user.id, utid: tenantId })).toString('base64url');
 }
 
@@ -53,6 +54,8 @@ export async function issueDelegatedTokens(
   app: EmuApp,
   granted: GrantedScopes,
   consented: string[],
+  /** The authorize request's nonce; only then does the id token carry one. */
+  nonce?: string,
 ): Promise<DelegatedTokenResponse> {
   const tid = ctx.tenant.id;
   const now = ctx.clock();
@@ -90,6 +93,7 @@ export async function issueDelegatedTokens(
           preferred_username: user.upn,
           name: user.displayName,
           ver: '2.0',
+          ...(nonce === undefined ? {} : { nonce }),
         },
         lifetime,
         now,

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { openTokenCache } from '../auth/cache/index.js';
+import type { TokenCache } from '../auth/cache/types.js';
+import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+
+export interface EndpointSource {
+  /** A promise while the in-process emulator of --demo is still starting. */
+  endpoints: Endpoints | Promise<Endpoints>;
+  stop(): Promise<void>;
+}
+
+/** Where identity and Graph traffic goes: --demo (in-process emulator), --emulator FILE, or the configured cloud. */
+export async function endpointSource(config: Config, log: Logger): Promise<EndpointSource> {
+  if (config.demo) {
+    let stop = async () => {};
+    const endpoints = import('../emulator/index.js').then(async ({ startEmulator }) => {
+      const emulator = await startEmulator({ autoApproveDemoUser: true });
+      stop = () => emulator.close();
+      log.info('demo: emulated tenant started in-process (not Microsoft 365)', { graph: emulator.descriptor.graphBaseUrl, demoUser: emulator.descriptor.demoUser });
+      return endpointsFromEmulator(emulator.descriptor);
+    });
+    return { endpoints, stop: () => endpoints.then(() => stop(), () => undefined) };
+  }
+  if (config.emulatorFile) return { endpoints: await endpointsFromEmulator(await readEmulatorDescriptor(config.emulatorFile)), stop: async () => {} };
+  return { endpoints: await endpointsFromConfig(config), stop: async () => {} };
+}
+
+/**
+ * The token cache for these endpoints. --demo's emulator lives only as long as the process, so its
+ * tokens stay in memory; an emulator file gets its own subdirectory so test tenants never mix with real ones.
+ */
+export function tokenCacheFor(config: Config, log: Logger): Promise<TokenCache> {
+  if (config.demo) return openTokenCache({ stateDir: join(config.stateDir, 'demo'), preference: 'memory', log });
+  const stateDir = config.emulatorFile ? join(config.stateDir, 'emulator') : config.stateDir;
+  return openTokenCache({ stateDir, preference: config.tokenCache, log });
+}
