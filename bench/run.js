@@ -53,7 +53,7 @@ async function callOverhead() {
     const broker = new MsalBroker({
       identity: { authority: endpoints.authority, knownAuthorities: endpoints.knownAuthorities, graphResource: endpoints.graphResource, extraCaPem: endpoints.extraCaPem, onlyExtraCa: true },
       publicClientId: endpoints.publicClientId,
-      signInScopes: ['Files.Read.All', 'Sites.Read.All'],
+      baseScopes: ['User.Read'],
       signInWaitMs: 10_000,
       log: createLogger('silent'),
     });

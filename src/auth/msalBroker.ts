@@ -60,6 +60,8 @@ interface PendingSignIn {
 }
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+/** MSAL renews access tokens this long before they expire (its default tokenRenewalOffsetSeconds). */
+const RENEWAL_MARGIN_MS = 300_000;
 
 /**
  * Delegated tokens for the local user (device code, or the browser for `login --browser`) and app-only
@@ -77,17 +79,29 @@ export class MsalBroker implements TokenBroker {
   /** Scopes already granted to the signed-in user, so a new sign-in never narrows them. */
   private readonly granted = new Set<string>();
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
+  /**
+   * Delegated grants still comfortably valid, by scope key: the hot path answers from here without
+   * MSAL's cache lookup. Renewed on the same margin MSAL uses, so behaviour does not change.
+   */
+  private readonly fresh = new Map<string, TokenGrant>();
 
   constructor(private readonly opts: MsalBrokerOptions) {}
 
   async getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
+    const scopeKey = `${request.flow}:${[...request.scopes].sort().join(' ')}`;
+    if (request.forceRefresh) this.fresh.delete(scopeKey);
+    const memo = this.fresh.get(scopeKey);
+    if (memo && memo.expiresOn && memo.expiresOn.getTime() - RENEWAL_MARGIN_MS > Date.now()) return memo;
     // Single flight: concurrent calls for the same token share one acquisition.
-    const key = `${request.flow}:${request.forceRefresh ? 'fresh:' : ''}${[...request.scopes].sort().join(' ')}`;
+    const key = `${request.forceRefresh ? 'fresh:' : ''}${scopeKey}`;
     const existing = this.inFlight.get(key);
     if (existing) return withAbort(existing, signal);
-    const acquisition = (request.flow === 'app' ? this.appToken(request.forceRefresh) : this.delegatedToken(request.scopes, signal, request.forceRefresh)).finally(() =>
-      this.inFlight.delete(key),
-    );
+    const acquisition = (request.flow === 'app' ? this.appToken(request.forceRefresh) : this.delegatedToken(request.scopes, signal, request.forceRefresh))
+      .then((grant) => {
+        this.fresh.set(scopeKey, grant);
+        return grant;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, acquisition);
     return withAbort(acquisition, signal);
   }
@@ -160,6 +174,7 @@ export class MsalBroker implements TokenBroker {
     const accounts = await this.cachedAccounts(pca);
     const targets = which.all ? accounts : accounts.filter((a) => a.username.toLowerCase() === (which.upn ?? this.opts.account ?? accounts[0]?.username ?? '').toLowerCase());
     for (const a of targets) await pca.getTokenCache().removeAccount(a);
+    this.fresh.clear();
     return targets.map((a) => a.username);
   }
 
@@ -173,6 +188,7 @@ export class MsalBroker implements TokenBroker {
   }
 
   private remember(result: AuthenticationResult): void {
+    if (result.account && result.account.homeAccountId !== this.activeHomeAccountId) this.fresh.clear();
     if (result.account) this.activeHomeAccountId = result.account.homeAccountId;
     for (const s of this.bare(result.scopes)) if (!OIDC_SCOPES.has(s)) this.granted.add(s);
   }
@@ -204,6 +220,7 @@ export class MsalBroker implements TokenBroker {
           await pca.getTokenCache().removeAccount(account);
           if (this.activeHomeAccountId === account.homeAccountId) this.activeHomeAccountId = undefined;
           this.granted.clear();
+          this.fresh.clear();
         }
       }
     }
