@@ -79,6 +79,7 @@ export class MsalBroker implements TokenBroker {
   /** Scopes already granted to the signed-in user, so a new sign-in never narrows them. */
   private readonly granted = new Set<string>();
   private readonly inFlight = new Map<string, Promise<TokenGrant>>();
+  private discoveryError?: string;
   /**
    * Delegated grants still comfortably valid, by scope key: the hot path answers from here without
    * MSAL's cache lookup. Renewed on the same margin MSAL uses, so behaviour does not change.
@@ -86,6 +87,11 @@ export class MsalBroker implements TokenBroker {
   private readonly fresh = new Map<string, TokenGrant>();
 
   constructor(private readonly opts: MsalBrokerOptions) {}
+
+  private mapError(err: unknown, scopes: string[], flow: 'delegated' | 'app' = 'delegated', authority = this.opts.identity.authority): AppError {
+    const clientId = flow === 'app' ? this.opts.exportApp?.clientId : this.opts.publicClientId;
+    return mapMsalError(err, { scopes, flow, authority, ...(clientId ? { clientId } : {}), ...(this.discoveryError ? { discoveryError: this.discoveryError } : {}) });
+  }
 
   async getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
     const scopeKey = `${request.flow}:${[...request.scopes].sort().join(' ')}`;
@@ -132,7 +138,7 @@ export class MsalBroker implements TokenBroker {
     const pending = this.pending;
     if (!pending) return true;
     const outcome = await Promise.race([pending.result.then(() => true), delay(timeoutMs, signal).then(() => false)]).catch((err) => {
-      throw mapMsalError(err, { scopes: pending.scopes, flow: 'delegated', authority: this.opts.identity.authority });
+      throw this.mapError(err, pending.scopes);
     });
     return outcome;
   }
@@ -164,7 +170,7 @@ export class MsalBroker implements TokenBroker {
       this.remember(result);
       return toSignedIn(result.account);
     } catch (err) {
-      throw mapMsalError(err, context);
+      throw this.mapError(err, context.scopes);
     }
   }
 
@@ -212,7 +218,7 @@ export class MsalBroker implements TokenBroker {
         this.remember(result);
         return this.toGrant(result);
       } catch (err) {
-        const mapped = mapMsalError(err, context);
+        const mapped = this.mapError(err, context.scopes);
         if (mapped.code !== 'AuthRequired') throw mapped;
         this.opts.log.info('silent token acquisition needs a sign-in', { scopes: bareScopes, reason: mapped.message });
         // A session that can no longer refresh is forgotten; one that only lacks consent or MFA is kept.
@@ -226,13 +232,13 @@ export class MsalBroker implements TokenBroker {
     }
     const pending = this.startSignIn(pca, bareScopes);
     const prompt = await withAbort(pending.prompt, signal).catch((err) => {
-      throw mapMsalError(err, context);
+      throw this.mapError(err, context.scopes);
     });
     const outcome = await Promise.race([
       pending.result.then((r) => ({ done: true as const, r })),
       delay(this.opts.signInWaitMs, signal).then(() => ({ done: false as const })),
     ]).catch((err) => {
-      throw mapMsalError(err, context);
+      throw this.mapError(err, context.scopes);
     });
     if (outcome.done) {
       // The flow may have been started for other scopes; ask again silently for exactly these.
@@ -301,7 +307,7 @@ export class MsalBroker implements TokenBroker {
           this.opts.log.info('signed in', { upn: r.account?.username, tenantId: r.account?.tenantId });
         },
         (err) => {
-          const reason = mapMsalError(err, { scopes, flow: 'delegated', authority: this.opts.identity.authority }).message;
+          const reason = this.mapError(err, scopes).message;
           this.lastSignInFailure = reason;
           this.opts.log.warn('device code sign-in failed', { error: reason });
         },
@@ -329,7 +335,7 @@ export class MsalBroker implements TokenBroker {
       if (!result) throw new AppError('AuthFailed', 'the identity provider returned no token for the export app', { nextStep: 'Retry; check the export app registration.' });
       return this.toGrant(result);
     } catch (err) {
-      throw mapMsalError(err, { scopes: ['.default'], flow: 'app', authority: app.authority });
+      throw this.mapError(err, ['.default'], 'app', app.authority);
     }
   }
 
@@ -355,6 +361,7 @@ export class MsalBroker implements TokenBroker {
         networkClient: createNetworkClient({
           ...(identity.extraCaPem ? { extraCaPem: identity.extraCaPem } : {}),
           ...(identity.onlyExtraCa ? { onlyExtraCa: true } : {}),
+          onDiscoveryError: (description) => (this.discoveryError = description),
         }),
         loggerOptions: {
           piiLoggingEnabled: false,

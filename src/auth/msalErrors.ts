@@ -13,7 +13,23 @@ interface MsalLikeError {
  * Turns an MSAL failure into an AppError that says what to do next. MSAL error codes are stable
  * strings; server errors carry the OAuth `error` value from the identity provider.
  */
-export function mapMsalError(err: unknown, context: { scopes: string[]; flow: 'delegated' | 'app'; authority: string }): AppError {
+export interface MsalErrorContext {
+  scopes: string[];
+  flow: 'delegated' | 'app';
+  authority: string;
+  clientId?: string;
+  /** What the identity provider said when its metadata could not be read (MSAL keeps only a generic code). */
+  discoveryError?: string;
+}
+
+/** Where a tenant admin grants consent for the whole organisation. */
+export function adminConsentUrl(authority: string, clientId: string): string {
+  const url = new URL(authority);
+  const tenant = url.pathname.split('/').filter(Boolean)[0] ?? 'organizations';
+  return `${url.origin}/${tenant}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
+}
+
+export function mapMsalError(err: unknown, context: MsalErrorContext): AppError {
   if (err instanceof AppError) return err;
   const e = (err ?? {}) as MsalLikeError;
   const detail0 = e.errorMessage || e.message || '';
@@ -26,10 +42,12 @@ export function mapMsalError(err: unknown, context: { scopes: string[]; flow: 'd
   const base = { cause: err, details: { msalErrorCode: code || undefined } };
 
   if (e.name === 'InteractionRequiredAuthError' || ['interaction_required', 'consent_required', 'login_required', 'invalid_grant', 'no_tokens_found', 'bad_token', 'refresh_token_expired'].includes(code)) {
-    if (code === 'consent_required') {
+    if (code === 'consent_required' || /AADSTS65001|\b65001\b|not consented|consent_required/i.test(detail0)) {
+      const where = context.clientId ? ` at ${adminConsentUrl(context.authority, context.clientId)}` : '';
       return new AppError('AuthRequired', `consent is required for ${scopes}: ${detail}`, {
         ...base,
-        nextStep: 'Ask a tenant admin to grant admin consent for these delegated permissions to the app registration, then call the tool again.',
+        details: { ...base.details, consent: true },
+        nextStep: `Call the tool again to sign in and consent to ${scopes}; if your organisation requires it, a tenant admin grants consent for everyone${where}.`,
       });
     }
     return new AppError('AuthRequired', `the signed-in session can no longer get a token for ${scopes} (${code || 'interaction required'})`, {
@@ -58,6 +76,15 @@ export function mapMsalError(err: unknown, context: { scopes: string[]; flow: 'd
       });
     case 'invalid_request':
       return new AppError('AuthFailed', `the identity provider refused the request: ${detail}`, { ...base, nextStep: 'Check the tenant and client id settings.' });
+  }
+  if (context.discoveryError && /endpoints_resolution|openid_config|authority/i.test(`${code} ${detail}`)) {
+    const tenantMissing = /90002|tenant .* not found|invalid_tenant/i.test(context.discoveryError);
+    return new AppError('AuthFailed', `the identity provider ${new URL(context.authority).origin} refused the authority: ${redactText(context.discoveryError).slice(0, 300)}`, {
+      ...base,
+      nextStep: tenantMissing
+        ? 'Check the tenant id or domain (--tenant / M365_COPILOT_MCP_TENANT_ID) and that --cloud matches the cloud your tenant lives in.'
+        : 'Check --tenant, --cloud and --authority-host.',
+    });
   }
   if (/network|endpoints_resolution|openid_config|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|certificate|self.signed|did not answer/i.test(`${code} ${detail}`)) {
     return new AppError('NetworkError', `cannot reach the identity provider ${new URL(context.authority).origin}: ${detail}`, {

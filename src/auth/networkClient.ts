@@ -7,7 +7,9 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
  * (the emulator's, or a corporate TLS-inspection root) we trust exactly the system roots plus that CA
  * for identity traffic: TLS verification is never turned off for the process.
  */
-export function createNetworkClient(opts: { extraCaPem?: string; onlyExtraCa?: boolean; timeoutMs?: number } = {}): INetworkModule {
+export function createNetworkClient(
+  opts: { extraCaPem?: string; onlyExtraCa?: boolean; timeoutMs?: number; onDiscoveryError?: (description: string) => void } = {},
+): INetworkModule {
   const ca = opts.extraCaPem ? (opts.onlyExtraCa ? [opts.extraCaPem] : [...rootCertificates, opts.extraCaPem]) : undefined;
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
@@ -35,7 +37,13 @@ export function createNetworkClient(opts: { extraCaPem?: string; onlyExtraCa?: b
             // MSAL expects an object; an OAuth-shaped error keeps its error handling on the right path.
             parsed = { error: 'invalid_response', error_description: `identity endpoint answered ${res.statusCode} with a non-JSON body` };
           }
-          resolve({ headers: lowered, body: parsed as T, status: res.statusCode ?? 0 });
+          const status = res.statusCode ?? 0;
+          // MSAL reduces a failed metadata read to a generic code; keep the provider's reason (e.g. AADSTS90002).
+          if (status >= 400 && target.pathname.includes('/.well-known/openid-configuration')) {
+            const body = parsed as { error?: string; error_description?: string };
+            opts.onDiscoveryError?.(`${status} ${body.error ?? ''}: ${body.error_description ?? ''}`.trim());
+          }
+          resolve({ headers: lowered, body: parsed as T, status });
         });
         res.on('error', reject);
       });

@@ -8,9 +8,9 @@ import { isNotFound, writeFileAtomic } from './privateFiles.js';
 import { KEY_BYTES } from './sealedBox.js';
 import { corruptSuffix, type Notices } from './store.js';
 
-export const KEY_FILE = 'cache.key';
+const KEY_FILE = 'cache.key';
 /** Keychain entry that holds the file cache's key when a keychain is available. */
-export const KEYCHAIN_KEY_ACCOUNT = 'file-cache-key';
+const KEYCHAIN_KEY_ACCOUNT = 'file-cache-key';
 
 export interface FileKey {
   key: Buffer;

@@ -17,7 +17,7 @@ interface Payload {
   cache: CacheJson;
 }
 
-export function partitionFile(partitionId: string): string {
+function partitionFile(partitionId: string): string {
   return `tokens-${partitionLabel(partitionId)}.enc`;
 }
 

@@ -14,7 +14,7 @@ import type { CacheBackendInfo, OpenTokenCacheOptions, TokenCache } from './type
 export type { CacheBackendInfo, CacheBackendPreference, OpenTokenCacheOptions, TokenCache } from './types.js';
 
 export const DEFAULT_KEYCHAIN_SERVICE = 'm365-copilot-mcp';
-export const LOCK_FILE = 'token-cache.lock';
+const LOCK_FILE = 'token-cache.lock';
 
 /**
  * Picks where tokens are kept ('auto': the OS keychain, else an AES-256-GCM file cache) and returns

@@ -111,7 +111,7 @@ export function messageOf(err: unknown): string {
 }
 
 /** Rejects after `ms` without keeping the process alive; the hung call itself cannot be cancelled. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);

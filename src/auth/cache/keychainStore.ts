@@ -8,7 +8,7 @@ const INDEX = `${PREFIX}-index`;
 const CHUNKED = /^chunked:(\d+);/;
 
 /** The entry that holds a partition: `token-cache:<homeAccountId>`, or `token-cache-app`. */
-export function keychainAccount(partitionId: string): string {
+function keychainAccount(partitionId: string): string {
   return partitionId === APP_PARTITION ? `${PREFIX}-app` : `${PREFIX}:${partitionId}`;
 }
 

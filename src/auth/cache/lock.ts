@@ -81,7 +81,8 @@ export class CacheLock {
         resolve();
       };
       const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
         reject(this.busyError('another token cache access in this process'));
       }, Math.max(0, deadline - Date.now()));
       this.waiters.push(waiter);

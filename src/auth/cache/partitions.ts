@@ -21,7 +21,7 @@ export function partitionLabel(partitionId: string): string {
   return partitionId === APP_PARTITION ? 'app' : createHash('sha256').update(partitionId, 'utf8').digest('hex').slice(0, 32);
 }
 
-export function partitionOf(entry: unknown): string {
+function partitionOf(entry: unknown): string {
   if (entry && typeof entry === 'object') {
     const id = (entry as { home_account_id?: unknown }).home_account_id;
     if (typeof id === 'string') return id;
@@ -92,8 +92,8 @@ export function threeWayMerge(base: CacheJson, ours: CacheJson, theirs: CacheJso
   return result;
 }
 
-/** JSON with sorted keys and no empty sections, so equal content always compares equal. */
-export function canonicalJson(value: unknown): string {
+/** JSON with sorted keys and no undefined members, so equal content always compares equal. */
+function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value)) ?? 'undefined';
 }
 

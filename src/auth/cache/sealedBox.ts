@@ -19,7 +19,7 @@ export class UnsealError extends Error {
 }
 
 /** Not secret: an HMAC of a constant under the key, so it reveals nothing about the key. */
-export function keyId(key: Buffer): Buffer {
+function keyId(key: Buffer): Buffer {
   return createHmac('sha256', key).update('m365-copilot-mcp token cache key id').digest().subarray(0, KEY_ID_BYTES);
 }
 
