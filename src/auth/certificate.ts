@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 export interface CertificateCredential {
   privateKey: string;
   thumbprintSha256: string;
-  /** Base64 DER of the certificate, sent as x5c so the identity provider can match it. */
+  /** The certificate (PEM); MSAL sends it as the assertion's x5c so the identity provider can match it. */
   x5c: string;
 }
 
@@ -27,7 +27,7 @@ export async function readCertificateCredential(path: string): Promise<Certifica
   try {
     createPrivateKey(keyBlock);
     const cert = new X509Certificate(certBlock);
-    return { privateKey: keyBlock, thumbprintSha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(), x5c: cert.raw.toString('base64') };
+    return { privateKey: keyBlock, thumbprintSha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(), x5c: certBlock };
   } catch (cause) {
     throw new AppError('ConfigInvalid', `${path} holds a key or certificate that cannot be parsed (encrypted keys are not supported)`, {
       cause,

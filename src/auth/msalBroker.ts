@@ -212,6 +212,7 @@ export class MsalBroker implements TokenBroker {
     const context = { scopes: bareScopes, flow: 'delegated' as const, authority: this.opts.identity.authority };
     const pca = await this.publicClient();
     const account = await this.selectAccount(pca);
+    let why: AppError | undefined;
     if (account) {
       try {
         const result = await pca.acquireTokenSilent({ account, scopes: this.scoped(bareScopes), forceRefresh });
@@ -221,6 +222,7 @@ export class MsalBroker implements TokenBroker {
         const mapped = this.mapError(err, context.scopes);
         if (mapped.code !== 'AuthRequired') throw mapped;
         this.opts.log.info('silent token acquisition needs a sign-in', { scopes: bareScopes, reason: mapped.message });
+        why = mapped;
         // A session that can no longer refresh is forgotten; one that only lacks consent or MFA is kept.
         if (!isConsentOrInteraction(mapped)) {
           await pca.getTokenCache().removeAccount(account);
@@ -247,8 +249,10 @@ export class MsalBroker implements TokenBroker {
     }
     const previous = this.lastSignInFailure ? `The previous sign-in failed: ${this.lastSignInFailure}. ` : '';
     this.lastSignInFailure = undefined;
-    throw new AppError('AuthPending', `${previous}Sign-in required. ${prompt.message}`, {
-      nextStep: `Open ${prompt.verificationUri}, enter the code ${prompt.userCode}, finish signing in, then call the tool again. The code expires at ${prompt.expiresAt.toISOString()}.`,
+    const reason = why ? ` (${why.message})` : '';
+    const consentHint = why?.details['consent'] && why.nextStep ? ` ${why.nextStep}` : '';
+    throw new AppError('AuthPending', `${previous}Sign-in required${reason}. ${prompt.message}`, {
+      nextStep: `Open ${prompt.verificationUri}, enter the code ${prompt.userCode}, finish signing in, then call the tool again. The code expires at ${prompt.expiresAt.toISOString()}.${consentHint}`,
       details: { verificationUri: prompt.verificationUri, userCode: prompt.userCode, expiresAt: prompt.expiresAt.toISOString() },
     });
   }

@@ -66,7 +66,7 @@ export function mapMsalError(err: unknown, context: MsalErrorContext): AppError 
       return new AppError('AuthFailed', `the identity provider rejected the app registration (${code}): ${detail}`, {
         ...base,
         nextStep: context.flow === 'app'
-          ? 'Check the export app id and its client secret (M365_COPILOT_MCP_EXPORT_CLIENT_ID / _SECRET); the secret may have expired.'
+          ? 'Check the export app id and its credential (M365_COPILOT_MCP_EXPORT_CLIENT_SECRET or _CERTIFICATE); a secret may have expired, a certificate may not be uploaded to the app registration.'
           : 'Check the client id (M365_COPILOT_MCP_CLIENT_ID) and that the app registration allows public client flows.',
       });
     case 'invalid_scope':

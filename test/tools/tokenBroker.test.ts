@@ -142,6 +142,38 @@ describe('token broker', () => {
     expect((await runCli(['status', '--emulator', emulator.file], env)).code).toBe(1);
   });
 
+  it('several accounts can be cached; --account chooses one', async () => {
+    const stateDir = freshState();
+    const env = { M365_COPILOT_MCP_STATE_DIR: stateDir, M365_COPILOT_MCP_TOKEN_CACHE: 'file', HOME: stateDir };
+    for (const upn of [facts.demoUser.upn, facts.licensedUser.upn]) {
+      let approved = false;
+      const login = await runCli(['login', '--emulator', emulator.file], env, (_c, all) => {
+        const code = /enter the code ([A-Z0-9-]+)/.exec(all)?.[1];
+        if (code && !approved) {
+          approved = true;
+          void emulator.control('/devicecode/approve', { userCode: code, upn });
+        }
+      });
+      expect(login.code, login.stderr).toBe(0);
+    }
+    const status = JSON.parse((await runCli(['status', '--emulator', emulator.file, '--json'], env)).stdout) as { accounts: { upn: string }[] };
+    expect(status.accounts.map((a) => a.upn).sort()).toEqual([facts.demoUser.upn, facts.licensedUser.upn].sort());
+    for (const upn of [facts.licensedUser.upn, facts.demoUser.upn]) {
+      const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--account', upn, '--sign-in-wait', '0'], env);
+      try {
+        const r = await client.callTool('copilot_status', {});
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect((r.structuredContent as { user: { upn: string } }).user.upn).toBe(upn);
+      } finally {
+        await client.close();
+      }
+    }
+    const out = await runCli(['logout', '--account', facts.demoUser.upn, '--emulator', emulator.file], env);
+    expect(out.stdout).toContain(`Signed out: ${facts.demoUser.upn}`);
+    const after = JSON.parse((await runCli(['status', '--emulator', emulator.file, '--json'], env)).stdout) as { accounts: { upn: string }[] };
+    expect(after.accounts.map((a) => a.upn)).toEqual([facts.licensedUser.upn]);
+  });
+
   it('login --browser runs auth code + PKCE on a loopback redirect', async () => {
     const stateDir = freshState();
     const env = { M365_COPILOT_MCP_STATE_DIR: stateDir, M365_COPILOT_MCP_TOKEN_CACHE: 'file', HOME: stateDir };
@@ -187,6 +219,62 @@ describe('token broker', () => {
       expect(r.isError).toBe(true);
       expect(textOf(r)).toMatch(/\[AuthRequired\]: the access token provided .* expired at 1970-01-01T00:00:01.000Z/);
     } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('real-tenant configuration, pointed at the emulator', () => {
+  // The same flags a real tenant needs, with the emulator's hosts: proves the non-emulator wiring.
+  const realFlags = () => {
+    const d = emulator.descriptor;
+    return ['--tenant', d.tenantId, '--authority-host', d.authorityHost, '--graph-base-url', d.graphBaseUrl, '--ca-cert', d.caCertPath, '--client-id', d.apps.publicClient.clientId];
+  };
+
+  it('exports interactions with a certificate credential (client assertion)', async () => {
+    const d = emulator.descriptor as typeof emulator.descriptor & { apps: { exportApp: { certificatePath?: string } } };
+    expect(d.apps.exportApp.certificatePath).toBeTruthy();
+    await emulator.resetStats();
+    const client = await connectClient('v2-2026', [...realFlags(), '--export-client-id', d.apps.exportApp.clientId, '--export-certificate', d.apps.exportApp.certificatePath!]);
+    try {
+      const r = await client.callTool('copilot_export_interactions', { userId: facts.demoUser.id, limit: 3 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const stats = (await emulator.stats()) as unknown as { tokenRequests: { byClientAuth?: Record<string, number> } };
+      expect(stats.tokenRequests.byClientAuth?.['assertion']).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('tells a tenant that does not exist apart from a network failure', async () => {
+    const flags = realFlags();
+    flags[1] = 'no-such-tenant.example';
+    const client = await connectClient('v1-2025', [...flags, '--sign-in-wait', '0']);
+    try {
+      const r = await client.callTool('copilot_status', {});
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/\[AuthFailed\]: the identity provider https:\/\/127\.0\.0\.1:\d+ refused the authority: 400 invalid_tenant/);
+      expect(textOf(r)).toMatch(/90002/);
+      expect(textOf(r)).toMatch(/--tenant/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a refresh refused for lack of consent asks for a new sign-in, naming the scopes and the admin-consent URL', async () => {
+    await emulator.control('/errors/next', { error: 'consent_required', grant: 'refresh_token', upn: facts.demoUser.upn });
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--sign-in-wait', '0']);
+    try {
+      await signInAs(client, emulator, facts.demoUser.upn);
+      // The next refresh is refused for lack of consent: the answer names the scopes and the admin-consent URL.
+      const r = await client.callTool('copilot_meeting_insights', { latest: true });
+      expect(r.isError).toBe(true);
+      const text = textOf(r);
+      expect(text).toMatch(/\[AuthPending\]: Sign-in required \(consent is required for OnlineMeetingAiInsight\.Read\.All/);
+      expect(text).toMatch(/adminconsent\?client_id=/);
+      expect(text).toMatch(/enter the code [A-Z0-9-]+/);
+    } finally {
+      await emulator.control('/errors/clear', {});
       await client.close();
     }
   });

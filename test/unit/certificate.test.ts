@@ -30,7 +30,7 @@ describe('export app certificate', () => {
     writeFileSync(path, `${privateKey}\n${certPem}`);
     const c = await readCertificateCredential(path);
     expect(c.thumbprintSha256).toBe(createHash('sha256').update(der).digest('hex'));
-    expect(c.x5c).toBe(der.toString('base64'));
+    expect(c.x5c).toBe(certPem.trim());
     expect(c.privateKey).toContain('PRIVATE KEY');
   });
 
