@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../config/load.js';
 import { AppError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { createBroker } from '../runtime.js';
 import { ALL_TOOLS, delegatedScopes } from '../tools/registry.js';
-import { endpointSource, tokenCacheFor } from './session.js';
+import { withAuthSession } from './session.js';
 
 /** Opens the system browser where there is one; otherwise the URL printed on stderr is the way. */
 async function openSystemBrowser(url: string): Promise<void> {
@@ -23,12 +20,7 @@ async function openSystemBrowser(url: string): Promise<void> {
 /** `m365-copilot-mcp login [--device-code|--browser] [--tenant T] [--account UPN]` */
 export async function runLogin(flags: Record<string, string | boolean | undefined>): Promise<number> {
   if (flags['device-code'] && flags['browser']) throw new AppError('InvalidArgument', 'choose one of --device-code and --browser', { nextStep: 'Drop one of the two flags.' });
-  const config = await loadConfig({ flags });
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component: 'login' });
-  const source = await endpointSource(config, log);
-  try {
-    const [endpoints, cache] = await Promise.all([source.endpoints, tokenCacheFor(config, log)]);
-    const broker = createBroker(config, endpoints, log, cache.plugin);
+  return withAuthSession(flags, 'login', async ({ broker, cache }) => {
     const method = flags['browser'] ? 'browser' : 'device-code';
     const account = await broker.signIn(method, delegatedScopes(ALL_TOOLS), {
       onPrompt: (p) => process.stderr.write(`${p.message}\n`),
@@ -36,25 +28,16 @@ export async function runLogin(flags: Record<string, string | boolean | undefine
     });
     process.stdout.write(`Signed in as ${account.upn} (tenant ${account.tenantId}). Tokens are kept in: ${cache.info.kind} (${cache.info.location}).\n`);
     return 0;
-  } finally {
-    await source.stop();
-  }
+  });
 }
 
 /** `m365-copilot-mcp logout [--account UPN | --all]` */
 export async function runLogout(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  const config = await loadConfig({ flags });
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component: 'logout' });
-  const source = await endpointSource(config, log);
-  try {
-    const [endpoints, cache] = await Promise.all([source.endpoints, tokenCacheFor(config, log)]);
-    const broker = createBroker(config, endpoints, log, cache.plugin);
+  return withAuthSession(flags, 'logout', async ({ config, broker, cache }) => {
     const removed = await broker.signOut({ all: flags['all'] === true, ...(config.account ? { upn: config.account } : {}) });
     // MSAL's removeAccount rewrites the cache through the plugin; --all also drops partitions of other clouds.
     if (flags['all'] === true) await cache.clear();
     process.stdout.write(removed.length ? `Signed out: ${removed.join(', ')}.\n` : 'No matching signed-in account.\n');
     return 0;
-  } finally {
-    await source.stop();
-  }
+  });
 }

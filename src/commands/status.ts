@@ -1,7 +1,4 @@
-import { loadConfig } from '../config/load.js';
-import { createLogger } from '../log.js';
-import { createBroker } from '../runtime.js';
-import { endpointSource, tokenCacheFor } from './session.js';
+import { withAuthSession } from './session.js';
 
 interface CachedAccessToken {
   home_account_id?: string;
@@ -14,12 +11,7 @@ interface CachedAccessToken {
  * cache backend; never a secret. Exit 0 when signed in, 1 when not.
  */
 export async function runStatus(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  const config = await loadConfig({ flags });
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component: 'status' });
-  const source = await endpointSource(config, log);
-  try {
-    const [endpoints, cache] = await Promise.all([source.endpoints, tokenCacheFor(config, log)]);
-    const broker = createBroker(config, endpoints, log, cache.plugin);
+  return withAuthSession(flags, 'status', async ({ config, endpoints, cache, broker }) => {
     const accounts = endpoints.publicClientId ? await broker.accounts() : [];
     const snapshot = endpoints.publicClientId ? (JSON.parse(await broker.cacheSnapshot()) as { AccessToken?: Record<string, CachedAccessToken> }) : {};
     const prefix = `${endpoints.graphResource}/`.toLowerCase();
@@ -56,7 +48,5 @@ export async function runStatus(flags: Record<string, string | boolean | undefin
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return report.signedIn ? 0 : 1;
-  } finally {
-    await source.stop();
-  }
+  });
 }
