@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { openTokenCache } from '../auth/cache/index.js';
 import type { TokenCache } from '../auth/cache/types.js';
 import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
 import { loadConfig } from '../config/load.js';
@@ -34,7 +33,9 @@ export async function endpointSource(config: Config, log: Logger): Promise<Endpo
  * The token cache for these endpoints. --demo's emulator lives only as long as the process, so its
  * tokens stay in memory; an emulator file gets its own subdirectory so test tenants never mix with real ones.
  */
-export function tokenCacheFor(config: Config, log: Logger): Promise<TokenCache> {
+export async function tokenCacheFor(config: Config, log: Logger): Promise<TokenCache> {
+  // Loaded on demand so the stdio server answers initialize before the cache code is even read.
+  const { openTokenCache } = await import('../auth/cache/index.js');
   if (config.demo) return openTokenCache({ stateDir: join(config.stateDir, 'demo'), preference: 'memory', log });
   const stateDir = config.emulatorFile ? join(config.stateDir, 'emulator') : config.stateDir;
   return openTokenCache({ stateDir, preference: config.tokenCache, log });
