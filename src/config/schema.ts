@@ -45,7 +45,7 @@ export const ConfigSchema = z
      * sign-in URL and code (sign-in then continues in the background).
      */
     signInWaitSeconds: z.number().int().min(0).max(300).default(5),
-    /** Default page size when a tool pages through Graph collections. */
+    /** Deadline for one Graph HTTP exchange, body included. */
     graphTimeoutSeconds: z.number().int().min(1).max(600).default(60),
   })
   .strict();

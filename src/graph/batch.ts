@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { AppError } from '../errors.js';
 import { GraphError, parseGraphError } from './errors.js';
+import { RETRYABLE_STATUSES, backoffMs, backoffSleep, defaultSleep, type Sleep } from './retryPolicy.js';
 import type { HttpMethod } from './transport.js';
 
 /** Graph's documented ceiling for one JSON batch. */
@@ -105,5 +107,64 @@ export function matchBatchAnswers(items: BatchItem[], answer: z.output<typeof Ba
       });
     }
   }
+  return results;
+}
+
+export interface BatchRetryOptions {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** An item Retry-After longer than this is not waited for; the item keeps its Throttled error. */
+  maxRetryAfterMs?: number;
+  random?: () => number;
+  sleep?: Sleep;
+}
+
+function needsRetry(r: BatchItemResult | undefined): r is { ok: false; status: number; error: GraphError } {
+  return r !== undefined && !r.ok && RETRYABLE_STATUSES.has(r.status);
+}
+
+/**
+ * Graph throttles each batch item on its own, so only the items that came back 429/503/504 are sent
+ * again, in a smaller batch, after the longest Retry-After among them; every other answer is kept.
+ * A retry batch that fails as a whole ends the retries with what was already answered, unless cancelled.
+ */
+export async function sendWithItemRetries(
+  items: BatchItem[],
+  sendBatch: (items: BatchItem[]) => Promise<Map<string, BatchItemResult>>,
+  opts: BatchRetryOptions,
+  signal: AbortSignal | undefined,
+  onAbandon?: (err: unknown) => void,
+): Promise<Map<string, BatchItemResult>> {
+  const random = opts.random ?? Math.random;
+  const sleep = opts.sleep ?? defaultSleep;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
+  const results = await sendBatch(items);
+  const attempts = new Map<string, number>(items.map((i) => [i.id, 1]));
+
+  for (let attempt = 1; attempt < opts.maxAttempts; attempt++) {
+    const pending = items.filter((i) => needsRetry(results.get(i.id)));
+    if (!pending.length) break;
+    const waits = pending.map((i) => (results.get(i.id) as { error: GraphError }).error.retryAfterSeconds).filter((s): s is number => s !== undefined);
+    const delayMs = waits.length ? Math.max(...waits) * 1000 : backoffMs(attempt - 1, opts.baseDelayMs, opts.maxDelayMs, random);
+    if (delayMs > maxRetryAfterMs) break;
+    await backoffSleep(sleep, delayMs, signal, 'POST /$batch');
+
+    let again: Map<string, BatchItemResult>;
+    try {
+      again = await sendBatch(pending);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'Cancelled') throw err;
+      onAbandon?.(err);
+      break;
+    }
+    for (const item of pending) {
+      const r = again.get(item.id);
+      if (r) results.set(item.id, r);
+      attempts.set(item.id, attempt + 1);
+    }
+  }
+  // Say how hard we tried on the items that still failed, as the single-call policy does.
+  for (const [id, r] of results) if (!r.ok && (attempts.get(id) ?? 1) > 1) r.error.details['attempts'] = attempts.get(id);
   return results;
 }

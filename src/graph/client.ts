@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
-import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, type BatchItem, type BatchItemResult } from './batch.js';
+import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, sendWithItemRetries, type BatchItem, type BatchItemResult, type BatchRetryOptions } from './batch.js';
 import { parseJsonBody, validate } from './decode.js';
 import { createSend, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
-export type { BatchItem, BatchItemResult } from './batch.js';
+export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
 export type { HttpMethod, Send, Exchange, RawAnswer } from './transport.js';
 export type { GraphVersion, QueryParams } from './url.js';
 
@@ -72,6 +72,8 @@ export interface GraphClientOptions {
   timeoutMs?: number;
   /** Wraps the single-attempt sender, e.g. with retries and backoff. */
   sendPolicy?: (send: Send) => Send;
+  /** Resend only the $batch items Graph throttled (429/503/504); off unless given. */
+  batchRetry?: BatchRetryOptions;
 }
 
 /** What one exchange needs besides its URL. */
@@ -133,15 +135,21 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 
   async function batch(items: BatchItem[], batchOpts: BatchOptions): Promise<Map<string, BatchItemResult>> {
     checkBatchItems(items);
-    const permissions = [...new Set(items.flatMap((i) => i.permissions ?? []))];
-    const call: Call = { method: 'POST', body: batchRequestBody(items), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
     const url = resolveGraphUrl(base, '/$batch', batchOpts.version ?? defaultVersion, undefined);
-    const { answer, ctx, json } = await exchange(call, url);
-    const parsed = validate(BatchAnswerSchema, json, ctx);
-    const known = new Set(items.map((i) => i.id.toLowerCase()));
-    const strays = parsed.responses.filter((r) => !known.has(r.id.toLowerCase())).map((r) => r.id);
-    if (strays.length) opts.log?.warn('graph $batch answered ids that were not asked', { ids: strays, requestId: answer.requestId });
-    return matchBatchAnswers(items, parsed, answer.requestId);
+    const sendBatch = async (subset: BatchItem[]) => {
+      const permissions = [...new Set(subset.flatMap((i) => i.permissions ?? []))];
+      const call: Call = { method: 'POST', body: batchRequestBody(subset), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
+      const { answer, ctx, json } = await exchange(call, url);
+      const parsed = validate(BatchAnswerSchema, json, ctx);
+      const known = new Set(subset.map((i) => i.id.toLowerCase()));
+      const strays = parsed.responses.filter((r) => !known.has(r.id.toLowerCase())).map((r) => r.id);
+      if (strays.length) opts.log?.warn('graph $batch answered ids that were not asked', { ids: strays, requestId: answer.requestId });
+      return matchBatchAnswers(subset, parsed, answer.requestId);
+    };
+    if (!opts.batchRetry) return sendBatch(items);
+    return sendWithItemRetries(items, sendBatch, opts.batchRetry, batchOpts.signal, (err) =>
+      opts.log?.warn('graph $batch item retry failed; keeping the answers so far', { code: err instanceof AppError ? err.code : 'Error' }),
+    );
   }
 
   return { request, paginate, batch };
