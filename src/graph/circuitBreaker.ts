@@ -1,0 +1,90 @@
+import { AppError } from '../errors.js';
+import { GraphError } from './errors.js';
+import type { Exchange, Send } from './transport.js';
+
+export interface CircuitBreakerOptions {
+  /** Which calls share a fate, e.g. one Graph API; defaults to `routeKey`. */
+  key?: (exchange: Exchange) => string;
+  /** Consecutive failures (after retries) that open the circuit. */
+  failureThreshold?: number;
+  openMs?: number;
+  clock?: () => number;
+}
+
+interface Circuit {
+  failures: number;
+  /** Set while open; after `openMs` the next call is let through as the probe. */
+  openedAt: number | undefined;
+  probing: boolean;
+}
+
+/** "graph.microsoft.com/copilot/retrieval": host plus the first two segments after the version. */
+export function routeKey(ex: Exchange): string {
+  const segments = ex.url.pathname.split('/').filter(Boolean);
+  const rest = /^(v1\.0|beta)$/i.test(segments[0] ?? '') ? segments.slice(1) : segments;
+  return [ex.url.host, ...rest.slice(0, 2)].join('/');
+}
+
+type Outcome = 'success' | 'failure' | 'neutral';
+
+/** A 404 or 403 is the service answering; only outages, throttling and dead connections count against it. */
+function outcome(err: unknown): Outcome {
+  if (err instanceof GraphError) return err.status === 429 || err.status >= 500 ? 'failure' : 'success';
+  if (err instanceof AppError && (err.code === 'NetworkError' || err.code === 'ServiceUnavailable')) return 'failure';
+  // Cancellation and token trouble say nothing about the service.
+  return 'neutral';
+}
+
+/**
+ * Stops sending to a Graph API that keeps failing, so a tool gets a fast, honest answer instead of
+ * a minute of retries, and the service gets room to recover. Sits outside the retry policy.
+ */
+export function circuitBreaker(opts: CircuitBreakerOptions = {}): (send: Send) => Send {
+  const keyOf = opts.key ?? routeKey;
+  const threshold = Math.max(1, opts.failureThreshold ?? 5);
+  const openMs = opts.openMs ?? 30_000;
+  const clock = opts.clock ?? Date.now;
+  const circuits = new Map<string, Circuit>();
+
+  const paused = (key: string, waitMs: number) => {
+    const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+    return new AppError('ServiceUnavailable', `Graph ${key} is failing; requests are paused for ${retryAfterSeconds} s`, {
+      nextStep: `retry after ${retryAfterSeconds} s`,
+      details: { circuit: 'open', retryAfterSeconds },
+    });
+  };
+
+  return (send) => async (ex) => {
+    const key = keyOf(ex);
+    let c = circuits.get(key);
+    if (!c) circuits.set(key, (c = { failures: 0, openedAt: undefined, probing: false }));
+    const circuit = c;
+
+    let probe = false;
+    if (circuit.openedAt !== undefined) {
+      const waitMs = circuit.openedAt + openMs - clock();
+      // While the one probe is out, everyone else keeps getting the fast answer.
+      if (waitMs > 0 || circuit.probing) throw paused(key, waitMs);
+      circuit.probing = probe = true;
+    }
+
+    let result: Outcome = 'neutral';
+    try {
+      const answer = await send(ex);
+      result = 'success';
+      return answer;
+    } catch (err) {
+      result = outcome(err);
+      throw err;
+    } finally {
+      if (probe) circuit.probing = false;
+      if (result === 'success') {
+        circuit.failures = 0;
+        circuit.openedAt = undefined;
+      } else if (result === 'failure') {
+        circuit.failures++;
+        if (probe || circuit.failures >= threshold) circuit.openedAt = clock();
+      }
+    }
+  };
+}
