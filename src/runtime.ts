@@ -4,6 +4,8 @@ import type { Config } from './config/schema.js';
 import type { Endpoints } from './config/endpoints.js';
 import { createGraphClient } from './graph/client.js';
 import { reauthOnce } from './graph/reauthPolicy.js';
+import { createRetryBudget, retrying } from './graph/retryPolicy.js';
+import { circuitBreaker } from './graph/circuitBreaker.js';
 import type { TokenBroker, TokenFlow } from './auth/broker.js';
 import { ProvidedTokenBroker } from './auth/providedTokenBroker.js';
 import type { ICachePlugin } from '@azure/msal-node';
@@ -45,11 +47,17 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
   const graphLog = log.child({ component: 'graph' });
   const version = packageVersion();
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${version}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
+  // One retry budget for the process, so a throttling storm cannot multiply the load we send.
+  const budget = createRetryBudget();
   const clientFor = (flow: TokenFlow) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
+    const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
+    const breaker = circuitBreaker();
+    const reauth = reauthOnce(() => (stale = true));
     return createGraphClient({
       ...common,
-      sendPolicy: reauthOnce(() => (stale = true)),
+      sendPolicy: (send) => reauth(breaker(retry(send))),
+      ...(config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {}),
       getToken: async (scopes, signal) => {
         const forceRefresh = stale;
         stale = false;

@@ -47,6 +47,8 @@ export const ConfigSchema = z
     signInWaitSeconds: z.number().int().min(0).max(300).default(5),
     /** Deadline for one Graph HTTP exchange, body included. */
     graphTimeoutSeconds: z.number().int().min(1).max(600).default(60),
+    /** Attempts per Graph request when Graph throttles (429) or is unavailable (503/504, resets); 1 = no retry. */
+    graphMaxAttempts: z.number().int().min(1).max(10).default(4),
   })
   .strict();
 
@@ -81,5 +83,6 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'demo', flag: '--demo', env: 'M365_COPILOT_MCP_DEMO', kind: 'boolean', help: 'Start the built-in emulated tenant in-process and sign in as its demo user' },
   { key: 'logLevel', flag: '--log-level', env: 'M365_COPILOT_MCP_LOG_LEVEL', kind: 'string', help: `Log level on stderr: ${LOG_LEVELS.join(' | ')} (default info)` },
   { key: 'signInWaitSeconds', flag: '--sign-in-wait', env: 'M365_COPILOT_MCP_SIGN_IN_WAIT', kind: 'number', help: 'Seconds a tool call waits for sign-in before returning the sign-in code (default 5)' },
+  { key: 'graphMaxAttempts', flag: '--graph-max-attempts', env: 'M365_COPILOT_MCP_GRAPH_MAX_ATTEMPTS', kind: 'number', help: 'Attempts per Graph request on 429/503/504/resets, honouring Retry-After (default 4; 1 = no retry)' },
   { key: 'graphTimeoutSeconds', flag: '--graph-timeout', env: 'M365_COPILOT_MCP_GRAPH_TIMEOUT', kind: 'number', help: 'Deadline for one Graph request in seconds (default 60)' },
 ];
