@@ -27,6 +27,7 @@ const options: ParseArgsConfig['options'] = {
   'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
+  faults: { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -64,6 +65,8 @@ Emulator options:
   ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
   ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
+  ${pad('--faults JSON|@FILE', 30)} inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan;
+  ${pad('', 30)} e.g. '{"seed":7,"routes":{"POST /copilot/retrieval":{"throttle":0.2}}}'; POST /_emulator/faults changes it
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseFaultPlan, type FaultInjector } from './faults.js';
 import { BodyTooLargeError, closeAfterResponse, readBody, sendJson } from './httpIo.js';
 import { INJECTABLE_ERRORS, INJECTABLE_GRANTS, type InjectedErrorRule } from './identity/injectedErrors.js';
 import type { SigningKeys } from './identity/keys.js';
@@ -99,8 +100,8 @@ const DECISION_ERRORS = {
 
 export type ControlHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
-export function createControlRoutes(opts: { provider: IdentityProvider; keys: SigningKeys; stats: EmulatorStats }): ControlHandler {
-  const { provider, keys, stats } = opts;
+export function createControlRoutes(opts: { provider: IdentityProvider; keys: SigningKeys; stats: EmulatorStats; faults: FaultInjector }): ControlHandler {
+  const { provider, keys, stats, faults } = opts;
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
@@ -160,6 +161,20 @@ export function createControlRoutes(opts: { provider: IdentityProvider; keys: Si
       }
       case 'POST /errors/clear':
         return sendJson(res, 200, { cleared: provider.injectedErrors.clear() });
+      case 'GET /faults':
+        return sendJson(res, 200, { plan: faults.current() ?? null, injected: stats.snapshot().faults });
+      case 'POST /faults': {
+        const parsed = parseFaultPlan(await readJsonObject(req));
+        if (!parsed.ok) throw new ControlError(400, 'badRequest', parsed.message);
+        faults.set(parsed.plan);
+        return sendJson(res, 200, { plan: faults.current() });
+      }
+      case 'DELETE /faults':
+      case 'POST /faults/clear': {
+        const had = faults.current() !== undefined;
+        faults.clear();
+        return sendJson(res, 200, { cleared: had, plan: null });
+      }
       case 'POST /keys/rotate': {
         const previousKid = keys.kid;
         await keys.rotate();

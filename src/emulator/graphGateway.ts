@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWTPayload } from 'jose';
+import { batchFaults } from './faultBatch.js';
+import { FAULT_ERRORS, isErrorFault, sleep, wrongShapeBody, type FaultDecision, type FaultInjector } from './faults.js';
 import { BodyTooLargeError, closeAfterResponse, headerValue, readBody } from './httpIo.js';
 import type { SigningKeys } from './identity/keys.js';
 import { GRAPH_APP_ID } from './identity/scopes.js';
@@ -20,6 +22,8 @@ export interface GraphGatewayOptions {
   clock: () => number;
   /** Graph rejects larger bodies; 4 MB is its documented request size limit. */
   bodyLimit?: number;
+  /** Injects throttling, outages, resets and broken bodies per the current fault plan. */
+  faults?: FaultInjector;
 }
 
 export type GraphHandler = (req: IncomingMessage, res: ServerResponse, url: URL, origin: string) => Promise<void>;
@@ -120,6 +124,13 @@ function parseJsonBody(raw: Buffer): unknown {
   }
 }
 
+function throwIfErrorFault(fault: FaultDecision): void {
+  if (!isErrorFault(fault.kind)) return;
+  const e = FAULT_ERRORS[fault.kind];
+  const retry: Record<string, string> = fault.kind === 'timeout' ? {} : { 'Retry-After': String(fault.retryAfterSec) };
+  throw new GatewayError(e.status, e.code, e.message, retry);
+}
+
 /**
  * The Graph front door: what Graph itself does before a workload sees the request (token
  * validation, URL decoding, body parsing, request ids and standard headers), then the router.
@@ -148,6 +159,21 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
     return caller;
   }
 
+  /** `$batch` with rules naming item routes: faulted items are answered beside the router's. */
+  async function routeWithItemFaults(req: GraphRequest, clientRequestId: string): Promise<GraphResponse> {
+    const faults = opts.faults;
+    const isBatch = req.method === 'POST' && /^\/\$batch\/?$/i.test(req.path);
+    if (faults === undefined || !isBatch || !faults.hasNamedRoutes()) return opts.router(req);
+    const planned = batchFaults(faults, req.body, clientRequestId, opts.clock());
+    if (planned === undefined) return opts.router(req);
+    if (planned.slowMs > 0) await sleep(planned.slowMs);
+    if (planned.body === undefined) return { status: 200, route: 'POST /$batch', body: { responses: planned.answers } };
+    const answer = await opts.router({ ...req, body: planned.body });
+    const responses = (answer.body as { responses?: unknown } | undefined)?.responses;
+    if (answer.status !== 200 || !Array.isArray(responses)) return answer;
+    return { ...answer, body: { ...(answer.body as object), responses: [...(responses as unknown[]), ...planned.answers] } };
+  }
+
   return async (req, res, url, origin) => {
     const requestId = randomUUID();
     const clientRequestId = headerValue(req, 'client-request-id') ?? requestId;
@@ -165,8 +191,12 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
         res.end();
         return;
       }
-      const payload = Buffer.from(JSON.stringify(body));
-      res.writeHead(status, { ...headers, 'Content-Type': ODATA_JSON, 'Content-Length': String(payload.length) });
+      writeText(status, JSON.stringify(body), ODATA_JSON, extra);
+    };
+    const writeText = (status: number, text: string, contentType: string, extra: Record<string, string> = {}): void => {
+      const payload = Buffer.from(text);
+      const headers = { ...baseHeaders, ...extra, 'request-id': requestId, 'client-request-id': clientRequestId };
+      res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': String(payload.length) });
       res.end(payload);
     };
 
@@ -183,19 +213,32 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
         // The caller is already resolved; keeping the bearer out means no route can log or echo it.
         if (value !== undefined && name !== 'authorization') headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
-      const answer = await opts.router({
-        method,
-        path,
-        version,
-        query: url.searchParams,
-        headers,
-        body,
-        caller,
-        requestId,
-        baseUrl: origin,
-      });
+      const graphRequest: GraphRequest = { method, path, version, query: url.searchParams, headers, body, caller, requestId, baseUrl: origin };
+      // Faults hit authenticated requests only, as Graph throttles after validating the token.
+      const fault = opts.faults?.decide(method, path);
+      if (fault !== undefined) {
+        route = fault.route;
+        if (fault.slowMs > 0) await sleep(fault.slowMs);
+        if (fault.kind === 'reset') {
+          status = 0;
+          res.destroy();
+          return;
+        }
+        if (fault.kind === 'wrongShape') {
+          status = 200;
+          const wrong = wrongShapeBody(fault.wrongShapeBody);
+          return writeText(200, wrong.text, wrong.contentType === 'html' ? 'text/html; charset=utf-8' : ODATA_JSON);
+        }
+        throwIfErrorFault(fault);
+      }
+      const answer = await routeWithItemFaults(graphRequest, clientRequestId);
       route = answer.route || 'unknown';
-      status = answer.status;
+      status = fault?.kind === 'truncated' ? 200 : answer.status;
+      if (fault?.kind === 'truncated') {
+        const full = JSON.stringify(answer.body ?? {});
+        // A connection cut mid-body, as the client sees it: a complete response of half a document.
+        return writeText(200, full.slice(0, Math.floor(full.length / 2)), ODATA_JSON);
+      }
       write(answer.status, answer.body, answer.headers);
     } catch (err) {
       const failure = asGatewayError(err, bodyLimit);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLogger, type Logger } from '../log.js';
 import { CONTROL_PREFIX, createControlRoutes } from './control.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+import { FaultInjector, type FaultPlan } from './faults.js';
 import { createGraphGateway, isGraphPath, type GraphRouter } from './graphGateway.js';
 import { createClientCertificate, writeClientCertificate, type ClientCertificate } from './identity/clientCertificate.js';
 import { createSigningKeys } from './identity/keys.js';
@@ -14,6 +15,7 @@ import { listenDualProtocol, type DualProtocolServer, type Scheme } from './tran
 
 export type { StatsSnapshot } from './stats.js';
 export type { GraphRouter } from './graphGateway.js';
+export type { FaultPlan, FaultRule } from './faults.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. The emulator listens on 127.0.0.1 only. */
@@ -43,6 +45,8 @@ export interface EmulatorOptions {
   withoutAppRoles?: string[];
   /** Per-user consent for the public client instead of tenant-wide admin consent. */
   userConsent?: boolean;
+  /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
+  faults?: FaultPlan;
 }
 
 export interface RunningEmulator {
@@ -113,6 +117,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const exportCertPath = await writeClientCertificate(tls.dir, 'export-app.pem', exportCert);
 
     const stats = new EmulatorStats(clock);
+    const faults = new FaultInjector(stats, opts.faults);
     let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
     server = await listenDualProtocol({
       port: opts.port ?? 0,
@@ -152,8 +157,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       controlUrl,
       clock,
     });
-    const control = createControlRoutes({ provider, keys, stats });
-    const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock });
+    const control = createControlRoutes({ provider, keys, stats, faults });
+    const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock, faults });
 
     handle = async (req, res, scheme) => {
       const url = requestUrl(req, origin[scheme]);

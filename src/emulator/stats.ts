@@ -31,6 +31,14 @@ export interface StatsSnapshot {
     byRoute: Record<string, Record<string, number>>;
     byStatus: Record<string, number>;
   };
+  /** Faults the fault plan injected into Graph requests (a slow one may also carry another kind). */
+  faults: {
+    total: number;
+    /** "throttle", "unavailable", "timeout", "reset", "truncated", "wrongShape", "slow" → count. */
+    byKind: Record<string, number>;
+    /** Route template (batch items under their own route) → kind → count. */
+    byRoute: Record<string, Record<string, number>>;
+  };
 }
 
 function bump(counter: Record<string, number>, key: string, by = 1): void {
@@ -44,6 +52,7 @@ function fresh(nowMs: number): StatsSnapshot {
     deviceCodes: { issued: 0, approved: 0, denied: 0 },
     authorizations: { requests: 0, approved: 0, denied: 0 },
     graphRequests: { total: 0, byRoute: {}, byStatus: {} },
+    faults: { total: 0, byKind: {}, byRoute: {} },
   };
 }
 
@@ -83,6 +92,12 @@ export class EmulatorStats {
     this.data.graphRequests.total++;
     bump(this.data.graphRequests.byStatus, String(status));
     bump((this.data.graphRequests.byRoute[key] ??= {}), String(status));
+  }
+
+  faultInjected(route: string, kind: string): void {
+    this.data.faults.total++;
+    bump(this.data.faults.byKind, kind);
+    bump((this.data.faults.byRoute[route] ??= {}), kind);
   }
 
   snapshot(): StatsSnapshot {
