@@ -103,23 +103,19 @@ function siteDocument(rng: Rng, topic: Topic, site: EmuSite, ctx: DocumentContex
   const folderUrl = extension === 'aspx' ? `${site.webUrl}/SitePages/` : `${site.webUrl}/Shared%20Documents/${encodeURIComponent(topic.folder)}/`;
   const filename = uniqueFilename(title, extension, folderUrl, usedUrls);
 
-  return {
-    id: rng.guid(),
+  return documentRecord(rng, ctx, {
     source: 'sharePoint',
     siteId: site.id,
-    webUrl: folderUrl + encodeURIComponent(filename),
-    path: folderUrl,
+    folderUrl,
     title,
     filename,
-    fileExtension: extension,
-    fileType: extension,
+    extension,
     author: author.displayName,
     modifiedBy: modifiedBy.displayName,
-    ...times(rng, ctx.now),
-    ...(labelIndex === undefined ? {} : { labelId: labelAt(ctx.labels, labelIndex).id }),
+    labelIndex,
     readers,
-    chunks: makeChunks(rng, topic.sentences),
-  };
+    sentences: topic.sentences,
+  });
 }
 
 function oneDriveDocument(rng: Rng, owner: EmuUser, ctx: DocumentContext, usedUrls: Set<string>): EmuDocument {
@@ -138,23 +134,56 @@ function oneDriveDocument(rng: Rng, owner: EmuUser, ctx: DocumentContext, usedUr
   const modifiedBy = sharedWith.length > 0 && rng.chance(0.3) ? rng.pick(sharedWith) : owner;
   const labelIndex = rng.chance(0.75) ? rng.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const) : undefined;
 
-  return {
-    id: rng.guid(),
+  return documentRecord(rng, ctx, {
     source: 'oneDriveBusiness',
     siteId: site.id,
     ownerId: owner.id,
-    webUrl: folderUrl + encodeURIComponent(filename),
-    path: folderUrl,
+    folderUrl,
     title,
     filename,
-    fileExtension: extension,
-    fileType: extension,
+    extension,
     author: owner.displayName,
     modifiedBy: modifiedBy.displayName,
-    ...times(rng, ctx.now),
-    ...(labelIndex === undefined ? {} : { labelId: labelAt(ctx.labels, labelIndex).id }),
+    labelIndex,
     readers: [owner.id, ...sharedWith.map((u) => u.id)],
-    chunks: makeChunks(rng, topic.sentences),
+    sentences: topic.sentences,
+  });
+}
+
+interface DocumentParts {
+  source: EmuDocument['source'];
+  siteId: string;
+  ownerId?: string;
+  folderUrl: string;
+  title: string;
+  filename: string;
+  extension: string;
+  author: string;
+  modifiedBy: string;
+  labelIndex: number | undefined;
+  readers: EmuReaders;
+  sentences: Parameters<typeof makeChunks>[1];
+}
+
+/** The record both kinds of document share; random draws happen in one fixed order (id, times, chunks). */
+function documentRecord(rng: Rng, ctx: DocumentContext, p: DocumentParts): EmuDocument {
+  return {
+    id: rng.guid(),
+    source: p.source,
+    siteId: p.siteId,
+    ...(p.ownerId ? { ownerId: p.ownerId } : {}),
+    webUrl: p.folderUrl + encodeURIComponent(p.filename),
+    path: p.folderUrl,
+    title: p.title,
+    filename: p.filename,
+    fileExtension: p.extension,
+    fileType: p.extension,
+    author: p.author,
+    modifiedBy: p.modifiedBy,
+    ...times(rng, ctx.now),
+    ...(p.labelIndex === undefined ? {} : { labelId: labelAt(ctx.labels, p.labelIndex).id }),
+    readers: p.readers,
+    chunks: makeChunks(rng, p.sentences),
   };
 }
 
