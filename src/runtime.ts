@@ -71,6 +71,7 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
     graph: clientFor('delegated'),
     appGraph: clientFor('app'),
     environment: {
+      transport: 'stdio',
       cloud: endpoints.cloud,
       graphBaseUrl: endpoints.graphBaseUrl,
       authority: endpoints.authority,

@@ -82,6 +82,10 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
           environment: runtime.environment,
           signal: sdkCtx.mcpReq.signal,
           log,
+          async caller() {
+            const account = await runtime.broker.currentAccount();
+            return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
+          },
           async whoAmI(scopes) {
             const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, sdkCtx.mcpReq.signal);
             const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];

@@ -12,13 +12,29 @@ export interface ToolContext {
   /** Signs in if needed; returns who is signed in and what the delegated token carries. */
   whoAmI(scopes: string[]): Promise<{ account: SignedInAccount | undefined; scopes: string[]; expiresOn: Date | undefined }>;
   environment: RuntimeInfo;
+  /**
+   * Who is calling, without starting a sign-in: in HTTP mode the user of the validated bearer token;
+   * over stdio the signed-in account (undefined before the first sign-in).
+   */
+  caller(): Promise<CallerIdentity | undefined>;
   signal: AbortSignal;
   /** Progress notification to the client (a no-op when the client did not ask for progress). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   log: Logger;
 }
 
+export interface CallerIdentity {
+  /** Entra object id (oid). */
+  userId: string;
+  upn?: string;
+  tenantId: string;
+  /** App roles the caller's token carries (HTTP mode); empty over stdio. */
+  roles: string[];
+}
+
 export interface RuntimeInfo {
+  /** stdio: one local user; http: many remote users, each with their own bearer token. */
+  transport: 'stdio' | 'http';
   cloud: string;
   graphBaseUrl: string;
   authority: string;
