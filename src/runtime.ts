@@ -11,14 +11,20 @@ import { ProvidedTokenBroker } from './auth/providedTokenBroker.js';
 import type { ICachePlugin } from '@azure/msal-node';
 import type { Logger } from './log.js';
 import type { ServerRuntime } from './server.js';
+import type { GraphClient } from './graph/client.js';
+import type { RuntimeInfo } from './tools/tool.js';
+
+let cachedVersion: string | undefined;
 
 export function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
+    cachedVersion = pkg.version ?? '0.0.0';
   } catch {
-    return '0.0.0';
+    cachedVersion = '0.0.0';
   }
+  return cachedVersion;
 }
 
 export function createBroker(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): MsalBroker {
@@ -40,24 +46,25 @@ export function createBroker(config: Config, endpoints: Endpoints, log: Logger, 
   });
 }
 
-/** Wires config, endpoints and the token cache into the long-lived pieces the server factory hands to tools. */
-export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): ServerRuntime {
-  const msal = createBroker(config, endpoints, log, cachePlugin);
-  const broker: TokenBroker = config.accessToken ? new ProvidedTokenBroker(config.accessToken, msal) : msal;
+/**
+ * Graph clients for any token broker, sharing what must be shared across users and requests: the
+ * retry budget (a throttling storm cannot multiply our load) and one circuit breaker per flow and
+ * API. HTTP mode calls it once per request with that caller's broker; stdio once per flow.
+ */
+export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger): (flow: TokenFlow, broker: TokenBroker) => GraphClient {
   const graphLog = log.child({ component: 'graph' });
-  const version = packageVersion();
-  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${version}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
-  // One retry budget for the process, so a throttling storm cannot multiply the load we send.
+  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
   const budget = createRetryBudget();
-  const clientFor = (flow: TokenFlow) => {
+  const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
+  const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
+  const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
+  return (flow, broker) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
-    const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
-    const breaker = circuitBreaker();
     const reauth = reauthOnce(() => (stale = true));
     return createGraphClient({
       ...common,
-      sendPolicy: (send) => reauth(breaker(retry(send))),
-      ...(config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {}),
+      sendPolicy: (send) => reauth(breakers[flow](retry(send))),
+      ...batchRetry,
       getToken: async (scopes, signal) => {
         const forceRefresh = stale;
         stale = false;
@@ -65,19 +72,30 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
       },
     });
   };
+}
+
+export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport']): RuntimeInfo {
+  return {
+    transport,
+    cloud: endpoints.cloud,
+    graphBaseUrl: endpoints.graphBaseUrl,
+    authority: endpoints.authority,
+    tenantSource: endpoints.tenantSource,
+    exportConfigured: endpoints.exportApp !== undefined,
+    serverVersion: packageVersion(),
+  };
+}
+
+/** Wires config, endpoints and the token cache into the long-lived pieces the server factory hands to tools. */
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): ServerRuntime {
+  const msal = createBroker(config, endpoints, log, cachePlugin);
+  const broker: TokenBroker = config.accessToken ? new ProvidedTokenBroker(config.accessToken, msal) : msal;
+  const graphFor = createGraphClientFactory(config, endpoints, log);
   return {
     broker,
     log,
-    graph: clientFor('delegated'),
-    appGraph: clientFor('app'),
-    environment: {
-      transport: 'stdio',
-      cloud: endpoints.cloud,
-      graphBaseUrl: endpoints.graphBaseUrl,
-      authority: endpoints.authority,
-      tenantSource: endpoints.tenantSource,
-      exportConfigured: endpoints.exportApp !== undefined,
-      serverVersion: version,
-    },
+    graph: graphFor('delegated', broker),
+    appGraph: graphFor('app', broker),
+    environment: runtimeInfo(endpoints, 'stdio'),
   };
 }

@@ -49,6 +49,34 @@ export const ConfigSchema = z
     graphTimeoutSeconds: z.number().int().min(1).max(600).default(60),
     /** Attempts per Graph request when Graph throttles (429) or is unavailable (503/504, resets); 1 = no retry. */
     graphMaxAttempts: z.number().int().min(1).max(10).default(4),
+    // ---- HTTP (remote, many users) mode ----
+    /** Serve Streamable HTTP instead of stdio. */
+    http: z.boolean().default(false),
+    /** Interface to listen on; loopback by default (put a TLS-terminating proxy in front for remote users). */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(3000),
+    /** The URL clients reach the server at (behind a proxy); its host is the one allowed in Host/Origin. */
+    publicUrl: z.string().url().optional(),
+    /** Confidential app registration of this server: its id is the token audience and it does on-behalf-of. */
+    serverClientId: z.string().min(1).optional(),
+    serverClientSecret: z.string().min(1).optional(),
+    /** Accepted `aud` values; default the server's client id and `api://<client id>`. Comma-separated. */
+    serverAudience: z.string().min(1).optional(),
+    /** Delegated scope an incoming token must carry. */
+    requiredScope: z.string().min(1).default('access_as_user'),
+    /** Tenants whose users may call (comma-separated ids); default the configured tenant; `*` any tenant. */
+    allowedTenants: z.string().min(1).optional(),
+    /** App role that lets a caller export other users' interactions (HTTP mode). */
+    exportRole: z.string().min(1).default('Interactions.Export.All'),
+    /** Redis URL for the shared token cache of several HTTP instances. */
+    redisUrl: z.string().url().optional(),
+    /** Base64 of 32 bytes: encrypts tokens at rest in Redis (AES-256-GCM). */
+    redisKey: z.string().min(1).optional(),
+    redisTtlSeconds: z.number().int().min(60).max(30 * 86400).default(86400),
+    /** Largest accepted MCP request body (413 above). */
+    maxRequestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** On SIGTERM, how long in-flight calls may finish before the process exits. */
+    shutdownGraceSeconds: z.number().int().min(0).max(600).default(10),
   })
   .strict();
 
@@ -85,4 +113,19 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'signInWaitSeconds', flag: '--sign-in-wait', env: 'M365_COPILOT_MCP_SIGN_IN_WAIT', kind: 'number', help: 'Seconds a tool call waits for sign-in before returning the sign-in code (default 5)' },
   { key: 'graphMaxAttempts', flag: '--graph-max-attempts', env: 'M365_COPILOT_MCP_GRAPH_MAX_ATTEMPTS', kind: 'number', help: 'Attempts per Graph request on 429/503/504/resets, honouring Retry-After (default 4; 1 = no retry)' },
   { key: 'graphTimeoutSeconds', flag: '--graph-timeout', env: 'M365_COPILOT_MCP_GRAPH_TIMEOUT', kind: 'number', help: 'Deadline for one Graph request in seconds (default 60)' },
+  { key: 'http', flag: '--http', env: 'M365_COPILOT_MCP_HTTP', kind: 'boolean', help: 'Serve Streamable HTTP for many users (bearer tokens, on-behalf-of) instead of stdio' },
+  { key: 'host', flag: '--host', env: 'M365_COPILOT_MCP_HOST', kind: 'string', help: 'HTTP mode: interface to listen on (default 127.0.0.1)' },
+  { key: 'port', flag: '--port', env: 'M365_COPILOT_MCP_PORT', kind: 'number', help: 'HTTP mode: port (default 3000; 0 picks a free one); emulator: its port' },
+  { key: 'publicUrl', flag: '--public-url', env: 'M365_COPILOT_MCP_PUBLIC_URL', kind: 'string', help: 'HTTP mode: the URL clients use (behind a proxy); its host is allowed in Host/Origin' },
+  { key: 'serverClientId', flag: '--server-client-id', env: 'M365_COPILOT_MCP_SERVER_CLIENT_ID', kind: 'string', help: "HTTP mode: this server's app id (token audience, on-behalf-of client)" },
+  { key: 'serverClientSecret', flag: '--server-client-secret', env: 'M365_COPILOT_MCP_SERVER_CLIENT_SECRET', kind: 'string', help: "HTTP mode: this server's client secret (prefer the variable)" },
+  { key: 'serverAudience', flag: '--server-audience', env: 'M365_COPILOT_MCP_SERVER_AUDIENCE', kind: 'string', help: 'HTTP mode: accepted token audiences, comma-separated (default the client id and api://<client id>)' },
+  { key: 'requiredScope', flag: '--required-scope', env: 'M365_COPILOT_MCP_REQUIRED_SCOPE', kind: 'string', help: 'HTTP mode: delegated scope every token must carry (default access_as_user)' },
+  { key: 'allowedTenants', flag: '--allowed-tenants', env: 'M365_COPILOT_MCP_ALLOWED_TENANTS', kind: 'string', help: 'HTTP mode: tenant ids whose users may call, comma-separated (default --tenant; * any)' },
+  { key: 'exportRole', flag: '--export-role', env: 'M365_COPILOT_MCP_EXPORT_ROLE', kind: 'string', help: "HTTP mode: app role allowing export of other users' interactions (default Interactions.Export.All)" },
+  { key: 'redisUrl', flag: '--redis', env: 'M365_COPILOT_MCP_REDIS_URL', kind: 'string', help: 'HTTP mode: Redis URL for the token cache shared by several instances' },
+  { key: 'redisKey', flag: '--redis-key', env: 'M365_COPILOT_MCP_REDIS_KEY', kind: 'string', help: 'HTTP mode: base64 32-byte key encrypting tokens in Redis (prefer the variable)' },
+  { key: 'redisTtlSeconds', flag: '--redis-ttl', env: 'M365_COPILOT_MCP_REDIS_TTL', kind: 'number', help: "HTTP mode: seconds a user's cached tokens live in Redis (default 86400)" },
+  { key: 'maxRequestBytes', flag: '--max-request-bytes', env: 'M365_COPILOT_MCP_MAX_REQUEST_BYTES', kind: 'number', help: 'HTTP mode: largest request body accepted, 413 above (default 1048576)' },
+  { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },
 ];
