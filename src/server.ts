@@ -3,7 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
-import type { RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
+import type { CallerIdentity, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
 import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
 
@@ -42,6 +42,8 @@ export interface ServerRuntime {
   broker: TokenBroker;
   environment: RuntimeInfo;
   log: Logger;
+  /** HTTP mode: the verified user this request runs for (their token, their permissions). */
+  caller?: CallerIdentity;
 }
 
 const INSTRUCTIONS =
@@ -83,6 +85,7 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
           signal: sdkCtx.mcpReq.signal,
           log,
           async caller() {
+            if (runtime.caller) return runtime.caller;
             const account = await runtime.broker.currentAccount();
             return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
           },

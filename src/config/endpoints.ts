@@ -18,7 +18,19 @@ export interface Endpoints {
   onlyExtraCa: boolean;
   publicClientId?: string;
   exportApp?: AppCredential;
+  /** HTTP mode: this server's own confidential app (token audience; on-behalf-of client). */
+  serverApp?: ServerAppRegistration;
+  /** https origin of the authority and the tenant in it (`organizations` for any work account). */
+  authorityHost: string;
+  tenantId: string;
   demoUser?: string;
+}
+
+export interface ServerAppRegistration {
+  clientId: string;
+  clientSecret?: string;
+  /** e.g. api://<client id>; tokens may carry it or the client id as audience. */
+  appIdUri?: string;
 }
 
 export async function readEmulatorDescriptor(path: string): Promise<EmulatorDescriptor> {
@@ -51,6 +63,8 @@ export async function endpointsFromEmulator(d: EmulatorDescriptor): Promise<Endp
   } catch (cause) {
     throw new AppError('ConfigInvalid', `cannot read the emulator CA certificate ${d.caCertPath}`, { cause, nextStep: 'Is the emulator still running? Its CA file is removed when it stops; restart it and save its new JSON line.' });
   }
+  // Older emulator files have no server app; HTTP mode then says what is missing.
+  const mcpServer = (d.apps as { mcpServer?: { clientId: string; clientSecret: string; appIdUri: string } }).mcpServer;
   return {
     tenantSource: 'emulator',
     cloud: 'global',
@@ -62,6 +76,9 @@ export async function endpointsFromEmulator(d: EmulatorDescriptor): Promise<Endp
     onlyExtraCa: true,
     publicClientId: d.apps.publicClient.clientId,
     exportApp: { clientId: d.apps.exportApp.clientId, clientSecret: d.apps.exportApp.clientSecret, authority: d.authority },
+    ...(mcpServer ? { serverApp: { clientId: mcpServer.clientId, clientSecret: mcpServer.clientSecret, appIdUri: mcpServer.appIdUri } } : {}),
+    authorityHost: d.authorityHost.replace(/\/+$/, ''),
+    tenantId: d.tenantId,
     demoUser: d.demoUser,
   };
 }
@@ -92,6 +109,11 @@ export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
     ...(extraCaPem ? { extraCaPem } : {}),
     onlyExtraCa: false,
     ...(config.clientId ? { publicClientId: config.clientId } : {}),
+    ...(config.serverClientId
+      ? { serverApp: { clientId: config.serverClientId, appIdUri: `api://${config.serverClientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) } }
+      : {}),
+    authorityHost,
+    tenantId: config.tenantId,
     ...(exportUsable
       ? {
           exportApp: {

@@ -1,0 +1,168 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  bearerAuthChallengeResponse,
+  createMcpHandler,
+  oauthMetadataResponse,
+  verifyBearerToken,
+  type AuthInfo,
+  type AuthMetadataOptions,
+} from '@modelcontextprotocol/server';
+import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import type { Logger } from '../log.js';
+import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
+import type { EntraTokenVerifier, VerifiedCaller } from '../auth/bearer/entraTokenVerifier.js';
+import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
+
+export const MCP_PATH = '/mcp';
+const LOCAL_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** The MCP endpoint as clients reach it (behind a proxy); defaults to http://host:port/mcp. */
+  publicUrl?: string;
+  surface: ServerSurface;
+  /** The per-request view of the runtime for one verified caller (their own on-behalf-of Graph tokens). */
+  runtimeFor(caller: VerifiedCaller, assertion: string): ServerRuntime;
+  verifier: EntraTokenVerifier;
+  /** Bare delegated scope every token must carry, e.g. access_as_user. */
+  requiredScope: string;
+  authMetadata: (resourceUrl: URL) => AuthMetadataOptions;
+  maxRequestBytes: number;
+  /** Named checks for /readyz; each true when its dependency answers. */
+  readiness: () => Promise<Record<string, boolean>>;
+  log: Logger;
+}
+
+export interface RunningHttpServer {
+  /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp */
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish for up to graceMs, then drops what is left. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Writes a web Response (from the SDK's auth helpers) to a Node response. */
+async function sendWeb(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  res.writeHead(response.status, headers);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function webRequest(req: IncomingMessage, origin: string): Request {
+  return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
+}
+
+/**
+ * Streamable HTTP for many users: both protocol eras from one factory, stateless so any instance can
+ * answer any request. Every /mcp request passes Host and Origin checks and the bearer gate BEFORE its
+ * body is read or any Graph or on-behalf-of traffic happens.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const log = opts.log;
+  let inFlight = 0;
+  let draining = false;
+  const idle: Array<() => void> = [];
+
+  const mcp = createMcpHandler(
+    (ctx) => {
+      const caller = (ctx.authInfo?.extra as { caller?: VerifiedCaller } | undefined)?.caller;
+      // The gate runs first; a request without a verified caller never reaches the factory.
+      if (!caller || !ctx.authInfo) throw new Error('MCP request without a verified caller');
+      return buildServer(opts.surface, opts.runtimeFor(caller, ctx.authInfo.token), ctx.era);
+    },
+    { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
+  );
+  const nodeMcp = toNodeHandler(mcp, { maxRequestBodySize: opts.maxRequestBytes, onerror: (err) => log.warn('mcp request failed', { error: err.message }) });
+
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const listenHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const resourceUrl = new URL(opts.publicUrl ? opts.publicUrl : `http://${listenHost}:${port}${MCP_PATH}`);
+  if (resourceUrl.pathname === '/' || resourceUrl.pathname === '') resourceUrl.pathname = MCP_PATH;
+  const metadataOptions = opts.authMetadata(resourceUrl);
+  const resourceMetadataUrl = protectedResourceMetadataUrl(resourceUrl);
+  const gateOptions = { verifier: opts.verifier, requiredScopes: [opts.requiredScope], resourceMetadataUrl };
+  // DNS-rebinding protection: loopback names always; the public host when one is configured.
+  const allowedHosts = [...LOCAL_HOSTNAMES, ...(opts.publicUrl ? [resourceUrl.hostname] : []), ...(LOCAL_HOSTNAMES.includes(opts.host) ? [] : [opts.host])];
+  const checkHost = hostHeaderValidation(allowedHosts);
+  const checkOrigin = originValidation(allowedHosts);
+  const selfOrigin = `http://${listenHost}:${port}`;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (!checkHost(req, res) || !checkOrigin(req, res)) return;
+    if (path === '/readyz') {
+      const checks = await opts.readiness().catch(() => ({ readiness: false }));
+      const ready = !draining && Object.values(checks).every(Boolean);
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', draining, checks });
+    }
+    if (path.startsWith('/.well-known/')) {
+      const answer = oauthMetadataResponse(webRequest(req, selfOrigin), metadataOptions);
+      if (answer) return sendWeb(res, answer);
+      return sendJson(res, 404, { error: 'not_found' });
+    }
+    if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found', message: `The MCP endpoint is ${MCP_PATH}` });
+    if (draining) {
+      res.setHeader('connection', 'close');
+      return sendJson(res, 503, { jsonrpc: '2.0', error: { code: -32000, message: 'Server is shutting down; retry on another instance' }, id: null });
+    }
+    let auth: AuthInfo;
+    try {
+      auth = await verifyBearerToken(req.headers.authorization, gateOptions);
+    } catch (err) {
+      log.info('bearer refused', { reason: (err as Error).message });
+      return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
+    }
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    await nodeMcp(req, res);
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle.splice(0).forEach((wake) => wake());
+    });
+    handle(req, res).catch((err: unknown) => {
+      log.error('http request crashed (bug)', { error: err, stack: (err as Error)?.stack });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      else res.destroy();
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: resourceUrl.toString(),
+    port,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        draining = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+        }
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}
