@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
+import { authorizeExport } from './policy/exportAuthorization.js';
 import type { CallerIdentity, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
 import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
@@ -44,6 +45,8 @@ export interface ServerRuntime {
   log: Logger;
   /** HTTP mode: the verified user this request runs for (their token, their permissions). */
   caller?: CallerIdentity;
+  /** HTTP mode: the app role that allows exporting other users' interactions. */
+  exportRole?: string;
 }
 
 const INSTRUCTIONS =
@@ -88,6 +91,10 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
             if (runtime.caller) return runtime.caller;
             const account = await runtime.broker.currentAccount();
             return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
+          },
+          async authorizeExport(target) {
+            const caller = runtime.caller ?? (await ctx.caller());
+            authorizeExport(runtime.environment, caller, runtime.exportRole ?? 'Interactions.Export.All', target, log);
           },
           async whoAmI(scopes) {
             const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, sdkCtx.mcpReq.signal);

@@ -17,6 +17,11 @@ export interface ToolContext {
    * over stdio the signed-in account (undefined before the first sign-in).
    */
   caller(): Promise<CallerIdentity | undefined>;
+  /**
+   * Throws Forbidden unless the caller may export this user's interactions (HTTP mode: their own,
+   * or anyone's with the export app role). Call it before any Graph request for that user.
+   */
+  authorizeExport(target: { id: string; upn?: string }): Promise<void>;
   signal: AbortSignal;
   /** Progress notification to the client (a no-op when the client did not ask for progress). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
