@@ -13,10 +13,16 @@ export type ErrorCode =
   | 'LicenseRequired'
   | 'NotFound'
   | 'Throttled'
+  /** This server's own per-user Retrieval budget is used up; no request was sent. */
+  | 'BudgetExhausted'
+  /** The audit record of a call could not be written, so its answer is withheld. */
+  | 'AuditFailed'
   | 'ServiceUnavailable'
   | 'GraphError'
   | 'BadGraphResponse'
   | 'NetworkError'
+  /** The shared token cache (Redis) cannot be reached; retryable. */
+  | 'CacheUnavailable'
   | 'Cancelled'
   | 'NotReady'
   | 'EmulatorError';

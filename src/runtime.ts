@@ -13,6 +13,8 @@ import type { Logger } from './log.js';
 import type { ServerRuntime } from './server.js';
 import type { GraphClient } from './graph/client.js';
 import type { RuntimeInfo } from './tools/tool.js';
+import { createGovernance } from './policy/governance.js';
+import { recordGraphCall } from './policy/graphCalls.js';
 
 let cachedVersion: string | undefined;
 
@@ -53,7 +55,8 @@ export function createBroker(config: Config, endpoints: Endpoints, log: Logger, 
  */
 export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger): (flow: TokenFlow, broker: TokenBroker) => GraphClient {
   const graphLog = log.child({ component: 'graph' });
-  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000 };
+  // onExchange: every request-id lands in the audit record of the tool call that caused it.
+  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall };
   const budget = createRetryBudget();
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
   const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
@@ -97,5 +100,6 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
     graph: graphFor('delegated', broker),
     appGraph: graphFor('app', broker),
     environment: runtimeInfo(endpoints, 'stdio'),
+    governance: createGovernance(config, log),
   };
 }

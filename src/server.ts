@@ -4,6 +4,8 @@ import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
 import { authorizeExport } from './policy/exportAuthorization.js';
+import { auditedCall } from './policy/auditedCall.js';
+import type { Governance } from './policy/governance.js';
 import type { CallerIdentity, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
 import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
@@ -47,6 +49,8 @@ export interface ServerRuntime {
   caller?: CallerIdentity;
   /** HTTP mode: the app role that allows exporting other users' interactions. */
   exportRole?: string;
+  /** Audit log, label policy, retrieval budget: one per process (HTTP: share it across per-request runtimes). */
+  governance: Governance;
 }
 
 const INSTRUCTIONS =
@@ -87,6 +91,7 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
           environment: runtime.environment,
           signal: sdkCtx.mcpReq.signal,
           log,
+          policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
           async caller() {
             if (runtime.caller) return runtime.caller;
             const account = await runtime.broker.currentAccount();
@@ -114,15 +119,19 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
           log.info('tool call done', { ms: Date.now() - started });
           return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
         };
+        const audit = { tool: tool.name, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
         try {
-          try {
-            return await run();
-          } catch (err) {
-            // A client that can open URLs gets the sign-in page that way, and this same call carries on.
-            if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
-            if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
-            return await run();
-          }
+          // One audit record per tools/call, written before the answer (or error) goes back.
+          return await auditedCall(runtime.governance.audit, audit, async () => {
+            try {
+              return await run();
+            } catch (err) {
+              // A client that can open URLs gets the sign-in page that way, and this same call carries on.
+              if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
+              if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
+              return await run();
+            }
+          });
         } catch (err) {
           if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
           const result = toToolError(err);

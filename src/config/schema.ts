@@ -6,6 +6,12 @@ import * as z from 'zod';
  */
 export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const AUDIT_QUERY_TEXT_MODES = ['hash', 'full', 'omit'] as const;
+
+/** Lists arrive as "a, b" from the environment and flags, and as a string or an array from the file. */
+function commaList(value: unknown): unknown {
+  return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+}
 
 export const ConfigSchema = z
   .object({
@@ -49,6 +55,21 @@ export const ConfigSchema = z
     graphTimeoutSeconds: z.number().int().min(1).max(600).default(60),
     /** Attempts per Graph request when Graph throttles (429) or is unavailable (503/504, resets); 1 = no retry. */
     graphMaxAttempts: z.number().int().min(1).max(10).default(4),
+    // ---- Governance (src/policy) ----
+    /** JSONL audit log, one record per tool call; default `<stateDir>/audit.jsonl`; `off` disables it. */
+    auditFile: z.string().min(1).optional(),
+    /** The audit file is rotated (renamed .1, .2, …) before it would grow past this size. */
+    auditMaxBytes: z.number().int().min(1024).max(1024 ** 4).default(10 * 1024 * 1024),
+    /** Rotated audit files kept besides the current one. */
+    auditMaxFiles: z.number().int().min(1).max(1000).default(5),
+    /** How query text appears in the audit log: keyed hash (default), in full, or not at all. */
+    auditQueryText: z.enum(AUDIT_QUERY_TEXT_MODES).default('hash'),
+    /** Withhold retrieved content whose sensitivity label priority is greater than this. */
+    withholdLabelPriorityAbove: z.number().int().min(-1).max(1000).optional(),
+    /** Withhold retrieved content with these sensitivity labels (ids or names; comma-separated in env/flags). */
+    withholdLabels: z.preprocess(commaList, z.array(z.string().trim().min(1).max(256)).max(100)).default([]),
+    /** This server's count of Copilot Retrieval calls per user per hour (Graph allows 200). */
+    retrievalBudgetPerHour: z.number().int().min(1).max(1_000_000).default(200),
     // ---- HTTP (remote, many users) mode ----
     /** Serve Streamable HTTP instead of stdio. */
     http: z.boolean().default(false),
@@ -113,6 +134,13 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'signInWaitSeconds', flag: '--sign-in-wait', env: 'M365_COPILOT_MCP_SIGN_IN_WAIT', kind: 'number', help: 'Seconds a tool call waits for sign-in before returning the sign-in code (default 5)' },
   { key: 'graphMaxAttempts', flag: '--graph-max-attempts', env: 'M365_COPILOT_MCP_GRAPH_MAX_ATTEMPTS', kind: 'number', help: 'Attempts per Graph request on 429/503/504/resets, honouring Retry-After (default 4; 1 = no retry)' },
   { key: 'graphTimeoutSeconds', flag: '--graph-timeout', env: 'M365_COPILOT_MCP_GRAPH_TIMEOUT', kind: 'number', help: 'Deadline for one Graph request in seconds (default 60)' },
+  { key: 'auditFile', flag: '--audit-file', env: 'M365_COPILOT_MCP_AUDIT_FILE', kind: 'string', help: 'JSONL audit log, one record per tool call (default <state dir>/audit.jsonl; off disables it)' },
+  { key: 'auditMaxBytes', flag: '--audit-max-bytes', env: 'M365_COPILOT_MCP_AUDIT_MAX_BYTES', kind: 'number', help: 'Rotate the audit file before it grows past this many bytes (default 10485760)' },
+  { key: 'auditMaxFiles', flag: '--audit-max-files', env: 'M365_COPILOT_MCP_AUDIT_MAX_FILES', kind: 'number', help: 'Rotated audit files kept: FILE.1 (newest) … FILE.N (default 5)' },
+  { key: 'auditQueryText', flag: '--audit-query-text', env: 'M365_COPILOT_MCP_AUDIT_QUERY_TEXT', kind: 'string', help: 'Query text in the audit log: hash (HMAC-SHA256, default) | full | omit' },
+  { key: 'withholdLabelPriorityAbove', flag: '--withhold-label-priority-above', env: 'M365_COPILOT_MCP_WITHHOLD_LABEL_PRIORITY_ABOVE', kind: 'number', help: 'Withhold the text of retrieved items whose sensitivity label priority is above N (default: none)' },
+  { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
+  { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },
   { key: 'http', flag: '--http', env: 'M365_COPILOT_MCP_HTTP', kind: 'boolean', help: 'Serve Streamable HTTP for many users (bearer tokens, on-behalf-of) instead of stdio' },
   { key: 'host', flag: '--host', env: 'M365_COPILOT_MCP_HOST', kind: 'string', help: 'HTTP mode: interface to listen on (default 127.0.0.1)' },
   { key: 'port', flag: '--port', env: 'M365_COPILOT_MCP_PORT', kind: 'number', help: 'HTTP mode: port (default 3000; 0 picks a free one); emulator: its port' },

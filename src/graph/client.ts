@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, sendWithItemRetries, type BatchItem, type BatchItemResult, type BatchRetryOptions } from './batch.js';
 import { parseJsonBody, validate } from './decode.js';
-import { createSend, type HttpMethod, type Send } from './transport.js';
+import { GraphError } from './errors.js';
+import { createSend, type Exchange, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
 export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
@@ -23,6 +24,11 @@ export interface GraphRequestBase {
   /** Human names of what the call needs, e.g. "Files.Read.All (delegated)", for 403 advice. */
   permissions?: string[];
   signal?: AbortSignal;
+  /**
+   * Awaited before every attempt of this request, retries included, e.g. to take a rate limiter's
+   * permit (interaction export: 30 requests/s per app per tenant). A rejection ends the request.
+   */
+  admit?: (signal?: AbortSignal) => Promise<void>;
 }
 
 export interface GraphRequest<T> extends GraphRequestBase {
@@ -74,10 +80,22 @@ export interface GraphClientOptions {
   sendPolicy?: (send: Send) => Send;
   /** Resend only the $batch items Graph throttled (429/503/504); off unless given. */
   batchRetry?: BatchRetryOptions;
+  /** Told about every attempt that reached Graph and every $batch item answer (the audit log's request-ids). */
+  onExchange?: (report: ExchangeReport) => void;
+}
+
+export interface ExchangeReport {
+  method: string;
+  path: string;
+  /** 0 when no answer came back (reset, timeout). */
+  status: number;
+  requestId?: string | undefined;
+  batchItem?: string;
 }
 
 /** What one exchange needs besides its URL. */
-type Call = Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal'>;
+type Call = Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal' | 'admit'>;
+type AdmittedExchange = Exchange & Pick<GraphRequestBase, 'admit'>;
 
 const PageSchema = z.looseObject({
   value: z.array(z.unknown()),
@@ -87,17 +105,20 @@ const PageSchema = z.looseObject({
 export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const base = normaliseBaseUrl(opts.baseUrl);
   const defaultVersion = opts.defaultVersion ?? 'v1.0';
-  const single = createSend({
+  const single = admitting(createSend({
     getToken: opts.getToken,
     fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     userAgent: opts.userAgent ?? 'm365-copilot-mcp',
     timeoutMs: opts.timeoutMs,
     log: opts.log,
-  });
-  const send = opts.sendPolicy ? opts.sendPolicy(single) : single;
+  }));
+  // Reported below the retry policy, so each attempt (and its request-id) is seen, not just the last.
+  const observed = opts.onExchange ? reporting(single, opts.onExchange) : single;
+  const send = opts.sendPolicy ? opts.sendPolicy(observed) : observed;
 
   async function exchange(req: Call, url: URL) {
-    const answer = await send({ method: req.method, url, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal });
+    const ex: AdmittedExchange = { method: req.method, url, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, admit: req.admit };
+    const answer = await send(ex);
     const ctx = { method: req.method, path: url.pathname, requestId: answer.requestId };
     return { answer, ctx, json: parseJsonBody(answer, ctx) };
   }
@@ -129,7 +150,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       }
       yield { items, requestId: answer.requestId, ...(nextLink ? { nextLink } : {}) };
       url = next;
-      call = { method: 'GET', scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal };
+      call = { method: 'GET', scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal, admit: req.admit };
     }
   }
 
@@ -144,7 +165,9 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const known = new Set(subset.map((i) => i.id.toLowerCase()));
       const strays = parsed.responses.filter((r) => !known.has(r.id.toLowerCase())).map((r) => r.id);
       if (strays.length) opts.log?.warn('graph $batch answered ids that were not asked', { ids: strays, requestId: answer.requestId });
-      return matchBatchAnswers(subset, parsed, answer.requestId);
+      const results = matchBatchAnswers(subset, parsed, answer.requestId);
+      if (opts.onExchange) for (const item of subset) reportBatchItem(opts.onExchange, item, results.get(item.id));
+      return results;
     };
     if (!opts.batchRetry) return sendBatch(items);
     return sendWithItemRetries(items, sendBatch, opts.batchRetry, batchOpts.signal, (err) =>
@@ -153,6 +176,36 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   }
 
   return { request, paginate, batch };
+}
+
+function reporting(send: Send, report: (r: ExchangeReport) => void): Send {
+  return async (ex) => {
+    const base = { method: ex.method, path: ex.url.pathname };
+    try {
+      const answer = await send(ex);
+      report({ ...base, status: answer.status, requestId: answer.requestId });
+      return answer;
+    } catch (err) {
+      if (err instanceof GraphError) report({ ...base, status: err.status, requestId: err.requestId });
+      // A reset or a timeout may have reached Graph; a token or cancellation failure never left the process.
+      else if (err instanceof AppError && (err.code === 'NetworkError' || err.code === 'ServiceUnavailable')) report({ ...base, status: 0 });
+      throw err;
+    }
+  };
+}
+
+function reportBatchItem(report: (r: ExchangeReport) => void, item: BatchItem, result: BatchItemResult | undefined): void {
+  if (!result) return;
+  const requestId = result.ok ? result.requestId : result.error.requestId;
+  report({ method: item.method, path: item.url.split('?')[0] ?? item.url, status: result.status, requestId, batchItem: item.id });
+}
+
+/** Sits below the retry policy (the policies pass the exchange through), so every attempt waits for admission. */
+function admitting(send: Send): Send {
+  return async (ex: AdmittedExchange) => {
+    if (ex.admit) await ex.admit(ex.signal);
+    return send(ex);
+  };
 }
 
 function parseNextLink(nextLink: string, current: URL, path: string): URL {

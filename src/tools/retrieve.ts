@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
+import { GraphError } from '../graph/errors.js';
 import { RetrievalResponseSchema, type RetrievalHit } from '../graph/schemas.js';
+import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
+import type { BudgetStatus, RetrievalCallOutcome } from '../policy/retrievalBudget.js';
 import { defineTool } from './tool.js';
 
 const SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
@@ -51,6 +54,10 @@ const Hit = z.object({
   extracts: z.array(z.object({ text: z.string(), relevanceScore: z.number().optional() })),
   sensitivityLabel: Label.optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  withheld: z
+    .literal('policy')
+    .optional()
+    .describe("Set when this server's sensitivity-label policy kept the extracts (and metadata) from you: cite the url and title, do not guess the content."),
 });
 
 const SourceStatus = z.object({
@@ -64,6 +71,15 @@ const SourceStatus = z.object({
 const output = z.object({
   hits: z.array(Hit).describe('Merged across sources, de-duplicated by url, best relevance first.'),
   sources: z.array(SourceStatus).describe('One entry per requested source; a failed source does not fail the others.'),
+  withheldCount: z.number().describe('Hits whose extracts were withheld by the label policy (marked withheld: "policy").'),
+  budget: z
+    .object({
+      limit: z.number(),
+      remaining: z.number(),
+      resetsAt: z.string().optional().describe('When one more call frees up (the oldest counted call leaves the sliding hour, or Graph lifts a throttle).'),
+    })
+    .optional()
+    .describe("The signed-in user's Copilot Retrieval calls left in the past hour (each source is one call)."),
 });
 
 type Out = z.output<typeof output>;
@@ -77,7 +93,8 @@ export const retrieveTool = defineTool({
     'Returns the best-matching documents with text extracts, relevance scores (0–1), sensitivity labels and urls to cite;',
     "only content the user is allowed to read is ever returned. Use it before answering questions about the organisation's documents or policies.",
     'Sources are searched in one round trip; one failing source does not fail the others (see `sources`).',
-    'Limits: 25 hits per source, about 200 calls per user per hour.',
+    'Limits: 25 hits per source, about 200 calls per user per hour (each source is one call; `budget` says what is left).',
+    'Content with a sensitivity label the server withholds comes back as url, title and label only (withheld: "policy").',
   ].join(' '),
   input,
   output,
@@ -100,46 +117,67 @@ export const retrieveTool = defineTool({
     });
     const permissionsFor = (source: Source) => (source === 'externalItem' ? [CONNECTOR_SCOPE] : SP_SCOPES).map((p) => `${p} (delegated)`);
 
+    // Reserved before anything is sent, so an exhausted budget never costs a Graph request.
+    const ticket = await ctx.policy.retrievalBudget.begin(() => ctx.caller(), sources.length);
     const perSource: { source: Source; hits: RetrievalHit[]; requestId?: string; error?: AppError }[] = [];
-    if (sources.length === 1) {
-      const source = sources[0]!;
-      const { data, requestId } = await ctx.graph.request({
-        method: 'POST',
-        path: '/copilot/retrieval',
-        body: bodyFor(source),
-        scopes,
-        permissions: permissionsFor(source),
-        schema: RetrievalResponseSchema,
-        signal: ctx.signal,
-      });
-      perSource.push({ source, hits: data.retrievalHits, ...(requestId ? { requestId } : {}) });
-    } else {
-      const answers = await ctx.graph.batch(
-        sources.map((source) => ({ id: source, method: 'POST', url: '/copilot/retrieval', body: bodyFor(source), permissions: permissionsFor(source) })),
-        { scopes, signal: ctx.signal },
-      );
-      for (const source of sources) {
-        const answer = answers.get(source);
-        if (!answer) {
-          perSource.push({ source, hits: [], error: new AppError('BadGraphResponse', `the $batch answer had no item for ${source}`) });
-        } else if (!answer.ok) {
-          perSource.push({ source, hits: [], error: answer.error });
-        } else {
-          const parsed = RetrievalResponseSchema.safeParse(answer.body);
-          if (parsed.success) perSource.push({ source, hits: parsed.data.retrievalHits, ...(answer.requestId ? { requestId: answer.requestId } : {}) });
-          else
-            perSource.push({
-              source,
-              hits: [],
-              error: new AppError('BadGraphResponse', `Graph's answer for ${source} did not match the retrieval schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`),
-            });
+    let outcomes: RetrievalCallOutcome[] = sources.map(() => ({ status: undefined }));
+    let budget: BudgetStatus | undefined;
+    try {
+      if (sources.length === 1) {
+        const source = sources[0]!;
+        try {
+          const { data, requestId, status } = await ctx.graph.request({
+            method: 'POST',
+            path: '/copilot/retrieval',
+            body: bodyFor(source),
+            scopes,
+            permissions: permissionsFor(source),
+            schema: RetrievalResponseSchema,
+            signal: ctx.signal,
+          });
+          outcomes = [{ status }];
+          perSource.push({ source, hits: data.retrievalHits, ...(requestId ? { requestId } : {}) });
+        } catch (err) {
+          // Graph answered (and counted) even when the body did not parse; the status is on the error.
+          if (err instanceof GraphError) outcomes = [{ status: err.status, retryAfterSeconds: err.retryAfterSeconds }];
+          else if (err instanceof AppError && err.code === 'BadGraphResponse') outcomes = [{ status: 200 }];
+          throw err;
+        }
+      } else {
+        const answers = await ctx.graph.batch(
+          sources.map((source) => ({ id: source, method: 'POST', url: '/copilot/retrieval', body: bodyFor(source), permissions: permissionsFor(source) })),
+          { scopes, signal: ctx.signal },
+        );
+        outcomes = sources.map((source) => {
+          const answer = answers.get(source);
+          return !answer ? { status: undefined } : answer.ok ? { status: answer.status } : { status: answer.status, retryAfterSeconds: answer.error.retryAfterSeconds };
+        });
+        for (const source of sources) {
+          const answer = answers.get(source);
+          if (!answer) {
+            perSource.push({ source, hits: [], error: new AppError('BadGraphResponse', `the $batch answer had no item for ${source}`) });
+          } else if (!answer.ok) {
+            perSource.push({ source, hits: [], error: answer.error });
+          } else {
+            const parsed = RetrievalResponseSchema.safeParse(answer.body);
+            if (parsed.success) perSource.push({ source, hits: parsed.data.retrievalHits, ...(answer.requestId ? { requestId: answer.requestId } : {}) });
+            else
+              perSource.push({
+                source,
+                hits: [],
+                error: new AppError('BadGraphResponse', `Graph's answer for ${source} did not match the retrieval schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`),
+              });
+          }
         }
       }
-      // When every source failed there is nothing to return: surface the first failure as the error.
-      if (perSource.every((p) => p.error)) throw perSource[0]!.error!;
+    } finally {
+      // Counts what Graph counted (and a 429 blocks the user until its Retry-After), success or not.
+      budget = await ticket.settle(outcomes);
     }
+    // When every source failed there is nothing to return: surface the first failure as the error.
+    if (perSource.every((p) => p.error)) throw perSource[0]!.error!;
 
-    const hits = mergeHits(perSource, requested);
+    const hits = withholdByLabel(mergeHits(perSource, requested), ctx.policy.labels);
     const structured: Out = {
       hits,
       sources: perSource.map((p) => ({
@@ -149,6 +187,8 @@ export const retrieveTool = defineTool({
         ...(p.requestId ? { requestId: p.requestId } : {}),
         ...(p.error ? { error: errorSummary(p.error) } : {}),
       })),
+      withheldCount: hits.filter((h) => h.withheld).length,
+      ...(budget ? { budget } : {}),
     };
     return { structured, text: renderText(args.query, structured) };
   },
@@ -197,6 +237,26 @@ function mergeHits(perSource: { source: Source; hits: RetrievalHit[] }[], reques
   return [...byUrl.values()].sort((a, b) => best(b) - best(a));
 }
 
+/**
+ * Applied after merging and ranking, so a withheld hit keeps its place. Only what identifies the
+ * document stays (url, title, source, label); extracts and metadata never reach the model.
+ */
+function withholdByLabel(hits: OutHit[], policy: LabelPolicy): OutHit[] {
+  return hits.map((h) =>
+    withholdingReason(policy, h.sensitivityLabel) === undefined
+      ? h
+      : {
+          url: h.url,
+          ...(h.title ? { title: h.title } : {}),
+          source: h.source,
+          resourceType: h.resourceType,
+          extracts: [],
+          ...(h.sensitivityLabel ? { sensitivityLabel: h.sensitivityLabel } : {}),
+          withheld: 'policy' as const,
+        },
+  );
+}
+
 function pick(meta: Record<string, unknown>, key: string): string | undefined {
   for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
   return undefined;
@@ -226,8 +286,11 @@ function renderText(query: string, out: Out): string {
     const score = h.extracts.find((e) => e.relevanceScore !== undefined)?.relevanceScore;
     const label = h.sensitivityLabel?.name ? ` [${h.sensitivityLabel.name}]` : '';
     lines.push(`${i + 1}. ${h.title ?? h.url}${label}${score !== undefined ? ` (${score.toFixed(2)})` : ''}\n   ${h.url}`);
+    if (h.withheld) lines.push('   (content withheld by this server\'s sensitivity-label policy)');
     for (const e of h.extracts) lines.push(`   > ${truncate(e.text, 400)}`);
   });
+  if (out.withheldCount) lines.push(`${out.withheldCount} hit(s) withheld by the sensitivity-label policy: cite them by title and url only.`);
+  if (out.budget) lines.push(`Retrieval budget: ${out.budget.remaining} of ${out.budget.limit} calls left this hour.`);
   return lines.join('\n');
 }
 

@@ -2,6 +2,8 @@ import type * as z from 'zod';
 import type { SignedInAccount } from '../auth/broker.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import type { LabelPolicy } from '../policy/labelPolicy.js';
+import type { RetrievalBudget } from '../policy/retrievalBudget.js';
 
 /** What a tool handler may use. Tools never see tokens, MSAL, transports or the environment. */
 export interface ToolContext {
@@ -26,6 +28,15 @@ export interface ToolContext {
   /** Progress notification to the client (a no-op when the client did not ask for progress). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   log: Logger;
+  /** Governance the runtime decided (from config); tools apply it, they never read config themselves. */
+  policy: ToolPolicy;
+}
+
+export interface ToolPolicy {
+  /** Which sensitivity-labelled content may reach the model. */
+  labels: LabelPolicy;
+  /** The per-user Copilot Retrieval budget, shared by every call of this process. */
+  retrievalBudget: RetrievalBudget;
 }
 
 export interface CallerIdentity {

@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('token broker', () => {
   it('200 concurrent tool calls with an expired token make exactly one token request', async () => {
-    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--sign-in-wait', '0', '--token-cache', 'memory']);
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--sign-in-wait', '0', '--token-cache', 'memory', '--retrieval-budget-per-hour', '100000']);
     try {
       await signInAs(client, emulator, facts.demoUser.upn);
       // Leave a token in MSAL's cache that it considers stale (it renews within 5 minutes of expiry):

@@ -1,0 +1,34 @@
+import type { CallerIdentity } from '../tools/tool.js';
+import type { AuditTrail } from './auditTrail.js';
+import { collectGraphCalls, type GraphCallRecord } from './graphCalls.js';
+
+export interface AuditedCallInfo {
+  tool: string;
+  args: unknown;
+  transport: 'stdio' | 'http';
+  /** Asked after the call, so a call that signed the user in is attributed to them. */
+  caller: () => Promise<CallerIdentity | undefined>;
+}
+
+/**
+ * Runs one tool call and appends its audit record BEFORE the answer goes back: a call the client
+ * saw answered is on disk. When the record cannot be written the call fails (AuditFailed) instead of
+ * handing out unaudited content. The call's own error is rethrown unchanged after it is recorded.
+ */
+export async function auditedCall<R extends { structuredContent?: unknown }>(audit: AuditTrail | undefined, info: AuditedCallInfo, call: () => Promise<R>): Promise<R> {
+  if (!audit) return call();
+  const started = Date.now();
+  const graph: GraphCallRecord[] = [];
+  let result: R | undefined;
+  let error: unknown;
+  try {
+    result = await collectGraphCalls(graph, call);
+  } catch (err) {
+    error = err ?? new Error('tool call failed without an error');
+  }
+  const ended = Date.now();
+  const caller = await info.caller().catch(() => undefined);
+  await audit.write({ tool: info.tool, transport: info.transport, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
+  if (error !== undefined) throw error;
+  return result as R;
+}
