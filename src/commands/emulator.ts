@@ -39,6 +39,7 @@ export async function runEmulatorCommand(flags: Record<string, string | boolean 
   const port = intFlag(flags, 'port', 0, 65535);
   const scale = intFlag(flags, 'scale', 1, 1000);
   const seed = intFlag(flags, 'seed', 0, 2 ** 31 - 1);
+  const users = intFlag(flags, 'users', 10, 1000);
   const retrievalBudget = intFlag(flags, 'retrieval-budget', 1, 1_000_000);
   const interval = intFlag(flags, 'device-code-interval', 1, 60);
   const tokenLifetime = intFlag(flags, 'token-lifetime', 1, 86_400);
@@ -50,6 +51,7 @@ export async function runEmulatorCommand(flags: Record<string, string | boolean 
     ...(port !== undefined ? { port } : {}),
     ...(scale !== undefined ? { scale } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(users !== undefined ? { users } : {}),
     ...(autoApprove ? { autoApproveUpn: autoApprove } : {}),
     ...(retrievalBudget !== undefined ? { retrievalBudgetPerHour: retrievalBudget } : {}),
     ...(interval !== undefined ? { deviceCodeIntervalSec: interval } : {}),

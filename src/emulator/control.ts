@@ -3,6 +3,7 @@ import { parseFaultPlan, type FaultInjector } from './faults.js';
 import { BodyTooLargeError, closeAfterResponse, readBody, sendJson } from './httpIo.js';
 import { INJECTABLE_ERRORS, INJECTABLE_GRANTS, type InjectedErrorRule } from './identity/injectedErrors.js';
 import type { SigningKeys } from './identity/keys.js';
+import { MintError, type MintRequest } from './identity/mint.js';
 import type { IdentityProvider } from './identity/provider.js';
 import type { EmulatorStats } from './stats.js';
 
@@ -89,6 +90,36 @@ function injectedErrorRule(body: Record<string, unknown>, provider: IdentityProv
   };
 }
 
+function optionalStringArray(body: Record<string, unknown>, field: string): string[] | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string' && v.trim() !== '')) {
+    throw new ControlError(400, 'badRequest', `"${field}" must be an array of non-empty strings when given.`);
+  }
+  return value;
+}
+
+function mintRequest(body: Record<string, unknown>): MintRequest {
+  const lifetimeSec = wholeNumber(body, 'lifetimeSec', -MAX_TOKEN_LIFETIME_SEC, MAX_TOKEN_LIFETIME_SEC);
+  if (lifetimeSec === 0) throw new ControlError(400, 'badRequest', '"lifetimeSec" must not be 0: positive for a valid token, negative for an expired one.');
+  const audience = optionalString(body, 'audience');
+  const scope = optionalString(body, 'scope');
+  const tenant = optionalString(body, 'tenant');
+  const roles = optionalStringArray(body, 'roles');
+  const issuer = optionalString(body, 'issuer');
+  const notBeforeSec = wholeNumber(body, 'notBeforeSec', 1, MAX_TOKEN_LIFETIME_SEC);
+  return {
+    user: requireString(body, 'user'),
+    ...(audience === undefined ? {} : { audience }),
+    ...(scope === undefined ? {} : { scope }),
+    ...(tenant === undefined ? {} : { tenant }),
+    ...(lifetimeSec === undefined ? {} : { lifetimeSec }),
+    ...(roles === undefined ? {} : { roles }),
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(notBeforeSec === undefined ? {} : { notBeforeSec }),
+  };
+}
+
 // A day is Entra's longest configurable access token lifetime.
 const MAX_TOKEN_LIFETIME_SEC = 86_400;
 
@@ -114,6 +145,14 @@ export function createControlRoutes(opts: { provider: IdentityProvider; keys: Si
         // What tests and demos may rely on in this tenant (see data/facts.ts); loaded only when asked.
         const { tenantFacts } = await import('./data/facts.js');
         return sendJson(res, 200, tenantFacts(provider.tenant));
+      }
+      case 'GET /facts/readable': {
+        // Which documents and connector items one user may read: what retrieval may ever show them.
+        const upn = url.searchParams.get('user') ?? '';
+        const user = provider.userByUpn(upn) ?? provider.tenant.users.find((u) => u.id.toLowerCase() === upn.toLowerCase());
+        if (user === undefined) throw new ControlError(404, 'notFound', `No user "${upn}" in the emulated tenant: pass ?user=UPN or object id.`);
+        const { readableBy } = await import('./data/facts.js');
+        return sendJson(res, 200, { user: { id: user.id, upn: user.upn }, ...readableBy(provider.tenant, user.id) });
       }
       case 'GET /stats':
         return sendJson(res, 200, stats.snapshot());
@@ -151,6 +190,14 @@ export function createControlRoutes(opts: { provider: IdentityProvider; keys: Si
         const previous = provider.accessTokenLifetimeSec;
         provider.setAccessTokenLifetime(seconds);
         return sendJson(res, 200, { previousSeconds: previous, seconds });
+      }
+      case 'POST /tokens/mint': {
+        try {
+          return sendJson(res, 200, await provider.mint(mintRequest(await readJsonObject(req))));
+        } catch (err) {
+          if (err instanceof MintError) throw new ControlError(400, 'badRequest', err.message);
+          throw err;
+        }
       }
       case 'GET /errors':
         return sendJson(res, 200, { pending: provider.injectedErrors.pending() });

@@ -38,6 +38,29 @@ export const EmulatorDescriptorSchema = z.object({
       /** SHA-256 thumbprint, hex upper-case (MSAL `clientCertificate.thumbprintSha256`). */
       certificateThumbprintSha256: z.string().optional(),
     }),
+    /**
+     * Remote mode: the HTTP MCP server's registration. Users' tokens are issued for it (`aud` =
+     * clientId, scope `${appIdUri}/${scope}`); it exchanges them on-behalf-of with its secret.
+     */
+    mcpServer: z.object({
+      clientId: z.string(),
+      clientSecret: z.string(),
+      displayName: z.string(),
+      /** `api://<clientId>` */
+      appIdUri: z.string(),
+      /** The delegated scope it exposes: `access_as_user`. */
+      scope: z.string(),
+      /** The app role allowing export of other users' interactions: `Interactions.Export.All`. */
+      exportRole: z.string(),
+      /** UPNs of the users assigned that role (the demo user is not). */
+      exportRoleMembers: z.array(z.string()),
+    }),
+  }),
+  /** A second tenant whose users hold validly signed tokens (same keys) that this tenant's apps refuse. */
+  otherTenant: z.object({
+    tenantId: z.string(),
+    domain: z.string(),
+    users: z.array(z.object({ id: z.string(), upn: z.string(), displayName: z.string() })),
   }),
 });
 

@@ -8,6 +8,7 @@ import { createClientCertificate, writeClientCertificate, type ClientCertificate
 import { createSigningKeys } from './identity/keys.js';
 import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
+import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
 import type { Tenant } from './model.js';
 import { EmulatorStats, type StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
@@ -22,6 +23,8 @@ export interface EmulatorOptions {
   port?: number;
   scale?: number;
   seed?: number;
+  /** Users in the generated tenant: 10 (default, the named company) up to 1,000; more add generated people. */
+  users?: number;
   now?: Date;
   /**
    * Approve every device code and authorize request at once for this user ("demo": the tenant's
@@ -73,6 +76,7 @@ async function loadTenant(opts: EmulatorOptions): Promise<Tenant> {
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
     ...(opts.scale === undefined ? {} : { scale: opts.scale }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.users === undefined ? {} : { users: opts.users }),
   });
 }
 
@@ -105,7 +109,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const exportCertPromise = createClientCertificate('m365-copilot-mcp export app (emulator)', clock());
   let server: DualProtocolServer | undefined;
   try {
-    const tenant = await loadTenant(opts);
+    // A tenant built by hand gets the remote-mode parts (MCP server app, other tenant) derived from its id.
+    const tenant = withRemoteModeParts(await loadTenant(opts));
     if (opts.userConsent) tenant.apps.publicClient.adminConsented = false;
     if (opts.withoutAppRoles?.length) {
       const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
@@ -192,12 +197,15 @@ function autoApproval(opts: EmulatorOptions, tenant: Tenant): { autoApproveUpn?:
 }
 
 function describe(
-  tenant: Tenant,
+  tenant: RemoteReadyTenant,
   origin: { https: string; http: string },
   caCertPath: string,
   exportCert: { path: string; cert: ClientCertificate },
 ): EmulatorDescriptor {
   const { publicClient, exportApp } = tenant.apps;
+  const { mcpServer } = tenant.apps;
+  const { otherTenant } = tenant;
+  const exportRole = mcpServer.userRoleDefinitions[0] ?? '';
   return EmulatorDescriptorSchema.parse({
     emulator: 'm365-copilot-emulator',
     version: 1,
@@ -223,6 +231,21 @@ function describe(
         certificateThumbprint: exportCert.cert.thumbprintSha1,
         certificateThumbprintSha256: exportCert.cert.thumbprintSha256,
       },
+      // Throwaway too: a secret of a fictional app, valid only against this emulator run.
+      mcpServer: {
+        clientId: mcpServer.clientId,
+        clientSecret: mcpServer.clientSecret ?? '',
+        displayName: mcpServer.displayName,
+        appIdUri: mcpServer.appIdUri,
+        scope: mcpServer.exposedScopes[0] ?? '',
+        exportRole,
+        exportRoleMembers: tenant.users.filter((u) => mcpServer.userRoles[u.id]?.includes(exportRole)).map((u) => u.upn),
+      },
+    },
+    otherTenant: {
+      tenantId: otherTenant.id,
+      domain: otherTenant.domain,
+      users: otherTenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName })),
     },
   });
 }

@@ -137,6 +137,35 @@ export interface EmuApp {
   adminConsented?: boolean;
 }
 
+/**
+ * A web API registration: the remote (HTTP) MCP server. Users' tokens are issued for it (its
+ * client id is their audience) and it exchanges them on behalf of the user for Graph tokens, with
+ * the Graph permissions in `delegatedScopes` (admin-consented).
+ */
+export interface EmuApiApp extends EmuApp {
+  kind: 'confidential';
+  /** Application ID URI, `api://<clientId>`: the resource prefix of its scopes. */
+  appIdUri: string;
+  /** Delegated scopes the API exposes to client apps (`access_as_user`). */
+  exposedScopes: string[];
+  /** App roles the API defines for users (`Interactions.Export.All`). */
+  userRoleDefinitions: string[];
+  /** User object id → the app roles assigned to that user (the `roles` claim of their tokens). */
+  userRoles: Record<string, string[]>;
+  /** Clients that may ask for the exposed scopes without a consent prompt (Entra's authorized client applications). */
+  preAuthorizedClientIds: string[];
+}
+
+/**
+ * Another organisation: signs its users' tokens with the same keys (Entra's common keys), but none
+ * of this tenant's apps is registered there. Only users; no Graph data.
+ */
+export interface EmuOtherTenant {
+  id: string;
+  domain: string;
+  users: EmuUser[];
+}
+
 export interface Tenant {
   id: string; // tenant GUID
   domain: string; // contoso-emu.example
@@ -151,7 +180,9 @@ export interface Tenant {
   meetings: EmuMeeting[];
   /** Per user id, sorted by createdDateTime ascending. */
   interactions: Map<string, EmuInteraction[]>;
-  apps: { publicClient: EmuApp; exportApp: EmuApp };
+  apps: { publicClient: EmuApp; exportApp: EmuApp; mcpServer?: EmuApiApp };
+  /** A second tenant whose users can hold validly signed tokens that this tenant's apps must refuse. */
+  otherTenant?: EmuOtherTenant;
   /** UPN of the user the demo signs in as (licensed, has meetings, documents, interactions). */
   demoUserUpn: string;
 }
@@ -160,6 +191,8 @@ export interface GenerateOptions {
   seed?: number; // default 1
   scale?: number; // multiplies interaction count; default 1 (≥ 5,000 interactions), 20 → 100k+
   now?: Date; // default: the current time, rounded down to the minute
+  /** Number of users, at least 10 (the default, the named company). More add generated people, each with their own files. */
+  users?: number;
 }
 
 /** Who is calling a Graph route, after the token was verified. */

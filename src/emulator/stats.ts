@@ -13,6 +13,8 @@ export interface StatsSnapshot {
     byGrant: Record<string, number>;
     /** Successful delegated token responses per user (UPN). */
     byUser: Record<string, number>;
+    /** The same per grant, then per user: `byGrantAndUser.on_behalf_of[upn]` counts a user's OBO exchanges. */
+    byGrantAndUser: Record<string, Record<string, number>>;
     /** Token endpoint calls per client id (registered apps only; others count as "unknown"). */
     byClient: Record<string, number>;
     /** Token endpoint calls per client authentication: "secret", "assertion" (certificate) or "none". */
@@ -48,7 +50,7 @@ function bump(counter: Record<string, number>, key: string, by = 1): void {
 function fresh(nowMs: number): StatsSnapshot {
   return {
     since: new Date(nowMs).toISOString(),
-    tokenRequests: { total: 0, byGrant: {}, byUser: {}, byClient: {}, byClientAuth: {}, issuedByGrant: {}, errors: {} },
+    tokenRequests: { total: 0, byGrant: {}, byUser: {}, byGrantAndUser: {}, byClient: {}, byClientAuth: {}, issuedByGrant: {}, errors: {} },
     deviceCodes: { issued: 0, approved: 0, denied: 0 },
     authorizations: { requests: 0, approved: 0, denied: 0 },
     graphRequests: { total: 0, byRoute: {}, byStatus: {} },
@@ -72,7 +74,9 @@ export class EmulatorStats {
 
   tokenIssued(grant: string, upn?: string): void {
     bump(this.data.tokenRequests.issuedByGrant, grant);
-    if (upn !== undefined) bump(this.data.tokenRequests.byUser, upn);
+    if (upn === undefined) return;
+    bump(this.data.tokenRequests.byUser, upn);
+    bump((this.data.tokenRequests.byGrantAndUser[grant] ??= {}), upn);
   }
 
   tokenError(error: string): void {

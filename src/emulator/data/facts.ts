@@ -1,7 +1,7 @@
 import type { EmuConnection, EmuDocument, EmuExternalItem, EmuInsight, EmuLabel, EmuMeeting, EmuSite, EmuUser, Tenant } from '../model.js';
-import { readersInclude } from './access.js';
+import { canReadDocument, readersInclude } from './access.js';
 import { IT_CONNECTION_ID } from './connector.js';
-import { anchorDocumentIds } from './generate.js';
+import { anchorDocumentIds, personalMarkerDocuments } from './generate.js';
 
 /**
  * What tests and demos may rely on in a generated tenant, found in the data rather than
@@ -37,6 +37,23 @@ export interface TenantFacts {
     notAttended: EmuMeeting;
   };
   interactions: { user: EmuUser; total: number; byAppClass: Record<string, number> };
+  /** Remote (HTTP) mode: the MCP server app's export role, who holds it, and a user of another tenant. */
+  remote: {
+    serverClientId: string;
+    exportRole: string;
+    /** A licensed user assigned the export role (`roles` claim of their tokens for the server). */
+    exportRoleMember: EmuUser;
+    /** Every user assigned the export role. */
+    exportRoleMembers: EmuUser[];
+    /** The demo user, who does not hold it. */
+    withoutExportRole: EmuUser;
+    otherTenant: { id: string; domain: string; user: EmuUser };
+  };
+  /**
+   * Only with more than the named ten users (`--users N`): for every user, a OneDrive file that
+   * only they can read and a query that finds it, so many users' results can be told apart.
+   */
+  personalDocs?: { user: EmuUser; document: EmuDocument; query: string }[];
 }
 
 export function tenantFacts(tenant: Tenant): TenantFacts {
@@ -76,6 +93,12 @@ export function tenantFacts(tenant: Tenant): TenantFacts {
   const available = attended.filter((m) => m.insights.length === 1 && m.insights.every(ready));
   const withInsights = must(available.find((m) => (m.insights[0]?.mentionsByUser[demoUser.id]?.length ?? 0) > 0) ?? available[0], 'meeting with insights');
 
+  const server = must(tenant.apps.mcpServer, 'MCP server app');
+  const exportRole = must(server.userRoleDefinitions[0], 'export role');
+  const exportRoleMembers = tenant.users.filter((u) => server.userRoles[u.id]?.includes(exportRole));
+  const otherTenant = must(tenant.otherTenant, 'other tenant');
+  const markers = personalMarkerDocuments(tenant);
+
   const demoInteractions = tenant.interactions.get(demoUser.id) ?? [];
   const byAppClass: Record<string, number> = {};
   for (const i of demoInteractions) byAppClass[i.appClass] = (byAppClass[i.appClass] ?? 0) + 1;
@@ -105,6 +128,26 @@ export function tenantFacts(tenant: Tenant): TenantFacts {
       notAttended: must(ended.find((m) => !m.attendeeIds.includes(demoUser.id)), 'meeting without the demo user'),
     },
     interactions: { user: demoUser, total: demoInteractions.length, byAppClass },
+    remote: {
+      serverClientId: server.clientId,
+      exportRole,
+      exportRoleMember: must(exportRoleMembers.find((u) => u.copilotLicense), 'licensed export role member'),
+      exportRoleMembers,
+      withoutExportRole: demoUser,
+      otherTenant: { id: otherTenant.id, domain: otherTenant.domain, user: must(otherTenant.users[0], 'other tenant user') },
+    },
+    ...(markers === undefined
+      ? {}
+      : { personalDocs: markers.map((m) => ({ user: user(m.userId), document: doc(m.documentId), query: m.query })) }),
+  };
+}
+
+/** What one user may read: the ids and URLs retrieval may ever show them (`GET /_emulator/facts/readable`). */
+export function readableBy(tenant: Tenant, userId: string): { documents: { id: string; webUrl: string; source: string }[]; externalItems: string[] } {
+  const sitesById = new Map(tenant.sites.map((s) => [s.id, s]));
+  return {
+    documents: tenant.documents.filter((d) => canReadDocument(sitesById, userId, d)).map((d) => ({ id: d.id, webUrl: d.webUrl, source: d.source })),
+    externalItems: tenant.externalItems.filter((i) => readersInclude(i.readers, userId)).map((i) => i.id),
   };
 }
 

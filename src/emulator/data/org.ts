@@ -30,6 +30,9 @@ const PEOPLE: readonly PersonSpec[] = [
   { first: 'Isaiah', last: 'Langer', jobTitle: 'Sales Representative', department: 'Sales', licensed: false, locale: 'en-us' },
 ];
 
+/** The named people; `users: N` adds generated ones after them. */
+export const NAMED_USER_COUNT = PEOPLE.length;
+
 export interface GeneratedPeople {
   users: EmuUser[];
   locales: Map<string, string>;

@@ -6,7 +6,9 @@ import { OAuthError } from './oauthError.js';
 
 export function findApp(tenant: Tenant, clientId: string | undefined): EmuApp | undefined {
   if (clientId === undefined) return undefined;
-  return [tenant.apps.publicClient, tenant.apps.exportApp].find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
+  const { publicClient, exportApp, mcpServer } = tenant.apps;
+  const apps: EmuApp[] = mcpServer === undefined ? [publicClient, exportApp] : [publicClient, exportApp, mcpServer];
+  return apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
 }
 
 export function requireApp(tenant: Tenant, clientId: string | undefined): EmuApp {

@@ -4,7 +4,7 @@ import { GRAPH_APP_ID } from './scopes.js';
 export const INJECTABLE_ERRORS = ['interaction_required', 'consent_required', 'invalid_grant', 'login_required'] as const;
 export type InjectableError = (typeof INJECTABLE_ERRORS)[number];
 
-export const INJECTABLE_GRANTS = ['refresh_token', 'authorization_code', 'device_code', 'client_credentials'] as const;
+export const INJECTABLE_GRANTS = ['refresh_token', 'authorization_code', 'device_code', 'client_credentials', 'on_behalf_of'] as const;
 export type InjectableGrant = (typeof INJECTABLE_GRANTS)[number];
 
 /** One queued "the next matching token request fails with…" (POST /_emulator/errors/next). */

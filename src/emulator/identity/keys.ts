@@ -21,6 +21,11 @@ export interface SigningKeys {
   signJwt(claims: JWTPayload, lifetimeSec: number, nowMs?: number): Promise<string>;
   verifyGraphToken(token: string, expect: { audience: string; issuer: string; nowMs?: number }): Promise<JWTVerifyResult>;
   /**
+   * Signature (current key only) and lifetime; the caller checks audience and issuer itself, to
+   * answer each failure with its own error (on-behalf-of assertions).
+   */
+  verifySignedToken(token: string, nowMs?: number): Promise<JWTVerifyResult>;
+  /**
    * Replaces the key and withdraws the old one, so every token issued so far fails validation:
    * what a client sees when Entra rolls its keys over and a cached token outlives the old key.
    */
@@ -44,6 +49,19 @@ async function newKeyPair(): Promise<KeyPair> {
 export async function createSigningKeys(): Promise<SigningKeys> {
   let current = await newKeyPair();
 
+  function verify(token: string, options: { audience?: string; issuer?: string; currentDate?: Date }): Promise<JWTVerifyResult> {
+    const key = current;
+    return jwtVerify(
+      token,
+      (header) => {
+        // A token signed by another key (withdrawn, or from an earlier run) fails like a forged one.
+        if (header.kid !== key.kid) throw new errors.JWKSNoMatchingKey();
+        return key.publicKey;
+      },
+      { algorithms: ['RS256'], requiredClaims: ['exp', 'iat', 'tid'], ...options },
+    );
+  }
+
   return {
     get kid() {
       return current.kid;
@@ -61,22 +79,15 @@ export async function createSigningKeys(): Promise<SigningKeys> {
     },
 
     async verifyGraphToken(token, expect) {
-      const key = current;
-      return jwtVerify(
-        token,
-        (header) => {
-          // A token signed by another key (withdrawn, or from an earlier run) fails like a forged one.
-          if (header.kid !== key.kid) throw new errors.JWKSNoMatchingKey();
-          return key.publicKey;
-        },
-        {
-          algorithms: ['RS256'],
-          audience: expect.audience,
-          issuer: expect.issuer,
-          requiredClaims: ['exp', 'iat', 'tid'],
-          ...(expect.nowMs === undefined ? {} : { currentDate: new Date(expect.nowMs) }),
-        },
-      );
+      return verify(token, {
+        audience: expect.audience,
+        issuer: expect.issuer,
+        ...(expect.nowMs === undefined ? {} : { currentDate: new Date(expect.nowMs) }),
+      });
+    },
+
+    async verifySignedToken(token, nowMs) {
+      return verify(token, nowMs === undefined ? {} : { currentDate: new Date(nowMs) });
     },
 
     async rotate() {

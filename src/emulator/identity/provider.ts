@@ -1,4 +1,4 @@
-import type { EmuApp, EmuUser, Tenant } from '../model.js';
+import type { EmuApp, EmuOtherTenant, EmuUser, Tenant } from '../model.js';
 import type { EmulatorStats } from '../stats.js';
 import { AuthorizationCodeStore } from './authorizationCodes.js';
 import type { AuthorizeRequest } from './authorizeRequest.js';
@@ -8,8 +8,10 @@ import { DeviceCodeStore, type DecisionResult } from './deviceCodes.js';
 import { InjectedErrors } from './injectedErrors.js';
 import type { SigningKeys } from './keys.js';
 import { OAuthError } from './oauthError.js';
+import { mintAccessToken, type MintedToken, type MintRequest } from './mint.js';
+import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBehalfOf.js';
 import { RefreshTokenStore } from './refreshTokens.js';
-import { requireDefaultScope, resolveDelegatedScopes, type GrantedScopes } from './scopes.js';
+import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopes.js';
 import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
 export interface IdentityProviderOptions {
@@ -37,9 +39,13 @@ export interface DeviceCodeResponse {
   message: string;
 }
 
-export type GrantLabel = 'authorization_code' | 'device_code' | 'refresh_token' | 'client_credentials' | 'unsupported';
+export type GrantLabel = 'authorization_code' | 'device_code' | 'refresh_token' | 'client_credentials' | 'on_behalf_of' | 'unsupported';
+
+/** Which directory a tenant path segment names: this tenant (by id, domain or a multi-tenant alias) or the other one. */
+export type TenantSegment = { kind: 'home'; alias: boolean } | { kind: 'other'; tenant: EmuOtherTenant };
 
 const DEVICE_CODE_LIFETIME_SEC = 900;
+const OIDC_NAMES = new Set(['openid', 'profile', 'offline_access', 'email']);
 
 interface Issued {
   body: object;
@@ -56,6 +62,8 @@ export function grantLabel(grantType: string | null): GrantLabel {
     case 'refresh_token':
     case 'client_credentials':
       return grantType;
+    case JWT_BEARER_GRANT: // on-behalf-of is the only JWT bearer grant Entra serves
+      return 'on_behalf_of';
     default:
       return 'unsupported';
   }
@@ -108,8 +116,27 @@ export class IdentityProvider {
 
   /** The tenant path segment may be the GUID, the domain, or a multi-tenant alias: all mean this tenant. */
   resolvesToTenant(segment: string): boolean {
+    return this.tenantSegment(segment)?.kind === 'home';
+  }
+
+  /** This tenant, the other tenant (its id or domain), or undefined for a directory the emulator does not know. */
+  tenantSegment(segment: string): TenantSegment | undefined {
     const s = segment.toLowerCase();
-    return s === this.tenant.id.toLowerCase() || s === this.tenant.domain.toLowerCase() || s === 'organizations' || s === 'common';
+    if (s === 'organizations' || s === 'common') return { kind: 'home', alias: true };
+    if (s === this.tenant.id.toLowerCase() || s === this.tenant.domain.toLowerCase()) return { kind: 'home', alias: false };
+    const other = this.tenant.otherTenant;
+    if (other !== undefined && (s === other.id.toLowerCase() || s === other.domain.toLowerCase())) return { kind: 'other', tenant: other };
+    return undefined;
+  }
+
+  /** Web APIs of the tenant a client may ask tokens for (the MCP server). */
+  get apis(): ExposedApi[] {
+    return exposedApis(this.tenant);
+  }
+
+  /** A signed access token for a user of either tenant, without a sign-in (control route). */
+  mint(request: MintRequest): Promise<MintedToken> {
+    return mintAccessToken(this.issuer, request);
   }
 
   userByUpn(upn: string): EmuUser | undefined {
@@ -122,7 +149,7 @@ export class IdentityProvider {
     if (app.kind !== 'public') {
       throw new OAuthError(400, 'invalid_client', 7000218, `Application '${app.clientId}' is not enabled for public client flows such as the device code flow.`);
     }
-    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource);
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
     const { deviceCode, userCode, expiresIn } = this.deviceCodes.create(app.clientId, granted);
     this.opts.stats.deviceCode('issued');
     if (this.autoApproveUserId !== undefined) {
@@ -218,12 +245,17 @@ export class IdentityProvider {
     return parsed.origin === this.opts.authorityHost && segment !== undefined && this.resolvesToTenant(segment);
   }
 
-  /** The token endpoint. Resolves to the JSON answer, or throws the OAuthError to send. */
-  async token(form: URLSearchParams, client: PresentedClient): Promise<object> {
+  /**
+   * The token endpoint. Resolves to the JSON answer, or throws the OAuthError to send.
+   * `segment` is the tenant path segment the request was sent to (default: this tenant).
+   */
+  async token(form: URLSearchParams, client: PresentedClient, segment: TenantSegment = { kind: 'home', alias: false }): Promise<object> {
     const grant = grantLabel(form.get('grant_type'));
     this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId)?.clientId ?? 'unknown', clientAuthMethod(client));
     try {
-      const { body, upn } = await this.runGrant(grant, form, client);
+      // None of this tenant's apps is registered in the other directory.
+      if (segment.kind === 'other') throw appNotInDirectory(client.clientId ?? '', segment.tenant.domain);
+      const { body, upn } = await this.runGrant(grant, form, client, segment.alias);
       this.opts.stats.tokenIssued(grant, upn);
       return body;
     } catch (err) {
@@ -232,7 +264,7 @@ export class IdentityProvider {
     }
   }
 
-  private async runGrant(grant: GrantLabel, form: URLSearchParams, client: PresentedClient): Promise<Issued> {
+  private async runGrant(grant: GrantLabel, form: URLSearchParams, client: PresentedClient, viaAlias: boolean): Promise<Issued> {
     if (form.get('grant_type') === null) throw missing('grant_type');
     if (grant === 'unsupported') {
       throw new OAuthError(
@@ -240,13 +272,18 @@ export class IdentityProvider {
         'unsupported_grant_type',
         70003,
         `The app requested an unsupported grant type '${form.get('grant_type')}'. ` +
-          'The emulator supports authorization_code, device_code, refresh_token and client_credentials.',
+          'The emulator supports authorization_code, device_code, refresh_token, client_credentials and jwt-bearer (on-behalf-of).',
       );
     }
     const app = requireApp(this.tenant, client.clientId);
     if (grant === 'client_credentials') return this.clientCredentialsGrant(app, client, form);
+    if (grant === 'on_behalf_of' && app.kind !== 'confidential') {
+      throw new OAuthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. On-behalf-of needs a confidential client.");
+    }
     if (app.kind === 'confidential') await authenticateConfidential(app, client, this.assertionContext(app));
     switch (grant) {
+      case 'on_behalf_of':
+        return this.onBehalfOfGrant(app, form, viaAlias);
       case 'authorization_code':
         return this.authorizationCodeGrant(app, form);
       case 'device_code':
@@ -275,6 +312,28 @@ export class IdentityProvider {
     return { body: await issueAppToken(this.issuer, app) };
   }
 
+  private async onBehalfOfGrant(app: EmuApp, form: URLSearchParams, viaAlias: boolean): Promise<Issued> {
+    const use = form.get('requested_token_use');
+    if (use === null || use === '') throw missing('requested_token_use');
+    if (use !== 'on_behalf_of') throw new OAuthError(400, 'invalid_request', 90018, `The requested_token_use '${use}' is not supported; use 'on_behalf_of'.`);
+    const assertion = form.get('assertion');
+    if (assertion === null || assertion === '') throw missing('assertion');
+    const user = await checkOboAssertion(assertion, {
+      tenant: this.tenant,
+      keys: this.opts.keys,
+      authorityHost: this.opts.authorityHost,
+      nowMs: this.opts.clock(),
+      app,
+      viaAlias,
+    });
+    // What the server may get on behalf of a user is what an admin consented for it; asking more needs consent.
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, unconsented: 'consent_required' });
+    if (granted.api !== undefined || granted.graph.length === 0) {
+      throw new OAuthError(400, 'invalid_scope', 70011, "The provided value for the input parameter 'scope' is not valid: on-behalf-of in this emulator exchanges for Graph scopes, e.g. https://graph.microsoft.com/Files.Read.All.");
+    }
+    return this.delegated('on_behalf_of', user.id, app, granted, app.delegatedScopes.filter((s) => !OIDC_NAMES.has(s.toLowerCase())));
+  }
+
   private async authorizationCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
     const code = form.get('code');
     if (code === null || code === '') throw missing('code');
@@ -299,7 +358,11 @@ export class IdentityProvider {
     const refreshToken = form.get('refresh_token');
     if (refreshToken === null || refreshToken === '') throw missing('refresh_token');
     const rt = this.refreshTokens.redeem(refreshToken, app.clientId);
-    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource);
+    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
+    // A refresh token serves every resource, as Entra's do: a token for a web API the client is
+    // pre-authorized for (resolveDelegatedScopes checks that) leaves the Graph consent on it unchanged.
+    const oidc = [...new Set([...requested.oidc, 'offline_access' as const])];
+    if (requested.api !== undefined) return this.delegated('refresh_token', rt.userId, app, { graph: [], oidc, api: requested.api }, rt.consented);
     // Admin consent (the usual case for Copilot API permissions) covers every delegated scope of the
     // app, so a refresh may ask for more; with per-user consent only what was approved at sign-in.
     const consented = app.adminConsented === false ? rt.consented : [...new Set([...rt.consented, ...app.delegatedScopes])];
@@ -315,7 +378,7 @@ export class IdentityProvider {
     const granted: GrantedScopes = {
       graph: requested.graph.length > 0 ? requested.graph : rt.consented,
       // A refresh always answers with a new refresh token (rotation), whatever the scope says.
-      oidc: [...new Set([...requested.oidc, 'offline_access' as const])],
+      oidc,
     };
     return this.delegated('refresh_token', rt.userId, app, granted, app.adminConsented === false ? rt.consented : consented);
   }
@@ -332,7 +395,7 @@ export class IdentityProvider {
     if (user === undefined) {
       throw new OAuthError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
     }
-    const injected = this.injectedErrors.take({ grant, clientId: app.clientId, upn: user.upn, scopes: granted.graph });
+    const injected = this.injectedErrors.take({ grant, clientId: app.clientId, upn: user.upn, scopes: granted.api?.scopes ?? granted.graph });
     if (injected !== undefined) throw injected;
     return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce), upn: user.upn };
   }

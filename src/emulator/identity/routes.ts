@@ -7,6 +7,7 @@ import { deviceLoginPage } from './deviceLoginPage.js';
 import type { SigningKeys } from './keys.js';
 import { instanceDiscovery, openIdConfiguration } from './metadata.js';
 import { OAuthError, oauthErrorBody } from './oauthError.js';
+import { appNotInDirectory } from './onBehalfOf.js';
 import type { IdentityProvider } from './provider.js';
 
 export interface IdentityRoutesOptions {
@@ -64,9 +65,16 @@ export function createIdentityRoutes(opts: IdentityRoutesOptions): IdentityHandl
 
     if (first === 'devicelogin' && rest.length === 0) return deviceLogin(req, res, method);
     if (first === undefined) throw new OAuthError(404, 'invalid_request', 900561, 'No endpoint here. Start from the OpenID metadata of the authority.');
-    if (!provider.resolvesToTenant(first)) {
-      throw new OAuthError(400, 'invalid_tenant', 90002, `Tenant '${first}' not found. This emulator knows one tenant: ${tenantId} (${provider.tenant.domain}).`);
+    const directory = provider.tenantSegment(first);
+    if (directory === undefined) {
+      const other = provider.tenant.otherTenant;
+      const known = `${tenantId} (${provider.tenant.domain})${other === undefined ? '' : ` and ${other.id} (${other.domain}), where none of its apps is registered`}`;
+      throw new OAuthError(400, 'invalid_tenant', 90002, `Tenant '${first}' not found. This emulator knows ${known}.`);
     }
+    // The other directory publishes its metadata and (common) keys like any tenant, and knows none of our apps.
+    const directoryId = directory.kind === 'other' ? directory.tenant.id : tenantId;
+    const notRegisteredHere = (form: URLSearchParams): OAuthError | undefined =>
+      directory.kind === 'other' ? appNotInDirectory(form.get('client_id') ?? '', directory.tenant.domain) : undefined;
 
     const readOnly = (answer: () => void): void => {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
@@ -75,23 +83,28 @@ export function createIdentityRoutes(opts: IdentityRoutesOptions): IdentityHandl
     switch (tail) {
       case 'v2.0/.well-known/openid-configuration':
       case '.well-known/openid-configuration':
-        return readOnly(() => sendJson(res, 200, openIdConfiguration(authorityHost, tenantId, opts.graphBaseUrl)));
+        return readOnly(() => sendJson(res, 200, openIdConfiguration(authorityHost, directoryId, opts.graphBaseUrl)));
       case 'discovery/v2.0/keys':
       case 'discovery/keys':
         return readOnly(() => sendJson(res, 200, opts.keys.jwks()));
       case 'discovery/instance':
-        return readOnly(() => sendJson(res, 200, instanceDiscovery(authorityHost, tenantId)));
+        return readOnly(() => sendJson(res, 200, instanceDiscovery(authorityHost, directoryId)));
       case 'oauth2/v2.0/devicecode': {
         if (method !== 'POST') throw methodNotAllowed('POST');
-        return sendJson(res, 200, provider.startDeviceCode(await readForm(req)));
+        const form = await readForm(req);
+        const refused = notRegisteredHere(form);
+        if (refused !== undefined) throw refused;
+        return sendJson(res, 200, provider.startDeviceCode(form));
       }
       case 'oauth2/v2.0/token': {
         if (method !== 'POST') throw methodNotAllowed('POST');
         const form = await readForm(req);
-        const body = await provider.token(form, presentedClient(form, headerValue(req, 'authorization')));
+        const body = await provider.token(form, presentedClient(form, headerValue(req, 'authorization')), directory);
         return sendJson(res, 200, body, { Pragma: 'no-cache' });
       }
       case 'oauth2/v2.0/authorize': {
+        const refused = notRegisteredHere(url.searchParams);
+        if (refused !== undefined) throw refused;
         // Not HEAD: answering may issue a code, which a probe must not do.
         if (method === 'GET') return authorize(res, url.pathname, url.searchParams, false);
         if (method === 'POST') return authorize(res, url.pathname, await readForm(req), true);

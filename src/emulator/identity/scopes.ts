@@ -1,4 +1,4 @@
-import type { EmuApp } from '../model.js';
+import type { EmuApiApp, EmuApp, Tenant } from '../model.js';
 import { OAuthError } from './oauthError.js';
 
 /** Graph's well-known application id, which Entra also accepts as the resource prefix of a scope. */
@@ -12,6 +12,31 @@ export interface GrantedScopes {
   graph: string[];
   /** OpenID scopes that were asked for, in a fixed order. */
   oidc: OidcScope[];
+  /** Set instead of `graph` when the request named a web API of the tenant (`api://<id>/access_as_user`). */
+  api?: GrantedApiScopes;
+}
+
+export interface GrantedApiScopes {
+  clientId: string;
+  appIdUri: string;
+  /** The API's scope names as it exposes them, without the prefix. */
+  scopes: string[];
+}
+
+/** A web API a client may ask tokens for, besides Graph. */
+export type ExposedApi = Pick<EmuApiApp, 'clientId' | 'appIdUri' | 'displayName' | 'exposedScopes' | 'preAuthorizedClientIds'>;
+
+export function exposedApis(tenant: Tenant): ExposedApi[] {
+  return tenant.apps.mcpServer === undefined ? [] : [tenant.apps.mcpServer];
+}
+
+export interface ResolveOptions {
+  apis?: readonly ExposedApi[];
+  /**
+   * A Graph permission the app was not consented for: `invalid_scope` at sign-in (the app does not
+   * list it), `consent_required` on-behalf-of (Entra would need someone to consent first).
+   */
+  unconsented?: 'invalid_scope' | 'consent_required';
 }
 
 function isOidc(scope: string): scope is OidcScope {
@@ -32,6 +57,17 @@ function graphPermission(scope: string, graphResource: string): string | undefin
   return scope.includes('/') || scope.includes(':') ? undefined : scope;
 }
 
+/** The API and permission if `scope` is prefixed by an API's app id URI or client id. */
+function apiPermission(scope: string, apis: readonly ExposedApi[]): { api: ExposedApi; permission: string } | undefined {
+  const lower = scope.toLowerCase();
+  for (const api of apis) {
+    for (const prefix of [api.appIdUri.toLowerCase() + '/', api.clientId.toLowerCase() + '/']) {
+      if (lower.startsWith(prefix)) return { api, permission: scope.slice(prefix.length) };
+    }
+  }
+  return undefined;
+}
+
 function invalidScope(scope: string, why: string): OAuthError {
   return new OAuthError(
     400,
@@ -43,19 +79,37 @@ function invalidScope(scope: string, why: string): OAuthError {
 
 /**
  * Resolves a delegated request's scopes against what the app may ask for. Scope names compare
- * case-insensitively, as in Entra; `/.default` means everything the app was consented for.
+ * case-insensitively, as in Entra; `/.default` means everything the app was consented for (or,
+ * for a web API, everything it exposes). One request names one resource: Graph or one API.
  */
-export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, graphResource: string): GrantedScopes {
+export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, graphResource: string, opts: ResolveOptions = {}): GrantedScopes {
   const graph = new Set<string>();
   const oidc = new Set<OidcScope>();
+  let api: { api: ExposedApi; scopes: Set<string> } | undefined;
+  const resources = new Set<string>();
   for (const scope of splitScopes(raw)) {
     const lower = scope.toLowerCase();
     if (isOidc(lower)) {
       oidc.add(lower);
       continue;
     }
+    const forApi = apiPermission(scope, opts.apis ?? []);
+    if (forApi !== undefined) {
+      resources.add(forApi.api.clientId);
+      api ??= { api: forApi.api, scopes: new Set() };
+      if (api.api !== forApi.api) continue; // reported below as several resources
+      if (forApi.permission.toLowerCase() === '.default') {
+        for (const s of forApi.api.exposedScopes) api.scopes.add(s);
+        continue;
+      }
+      const exposed = forApi.api.exposedScopes.find((s) => s.toLowerCase() === forApi.permission.toLowerCase());
+      if (exposed === undefined) throw invalidScope(scope, `is not a scope exposed by '${forApi.api.displayName}'.`);
+      api.scopes.add(exposed);
+      continue;
+    }
     const permission = graphPermission(scope, graphResource);
     if (permission === undefined) throw invalidScope(scope, 'names a resource this tenant does not have.');
+    resources.add(GRAPH_APP_ID);
     if (permission.toLowerCase() === '.default') {
       // Registrations may list the OpenID scopes among their permissions; they are not Graph's.
       for (const s of app.delegatedScopes) if (!isOidc(s.toLowerCase())) graph.add(s);
@@ -63,11 +117,34 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
     }
     const known = app.delegatedScopes.find((s) => s.toLowerCase() === permission.toLowerCase());
     if (known === undefined) {
+      if (opts.unconsented === 'consent_required') {
+        throw new OAuthError(
+          400,
+          'invalid_grant',
+          65001,
+          `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.displayName}' for ${permission}. Send an interactive authorization request for this user and resource.`,
+          'consent_required',
+        );
+      }
       throw invalidScope(scope, `is not a delegated permission of application '${app.displayName}'.`);
     }
     graph.add(known);
   }
-  return { graph: [...graph], oidc: OIDC_SCOPES.filter((s) => oidc.has(s)) };
+  if (resources.size > 1) {
+    throw new OAuthError(400, 'invalid_scope', 28000, `Provided value for the input parameter scope '${raw ?? ''}' is not valid because it contains more than one resource.`);
+  }
+  const oidcScopes = OIDC_SCOPES.filter((s) => oidc.has(s));
+  if (api === undefined) return { graph: [...graph], oidc: oidcScopes };
+  if (!api.api.preAuthorizedClientIds.includes(app.clientId) && api.api.clientId !== app.clientId) {
+    throw new OAuthError(
+      400,
+      'invalid_grant',
+      65001,
+      `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.displayName}' for '${api.api.displayName}'.`,
+      'consent_required',
+    );
+  }
+  return { graph: [], oidc: oidcScopes, api: { clientId: api.api.clientId, appIdUri: api.api.appIdUri, scopes: [...api.scopes] } };
 }
 
 /** Client credentials accept exactly one `{resource}/.default` scope. */
@@ -86,5 +163,7 @@ export function requireDefaultScope(raw: string | undefined, graphResource: stri
 }
 
 export function scopeResponseString(granted: GrantedScopes, graphResource: string): string {
-  return [...granted.graph.map((s) => `${graphResource}/${s}`), ...granted.oidc].join(' ');
+  const { api } = granted;
+  const resourceScopes = api === undefined ? granted.graph.map((s) => `${graphResource}/${s}`) : api.scopes.map((s) => `${api.appIdUri}/${s}`);
+  return [...resourceScopes, ...granted.oidc].join(' ');
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import type { EmuApp, EmuUser, Tenant } from '../model.js';
+import { apiAccessTokenClaims, apiApp, assignedRoles } from './apiTokens.js';
 import type { SigningKeys } from './keys.js';
 import type { RefreshTokenStore } from './refreshTokens.js';
 import { scopeResponseString, type GrantedScopes } from './scopes.js';
@@ -48,6 +50,45 @@ export interface DelegatedTokenResponse {
   client_info: string;
 }
 
+/** A delegated Graph access token's claims: a v1 token, as Graph receives from either endpoint. */
+export function graphAccessTokenClaims(c: { tenantId: string; graphResource: string; user: EmuUser; app: Pick<EmuApp, 'clientId' | 'displayName'>; scopes: readonly string[] }): JWTPayload {
+  return {
+    aud: c.graphResource,
+    iss: accessTokenIssuer(c.tenantId),
+    tid: c.tenantId,
+    oid: c.user.id,
+    sub: derivedGuid(`sub:${c.app.clientId}:${c.user.id}`),
+    upn: c.user.upn,
+    unique_name: c.user.upn,
+    preferred_username: c.user.upn,
+    name: c.user.displayName,
+    scp: c.scopes.join(' '),
+    appid: c.app.clientId,
+    azp: c.app.clientId,
+    app_displayname: c.app.displayName,
+    appidacr: '0',
+    idtyp: 'user',
+    ver: '1.0',
+  };
+}
+
+/** A Graph token (v1, as Graph receives), or a v2 token for a web API of the tenant the request named. */
+function accessTokenClaims(ctx: IssuerContext, user: EmuUser, app: EmuApp, granted: GrantedScopes): JWTPayload {
+  const tid = ctx.tenant.id;
+  if (granted.api !== undefined) {
+    return apiAccessTokenClaims({
+      authorityHost: ctx.authorityHost,
+      tenantId: tid,
+      user,
+      audience: granted.api.clientId,
+      scopes: granted.api.scopes,
+      roles: assignedRoles(apiApp(ctx.tenant, granted.api.clientId), user.id),
+      clientAppId: app.clientId,
+    });
+  }
+  return graphAccessTokenClaims({ tenantId: tid, graphResource: ctx.graphResource, user, app, scopes: granted.graph });
+}
+
 export async function issueDelegatedTokens(
   ctx: IssuerContext,
   user: EmuUser,
@@ -60,28 +101,7 @@ export async function issueDelegatedTokens(
   const tid = ctx.tenant.id;
   const now = ctx.clock();
   const lifetime = ctx.accessTokenLifetimeSec;
-  const accessToken = ctx.keys.signJwt(
-    {
-      aud: ctx.graphResource,
-      iss: accessTokenIssuer(tid),
-      tid,
-      oid: user.id,
-      sub: derivedGuid(`sub:${app.clientId}:${user.id}`),
-      upn: user.upn,
-      unique_name: user.upn,
-      preferred_username: user.upn,
-      name: user.displayName,
-      scp: granted.graph.join(' '),
-      appid: app.clientId,
-      azp: app.clientId,
-      app_displayname: app.displayName,
-      appidacr: '0',
-      idtyp: 'user',
-      ver: '1.0',
-    },
-    lifetime,
-    now,
-  );
+  const accessToken = ctx.keys.signJwt(accessTokenClaims(ctx, user, app, granted), lifetime, now);
   const idToken = granted.oidc.includes('openid')
     ? ctx.keys.signJwt(
         {
