@@ -14,8 +14,17 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = MAGIC.length + 1 + KEY_ID_BYTES;
 export const KEY_BYTES = 32;
 
+/** Why a box did not open, for callers that react differently to a wrong key than to damage. */
+export type UnsealReason = 'format' | 'version' | 'wrong-key' | 'tampered';
+
 export class UnsealError extends Error {
   override readonly name = 'UnsealError';
+  constructor(
+    message: string,
+    readonly reason: UnsealReason,
+  ) {
+    super(message);
+  }
 }
 
 /** Not secret: an HMAC of a constant under the key, so it reveals nothing about the key. */
@@ -34,13 +43,13 @@ export function seal(key: Buffer, label: string, plaintext: Buffer): Buffer {
 
 export function unseal(key: Buffer, label: string, box: Buffer): Buffer {
   if (box.length < HEADER_BYTES + IV_BYTES + TAG_BYTES || !box.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new UnsealError('it is not an encrypted token cache file (or it is truncated)');
+    throw new UnsealError('it is not an encrypted token cache file (or it is truncated)', 'format');
   }
   const version = box[MAGIC.length];
-  if (version !== VERSION) throw new UnsealError(`it has an unknown format version ${String(version)}`);
+  if (version !== VERSION) throw new UnsealError(`it has an unknown format version ${String(version)}`, 'version');
   const header = box.subarray(0, HEADER_BYTES);
   if (!header.subarray(MAGIC.length + 1).equals(keyId(key))) {
-    throw new UnsealError('it was encrypted with a different key (the key may be in an OS keychain that is not reachable now)');
+    throw new UnsealError('it was encrypted with a different key (the key may be in an OS keychain that is not reachable now)', 'wrong-key');
   }
   const iv = box.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
   const tag = box.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
@@ -50,6 +59,6 @@ export function unseal(key: Buffer, label: string, box: Buffer): Buffer {
   try {
     return Buffer.concat([decipher.update(box.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES)), decipher.final()]);
   } catch {
-    throw new UnsealError('it failed authentication (truncated or modified)');
+    throw new UnsealError('it failed authentication (truncated or modified)', 'tampered');
   }
 }

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REDIS_SERVER_BINARY = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
+
+export interface RedisServer {
+  port: number;
+  /** redis://[:password@]127.0.0.1:port */
+  url: string;
+  /** Starts it again on the same port (after stop()); no-op while running. */
+  start(): Promise<void>;
+  /** Stops the server (SIGTERM, waits for the exit); the port stays reserved for start(). */
+  stop(): Promise<void>;
+  /** Stops it for good and removes its working directory. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A real redis-server on a free loopback port, with persistence off (`--save '' --appendonly no`),
+ * for the distributed token cache tests. `.ci/run` apt-installs redis-server.
+ */
+export async function startRedisServer(opts: { password?: string } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'm365-redis-test-'));
+  let child: ChildProcess | undefined;
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const start = async () => {
+    if (child && child.exitCode === null) return;
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--daemonize', 'no'];
+    if (opts.password) args.push('--requirepass', opts.password);
+    const proc = spawn(REDIS_SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start in 10 s:\n${output}`)), 10_000);
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run ${REDIS_SERVER_BINARY}: ${err.message}`));
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${String(code)} before it was ready:\n${output}`));
+      });
+    });
+  };
+
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+
+  await start();
+  return {
+    port,
+    url: `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`,
+    start,
+    stop,
+    cleanup: async () => {
+      await stop();
+      process.removeListener('exit', killOnExit);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
