@@ -28,6 +28,11 @@ const options: ParseArgsConfig['options'] = {
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
   faults: { type: 'string' },
+  users: { type: 'string' },
+  user: { type: 'string' },
+  audience: { type: 'string' },
+  scope: { type: 'string' },
+  lifetime: { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -39,14 +44,20 @@ function helpText(): string {
 Usage:
   m365-copilot-mcp [options]                 stdio MCP server (real tenant, or --demo / --emulator FILE)
   m365-copilot-mcp --demo                    stdio server against the built-in emulated tenant (no account needed)
+  m365-copilot-mcp serve --http [--host H] [--port N] [--public-url URL] [--demo|--emulator FILE]
+                                             Streamable HTTP for many users: bearer tokens checked locally, Graph
+                                             called on behalf of each user; prints ONE JSON line with its URL
   m365-copilot-mcp login [--device-code|--browser] [--tenant T] [--account UPN]
                                              sign in from a terminal; tokens go to the OS keychain or an encrypted file
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
-  m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--auto-approve UPN|demo]
+  m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--users N] [--auto-approve UPN|demo]
                                              run the emulated tenant alone; prints ONE JSON line describing it
                                              (save it to a file and pass --emulator FILE to a server)
+  m365-copilot-mcp emulator token --emulator FILE --user UPN|demo [--audience A] [--scope S] [--tenant T] [--lifetime N]
+                                             print ONE access token of the running emulator for that user (default: for its
+                                             MCP server app, as remote mode receives them), e.g. for curl -H "Authorization: Bearer …"
 
 Options:
 ${rows.join('\n')}
@@ -59,6 +70,7 @@ Emulator options:
   ${pad('--port N', 30)} listen on 127.0.0.1:N (default: a free port); identity (https) and Graph (http) share it
   ${pad('--scale S', 30)} multiply the generated interactions (1 → 5,000+; 20 → 100,000+)
   ${pad('--seed N', 30)} data seed (default 1)
+  ${pad('--users N', 30)} users in the tenant, 10 to 1000 (default 10); extra generated users each get private files
   ${pad('--auto-approve UPN|demo', 30)} approve every device-code and browser sign-in as this user (demo: the demo user)
   ${pad('--retrieval-budget N', 30)} retrieval calls allowed per user per hour (default 200, as Graph)
   ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
@@ -67,6 +79,13 @@ Emulator options:
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
   ${pad('--faults JSON|@FILE', 30)} inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan;
   ${pad('', 30)} e.g. '{"seed":7,"routes":{"POST /copilot/retrieval":{"throttle":0.2}}}'; POST /_emulator/faults changes it
+
+Emulator token options (emulator token):
+  ${pad('--user UPN|ID|demo', 30)} whose token: a user of the emulated tenant or of its other tenant (required)
+  ${pad('--audience A', 30)} token audience (default the MCP server app's client id; https://graph.microsoft.com for a Graph token)
+  ${pad('--scope S', 30)} space-separated scopes for scp (default access_as_user)
+  ${pad('--tenant T', 30)} tenant id or domain the user belongs to (default: either)
+  ${pad('--lifetime N', 30)} seconds until it expires (default the emulator's); negative, e.g. --lifetime=-60, for an expired token
 
 Settings apply in this order, later winning: defaults, config file, environment, flags.
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.
@@ -92,11 +111,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'serve';
-  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > 1) {
+  const emulatorToken = command === 'emulator' && positionals[1] === 'token';
+  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > (emulatorToken ? 2 : 1)) {
     process.stderr.write(`m365-copilot-mcp: unknown command "${positionals.join(' ')}"; expected one of: ${COMMANDS.join(', ')}\n`);
     return 2;
   }
   const flags = values;
+  if (emulatorToken) return (await import('./commands/emulatorToken.js')).runEmulatorTokenCommand(flags);
   if (command === 'emulator') {
     const { runEmulatorCommand } = await import('./commands/emulator.js');
     return runEmulatorCommand(flags);
@@ -104,8 +125,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'login') return (await import('./commands/login.js')).runLogin(flags);
   if (command === 'logout') return (await import('./commands/login.js')).runLogout(flags);
   if (command === 'status') return (await import('./commands/status.js')).runStatus(flags);
-  const { runStdioServer } = await import('./commands/serveStdio.js');
-  return runStdioServer(flags);
+  const { runServe } = await import('./commands/serve.js');
+  return runServe(flags);
 }
 
 main(process.argv.slice(2)).then(

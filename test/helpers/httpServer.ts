@@ -64,6 +64,8 @@ export interface MintOptions {
   tenant?: string;
   lifetimeSec?: number;
   roles?: string[];
+  issuer?: string;
+  notBeforeSec?: number;
 }
 
 /** A token for the server's audience from the emulator's mint route (what a client would get from Entra). */
