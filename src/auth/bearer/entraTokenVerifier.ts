@@ -55,8 +55,16 @@ function issuersFor(authorityHost: string, tenantId: string): string[] {
   return issuers;
 }
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class EntraTokenVerifier implements OAuthTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  /**
+   * Tokens already verified, by their exact text (signature included, so a changed token is a new
+   * key): a client sends the same bearer on every request, and an RS256 check per request was the
+   * largest cost of the HTTP path we control. Expiry is still checked on every use.
+   */
+  private readonly verified = new Map<string, { caller: VerifiedCaller; exp: number }>();
   private readonly allowed: Set<string> | '*';
   private lastJwksOk = 0;
 
@@ -87,16 +95,20 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
-    const caller = await this.verify(token);
-    const payload = decodeJwt(token);
-    return {
-      token,
-      clientId: caller.clientAppId,
-      scopes: caller.scopes,
+    const now = Date.now() / 1000;
+    let entry = this.verified.get(token);
+    if (entry && entry.exp + (this.opts.clockSkewSeconds ?? 60) <= now) {
+      this.verified.delete(token);
+      entry = undefined;
+    }
+    if (!entry) {
+      const caller = await this.verify(token);
       // verify() already refused tokens without exp.
-      expiresAt: payload.exp!,
-      extra: { caller },
-    };
+      entry = { caller, exp: decodeJwt(token).exp! };
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, entry);
+    }
+    return { token, clientId: entry.caller.clientAppId, scopes: entry.caller.scopes, expiresAt: entry.exp, extra: { caller: entry.caller } };
   }
 
   async verify(token: string): Promise<VerifiedCaller> {
