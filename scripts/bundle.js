@@ -1,0 +1,76 @@
+// Second half of `npm run build` (after tsc): bundles the CLI into dist/cli.js plus lazily loaded
+// chunks dist/cli.chunk-*.js. What ships and what the tests run is this bundle.
+//
+// Why: a cold start used to read ~200 module files (97 of them zod's) before the first answer; the
+// bundle reads about a dozen. Dynamic imports stay dynamic (splitting), so MSAL, the emulator and the
+// token cache are still loaded only when first needed.
+//
+// Rules this script keeps:
+// - Only ESM packages on the startup path are bundled (BUNDLED below). Everything else stays an
+//   import from node_modules: CommonJS (MSAL, node-forge, ioredis) would turn into a `require` shim
+//   that fails in ESM output, and keytar is a native optional module.
+// - Chunks live next to dist/cli.js, at the same depth as tsc's dist/runtime.js, so reads relative
+//   to import.meta.url (runtime.ts reads ../package.json) resolve exactly as they do unbundled.
+// - A module read by path at run time (a worker, a forked script) would need its own entry point here.
+import { build } from 'esbuild';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// `--outdir DIR` builds elsewhere (experiments, without touching the shared dist/).
+const outdirArg = process.argv.indexOf('--outdir');
+const dist = outdirArg === -1 ? join(root, 'dist') : process.argv[outdirArg + 1];
+mkdirSync(dist, { recursive: true });
+
+/** Packages compiled into the bundle: pure ESM, loaded at start (or sharing instances with those that are). */
+const BUNDLED = ['zod', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'hono', '@hono/node-server'];
+
+const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+
+const externalUnlessBundled = {
+  name: 'external-unless-bundled',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      if (BUNDLED.includes(packageName(args.path))) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+for (const f of readdirSync(dist)) if (f.startsWith('cli.chunk-') || f === 'cli.js.map') rmSync(join(dist, f));
+
+const result = await build({
+  entryPoints: { cli: join(root, 'src', 'cli.ts') },
+  outdir: dist,
+  entryNames: '[name]',
+  chunkNames: 'cli.chunk-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Whitespace and syntax only: identifiers keep their names, so a stack trace in a bug report still reads.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  plugins: [externalUnlessBundled],
+  metafile: true,
+  logLevel: 'warning',
+});
+
+// Which sources went into which output file: lets tests check that startup does not load the lazy parts.
+const outputs = {};
+for (const [file, out] of Object.entries(result.metafile.outputs)) {
+  outputs[file.split('/').pop()] = { bytes: out.bytes, inputs: Object.keys(out.inputs).sort(), imports: out.imports.map((i) => ({ path: i.path.split('/').pop(), kind: i.kind, ...(i.external ? { external: true, path: i.path } : {}) })) };
+}
+writeFileSync(join(dist, 'cli.meta.json'), `${JSON.stringify(outputs, null, 1)}\n`);
+
+// esbuild's CommonJS interop would fail at run time in ESM output; refuse to ship it.
+for (const file of Object.keys(outputs)) {
+  if (!file.endsWith('.js')) continue;
+  if (readFileSync(join(dist, file), 'utf8').includes('Dynamic require of')) {
+    throw new Error(`${file} bundles CommonJS code: add its package to the externals (remove it from BUNDLED)`);
+  }
+}

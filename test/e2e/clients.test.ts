@@ -1,0 +1,181 @@
+/**
+ * Real MCP clients, driven over stdio against the shipped CLI (dist/cli.js):
+ * - the MCP Inspector's CLI mode (`@modelcontextprotocol/inspector` 2.x `--cli`; since 2.0 the CLI is
+ *   part of that package, `@modelcontextprotocol/inspector-cli` is the 1.x line), both protocol eras;
+ * - an agent framework, the Vercel AI SDK's MCP client (`@ai-sdk/mcp`), loading our tools and
+ *   calling one directly as an agent would (no model involved);
+ * - every server entry of mcp.json.example, launched the way the file says, through the Inspector's
+ *   `--config` (the same `mcpServers` shape Claude Desktop and Claude Code read).
+ *
+ * TODO(http): once `serve --http` lands, add the HTTP variants here — the Inspector with
+ * `--transport http --server-url http://127.0.0.1:PORT/mcp` (bearer from the emulator), `@ai-sdk/mcp`
+ * with `transport: { type: 'http', url }`, and an mcp.json entry of `type: "http"`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createMCPClient } from '@ai-sdk/mcp';
+import { StdioMCPTransport } from '@ai-sdk/mcp/mcp-stdio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { CLI, ROOT } from '../helpers/paths.js';
+
+const run = promisify(execFile);
+const TOOLS = ['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status'];
+
+const inspectorPkg = join(ROOT, 'node_modules', '@modelcontextprotocol', 'inspector');
+const INSPECTOR = join(inspectorPkg, (JSON.parse(readFileSync(join(inspectorPkg, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['mcp-inspector']!);
+
+let home = '';
+let emulator: EmulatorProcess;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'm365-clients-'));
+  emulator = await startEmulatorProcess(['--auto-approve', 'demo']);
+}, 60_000);
+afterAll(async () => {
+  await emulator?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+/** The server's environment: its own state directory, in-memory tokens, quiet logs. */
+const serverEnv = () => ({ M365_COPILOT_MCP_STATE_DIR: home, M365_COPILOT_MCP_TOKEN_CACHE: 'memory', M365_COPILOT_MCP_LOG_LEVEL: 'warn' });
+
+/** Runs the Inspector CLI; its catalog and client config stay in a scratch HOME, its secrets in memory. */
+async function inspector(args: string[]): Promise<Record<string, unknown>> {
+  const env = { PATH: process.env['PATH'] ?? '', HOME: home, MCP_INSPECTOR_SECRET_STORE: 'memory' };
+  try {
+    const { stdout } = await run(process.execPath, [INSPECTOR, '--cli', '--format', 'json', ...args], { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    throw new Error(`inspector ${args.join(' ')} failed (${e.code}): ${e.stderr ?? ''}\n${e.stdout ?? ''}`);
+  }
+}
+const serverFlags = (args: string[]) => [...Object.entries(serverEnv()).flatMap(([k, v]) => ['-e', `${k}=${v}`]), process.execPath, CLI, ...args];
+
+interface ListedTool {
+  name: string;
+  inputSchema: { type: string; properties?: Record<string, unknown> };
+  outputSchema?: { type: string };
+}
+interface CallResult {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
+}
+
+describe('MCP Inspector CLI (@modelcontextprotocol/inspector --cli) over stdio', () => {
+  it('tools/list (2025 era, --strict schema portability check): every tool with input and output schemas', async () => {
+    const out = await inspector([...serverFlags(['--demo']), '--method', 'tools/list', '--strict']);
+    const tools = (out['result'] as { tools: ListedTool[] }).tools;
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    for (const t of tools) {
+      expect(t.inputSchema.type, t.name).toBe('object');
+      expect(t.outputSchema?.type, t.name).toBe('object');
+    }
+  }, 60_000);
+
+  it('tools/call copilot_status against --demo in both eras: signed in to the emulated tenant', async () => {
+    for (const era of ['legacy', 'modern']) {
+      const out = await inspector(['--protocol-era', era, ...serverFlags(['--demo']), '--method', 'tools/call', '--tool-name', 'copilot_status']);
+      const result = out['result'] as CallResult & { _meta?: Record<string, { name?: string }> };
+      expect(result.isError ?? false).toBe(false);
+      expect(result.structuredContent).toMatchObject({ signedIn: true, tenantSource: 'emulator' });
+      expect(result.content[0]?.text).toMatch(/EMULATED tenant/);
+      // The 2026-07-28 revision carries the server's identity on every result; the 2025 handshake does not.
+      expect(result._meta?.['io.modelcontextprotocol/serverInfo']?.name, era).toBe(era === 'modern' ? 'm365-copilot-mcp' : undefined);
+    }
+  }, 90_000);
+
+  it('tools/call copilot_retrieve against an emulator process (--emulator FILE)', async () => {
+    const args = JSON.stringify({ query: 'How do I set up the corporate VPN?', sources: ['sharePoint'], maxResults: 5 });
+    const out = await inspector([...serverFlags(['--emulator', emulator.file, '--sign-in-wait', '20']), '--method', 'tools/call', '--tool-name', 'copilot_retrieve', '--tool-args-json', args]);
+    const result = out['result'] as CallResult;
+    expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
+    const hits = result.structuredContent?.['hits'] as { url: string; title?: string }[];
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.length).toBeLessThanOrEqual(5);
+    expect(hits.some((h) => /VPN/i.test(`${h.title ?? ''} ${h.url}`))).toBe(true);
+  }, 60_000);
+});
+
+describe('agent framework: Vercel AI SDK MCP client (@ai-sdk/mcp) over stdio', () => {
+  it('loads our tools as AI SDK tools and runs copilot_retrieve against the emulator, as an agent step would', async () => {
+    await emulator.resetStats();
+    const client = await createMCPClient({
+      transport: new StdioMCPTransport({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '20'], env: { PATH: process.env['PATH'] ?? '', HOME: home, ...serverEnv() }, stderr: 'ignore' }),
+      clientName: 'ai-sdk-e2e',
+    });
+    try {
+      expect(client.serverInfo.name).toBe('m365-copilot-mcp');
+      const tools = await client.tools();
+      expect(Object.keys(tools).sort()).toEqual(TOOLS);
+      const retrieve = tools['copilot_retrieve']!;
+      expect(retrieve.description).toMatch(/Microsoft 365/);
+      expect(JSON.stringify(retrieve.inputSchema)).toContain('query');
+      const result = (await retrieve.execute!({ query: 'corporate VPN setup', sources: ['sharePoint'], maxResults: 3 }, { toolCallId: 'call-1', messages: [] })) as CallResult;
+      expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
+      const hits = result.structuredContent?.['hits'] as { url: string }[];
+      expect(hits.length).toBeGreaterThan(0);
+      expect(result.content[0]?.text).toMatch(/hit\(s\) for "corporate VPN setup"/);
+      // The answer came from the emulator's Copilot Retrieval endpoint, not from anywhere else.
+      const stats = await emulator.stats();
+      expect(JSON.stringify(stats.graphRequests.byRoute)).toMatch(/retrieval/);
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
+});
+
+describe('mcp.json.example: every server entry launches and lists the tools', () => {
+  type Entry = { type?: string; command: string; args: string[]; env?: Record<string, string> };
+  const example = JSON.parse(readFileSync(join(ROOT, 'mcp.json.example'), 'utf8')) as Record<string, unknown>;
+  const entries: { client: string; name: string; entry: Entry }[] = [];
+  for (const [client, block] of Object.entries(example)) {
+    if (client.startsWith('_')) continue;
+    const servers = ((block as { servers?: object; mcpServers?: object }).servers ?? (block as { mcpServers?: object }).mcpServers) as Record<string, Entry>;
+    for (const [name, entry] of Object.entries(servers)) entries.push({ client, name, entry });
+  }
+
+  it('has entries for VS Code, Claude Desktop and Claude Code, all stdio through `npx -y m365-copilot-mcp`', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(5);
+    for (const { entry, client } of entries) {
+      expect(entry.command, client).toBe('npx');
+      expect(entry.args.slice(0, 2), client).toEqual(['-y', 'm365-copilot-mcp']);
+      if (entry.type !== undefined) expect(entry.type).toBe('stdio');
+    }
+  });
+
+  /**
+   * `npx -y m365-copilot-mcp` becomes `node dist/cli.js` (the same bin, as built). Entries for a real
+   * tenant carry placeholder values (`<your-tenant-id>`): those are dropped and the entry runs against
+   * the emulator process instead (`--emulator FILE`), because no real tenant is reachable from a test.
+   */
+  function launchable(entry: Entry): { entry: Entry; substituted: string } {
+    const placeholders = Object.entries(entry.env ?? {}).filter(([, v]) => /^<.*>$/.test(v));
+    const env = { ...Object.fromEntries(Object.entries(entry.env ?? {}).filter(([, v]) => !/^<.*>$/.test(v))), ...serverEnv() };
+    const rest = entry.args.slice(2);
+    const needsTenant = !rest.includes('--demo');
+    return {
+      entry: { command: process.execPath, args: [CLI, ...rest, ...(needsTenant ? ['--emulator', emulator.file] : [])], env },
+      substituted: needsTenant ? `real tenant (${placeholders.map(([k]) => k).join(', ') || 'no --demo'}) → --emulator FILE` : 'as written (--demo)',
+    };
+  }
+
+  it('launches each entry with the Inspector (--config, mcpServers shape) and lists all tools', async () => {
+    const report: string[] = [];
+    for (const [i, { client, name, entry }] of entries.entries()) {
+      const { entry: runnable, substituted } = launchable(entry);
+      const config = join(home, `mcp-${i}.json`);
+      writeFileSync(config, JSON.stringify({ mcpServers: { [name]: runnable } }));
+      const out = await inspector(['--config', config, '--server', name, '--method', 'tools/list']);
+      const tools = (out['result'] as { tools: ListedTool[] }).tools.map((t) => t.name).sort();
+      expect(tools, `${client} / ${name} (${substituted})`).toEqual(TOOLS);
+      report.push(`${client} / ${name}: ${substituted}`);
+    }
+    expect(report).toHaveLength(entries.length);
+  }, 180_000);
+});
