@@ -114,6 +114,11 @@ export class MsalBroker implements TokenBroker {
 
   async currentAccount(): Promise<SignedInAccount | undefined> {
     if (!this.opts.publicClientId) return undefined;
+    // While a delegated token is memoised, its account is the one in use: no cache read (the audit
+    // trail asks on every call, and the persistent cache costs a file lock and a decryption).
+    for (const [key, grant] of this.fresh) {
+      if (key.startsWith('delegated:') && grant.account && grant.expiresOn && grant.expiresOn.getTime() - RENEWAL_MARGIN_MS > Date.now()) return grant.account;
+    }
     const account = await this.selectAccount(await this.publicClient());
     return account ? toSignedIn(account) : undefined;
   }
