@@ -49,7 +49,7 @@ async function startLineProcess(args, env, nodeArgs = []) {
 export async function httpBench({ calls = 400, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'm365-bench-http-'));
   const env = { PATH: process.env.PATH, HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_LOG_LEVEL: 'warn' };
-  const emulator = await startLineProcess(['emulator', '--retrieval-budget', '1000000'], env);
+  const emulator = await startLineProcess(['emulator', '--retrieval-budget', '1000000', '--users', '50'], env);
   const descriptor = emulator.info;
   const file = join(dir, 'emulator.json');
   writeFileSync(file, JSON.stringify(descriptor));
@@ -112,7 +112,20 @@ export async function httpBench({ calls = 400, log = (m) => process.stderr.write
       throughput[concurrency] = total / ((performance.now() - t0) / 1000);
       log(`HTTP throughput at concurrency ${concurrency}: ${throughput[concurrency].toFixed(0)} calls/s`);
     }
-    return { calls, overhead, throughput, serverCpuPerCallMs };
+    // 1,000 concurrent calls by 50 users (20 each), every token fresh to the server: on-behalf-of
+    // exchanges at the identity provider, from the emulator's counters. Goal: exactly 50.
+    const users = descriptor.users.slice(0, 50);
+    const bearers = await Promise.all(users.map((u) => mint({ user: u.upn })));
+    await fetch(`${descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+    const callAs = async (token) => {
+      const res = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } }) });
+      await res.text();
+    };
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => callAs(bearers[i % bearers.length])));
+    const stats = await (await fetch(`${descriptor.controlUrl}/stats`)).json();
+    const oboRequests = stats.tokenRequests.byGrant.on_behalf_of ?? 0;
+    log(`on-behalf-of token requests for 1,000 concurrent calls by ${users.length} users: ${oboRequests}`);
+    return { calls, overhead, throughput, serverCpuPerCallMs, obo: { users: users.length, calls: 1000, tokenRequests: oboRequests } };
   } finally {
     await server.stop();
     await emulator.stop();

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { INIT, median, percentile, spawnProbe } from './stdioProbe.js';
 import { peerEnv, preparePeers } from './peers.js';
+import { httpBench } from './httpBench.js';
+import { exportBench } from './exportBench.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = process.env.BENCH_CLI ?? join(root, 'dist', 'cli.js'); // BENCH_CLI: measure another build of the CLI
@@ -212,9 +214,19 @@ async function tokenBroker() {
   }
 }
 
-// BENCH_ONLY=coldStart,callOverhead,tokenBroker runs a subset and prints it, without writing results.
+/** HTTP mode (bench/httpBench.js): overhead, server CPU per call, throughput, on-behalf-of exchanges for 50 users. */
+async function httpMode() {
+  const r = await httpBench({ calls });
+  record('HTTP tool-call overhead over a direct emulator call, p50', r.overhead.p50, 'ms', { calls, toolP50: r.overhead.toolP50, directP50: r.overhead.directP50, goal: 3 });
+  record('HTTP tool-call overhead over a direct emulator call, p99', r.overhead.p99, 'ms', { calls, toolP99: r.overhead.toolP99, directP99: r.overhead.directP99 });
+  record('HTTP server CPU time per tool call (user + system)', r.serverCpuPerCallMs, 'ms', { calls: 1000 });
+  for (const [concurrency, perSecond] of Object.entries(r.throughput)) record(`HTTP throughput at concurrency ${concurrency} (emulator latency 0)`, perSecond, 'calls/s', { goal: 1000 });
+  record(`HTTP: on-behalf-of token requests for 1,000 concurrent calls by ${r.obo.users} users`, r.obo.tokenRequests, 'requests', { goal: r.obo.users });
+}
+
+// BENCH_ONLY=coldStart,callOverhead,tokenBroker,http,exportToJsonl runs a subset and prints it, without writing results.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const parts = { coldStart, callOverhead, tokenBroker };
+const parts = { coldStart, callOverhead, tokenBroker, http: httpMode, exportToJsonl: () => exportBench(record) };
 for (const [name, part] of Object.entries(parts)) if (!only || only.includes(name)) await part();
 if (only) {
   process.stdout.write(renderMarkdown(results, peerInfo));
