@@ -11,6 +11,11 @@ const SECRET_KEYS = /^(access_?token|refresh_?token|id_?token|token|client_?secr
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const BEARER_PATTERN = /(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi;
 
+/** `code` is an authorization code in OAuth answers but an error code (e.g. "Throttled") in ours: keep the latter readable. */
+function isErrorCode(key: string, value: unknown): boolean {
+  return key.toLowerCase() === 'code' && typeof value === 'string' && /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(value);
+}
+
 export function redactText(text: string): string {
   return text.replace(JWT_PATTERN, '[redacted-jwt]').replace(BEARER_PATTERN, '$1[redacted]');
 }
@@ -24,7 +29,7 @@ export function redact(value: unknown, depth = 0): unknown {
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && !isErrorCode(k, v) ? '[redacted]' : redact(v, depth + 1);
     return out;
   }
   return value;

@@ -57,7 +57,8 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   const graphLog = log.child({ component: 'graph' });
   // onExchange: every request-id lands in the audit record of the tool call that caused it.
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall };
-  const budget = createRetryBudget();
+  // Retries may add at most ~20 % to the load, plus a floor of 10 per second (the shape of Finagle's retry budget).
+  const budget = createRetryBudget({ capacity: 20, refillPerSuccess: 0.2, refillPerSecond: 10 });
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
   const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};

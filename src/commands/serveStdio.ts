@@ -23,9 +23,10 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
     process.stderr.write(`m365-copilot-mcp: startup failed: ${(err as Error)?.message}\n`);
     process.exit(1);
   });
-  await serveOverStdio({ version: packageVersion(), tools: ALL_TOOLS }, runtime, log);
+  const why = await serveOverStdio({ version: packageVersion(), tools: ALL_TOOLS }, runtime, log);
   await source.stop();
+  const code = why === 'transport-failed' ? 1 : 0;
   // MSAL and keep-alive sockets may hold the loop open; the connection is over.
-  setTimeout(() => process.exit(0), 200).unref();
-  return 0;
+  setTimeout(() => process.exit(code), 200).unref();
+  return code;
 }

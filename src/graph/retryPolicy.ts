@@ -41,12 +41,24 @@ export interface RetryBudget {
   readonly tokens: number;
 }
 
-export function createRetryBudget(opts: { capacity?: number; refillPerSuccess?: number } = {}): RetryBudget {
+export function createRetryBudget(opts: { capacity?: number; refillPerSuccess?: number; refillPerSecond?: number; clock?: () => number } = {}): RetryBudget {
   const capacity = opts.capacity ?? 10;
   const refill = opts.refillPerSuccess ?? 0.1;
+  // A floor of retries per second (0: none), so a burst of throttling on a busy server does not
+  // leave every later call without a single retry while Graph itself is still answering most requests.
+  const perSecond = opts.refillPerSecond ?? 0;
+  const clock = opts.clock ?? Date.now;
   let tokens = capacity;
+  let refilledAt = clock();
+  const topUp = () => {
+    if (perSecond <= 0) return;
+    const now = clock();
+    tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * perSecond);
+    refilledAt = now;
+  };
   return {
     tryTake() {
+      topUp();
       if (tokens < 1) return false;
       tokens -= 1;
       return true;
@@ -55,6 +67,7 @@ export function createRetryBudget(opts: { capacity?: number; refillPerSuccess?: 
       tokens = Math.min(capacity, tokens + refill);
     },
     get tokens() {
+      topUp();
       return tokens;
     },
   };

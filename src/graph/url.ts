@@ -58,6 +58,15 @@ export function resolveGraphUrl(base: URL, path: string | URL, version: GraphVer
   }
   if (!path.startsWith('/') || path.startsWith('//')) throw new Error(`Graph path must start with a single "/", got ${path}`);
   if (/^\/(v1\.0|beta)(\/|$)/i.test(path)) throw new Error(`Graph path must not include the version (use the version option): ${path}`);
+  // URL parsing drops "." and ".." segments (also spelled %2e): an id that is one would send the
+  // request to another resource, e.g. meetingId ".." turns …/onlineMeetings/../aiInsights into …/aiInsights.
+  const pathOnly = path.split(/[?#]/, 1)[0] ?? path;
+  const dotSegment = pathOnly.split('/').find((s) => /^(?:\.|%2e){1,2}$/i.test(s));
+  if (dotSegment !== undefined)
+    throw new AppError('InvalidArgument', `"${dotSegment}" is not a valid Graph id: as a path segment it would address a different resource than ${pathOnly}`, {
+      nextStep: 'Pass the id exactly as Graph (or an earlier tool answer) gave it; "." and ".." are never Graph ids.',
+      details: { segment: dotSegment },
+    });
   const prefix = base.pathname.replace(/\/+$/, '');
   const url = new URL(appendQuery(`${base.origin}${prefix}/${version}${path}`, query));
   assertSameOrigin(url, base, what);

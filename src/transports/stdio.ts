@@ -1,18 +1,49 @@
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
 import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
 
+/** Why the stdio connection ended: the client closed stdin, we were told to stop, or the transport gave up. */
+export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';
+
+/**
+ * The SDK's stdio transport, telling us when it closes itself. It does so after an unreadable input
+ * (a line over its 10 MiB read buffer): it stops reading stdin but leaves the process alive, so a host
+ * would see a deaf server. We end the process instead (non-zero), and the host can start a new one.
+ */
+class WatchedStdioTransport extends StdioServerTransport {
+  constructor(private readonly onClosed: () => void) {
+    super();
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.onClosed();
+  }
+}
+
 /**
  * One MCP connection over stdin/stdout, both protocol eras (serveStdio pins the era the client opens
- * with). Resolves when the client closes stdin or the process is told to stop.
+ * with). Resolves when the client closes stdin, the process is told to stop, or the transport fails.
  */
-export async function serveOverStdio(surface: ServerSurface, runtime: Promise<ServerRuntime>, log: Logger): Promise<void> {
-  const handle = serveStdio((ctx) => buildServer(surface, runtime, ctx.era), { onerror: (err) => log.error('stdio transport error', { error: err }) });
-  await new Promise<void>((resolve) => {
-    process.stdin.once('end', resolve);
-    process.stdin.once('close', resolve);
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+export async function serveOverStdio(surface: ServerSurface, runtime: Promise<ServerRuntime>, log: Logger): Promise<StdioEnd> {
+  let lastError: Error | undefined;
+  let ended: ((why: StdioEnd) => void) | undefined;
+  const end = new Promise<StdioEnd>((resolve) => (ended = resolve));
+  const transport = new WatchedStdioTransport(() => ended?.(process.stdin.readableEnded || process.stdin.destroyed ? 'client-closed' : 'transport-failed'));
+  const handle = serveStdio((ctx) => buildServer(surface, runtime, ctx.era), {
+    transport,
+    onerror: (err) => {
+      lastError = err;
+      log.error('stdio transport error', { error: err });
+    },
   });
+  process.stdin.once('end', () => ended?.('client-closed'));
+  process.stdin.once('close', () => ended?.('client-closed'));
+  process.once('SIGINT', () => ended?.('signal'));
+  process.once('SIGTERM', () => ended?.('signal'));
+  const why = await end;
+  if (why === 'transport-failed')
+    log.error('the stdio connection can no longer be read; exiting so the client can start a new server', { error: lastError?.message });
   await handle.close().catch(() => {});
+  return why;
 }

@@ -14,8 +14,11 @@ export const ERAS: Era[] = ['v1-2025', 'v2-2026'];
 export interface McpTestClient {
   era: Era;
   listTools(): Promise<{ tools: { name: string; inputSchema: unknown; outputSchema?: unknown; annotations?: Record<string, unknown>; description?: string; title?: string }[] }>;
-  callTool(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number }) => void; signal?: AbortSignal }): Promise<ToolResult>;
+  /** `timeout`: ms the SDK waits for this call's answer before rejecting (default 60 s). */
+  callTool(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number }) => void; signal?: AbortSignal; timeout?: number }): Promise<ToolResult>;
   stderr(): string;
+  /** The server process's pid while it runs (soak tests read its memory from /proc); null once it has exited. */
+  pid?(): number | null;
   close(): Promise<void>;
 }
 
@@ -53,8 +56,9 @@ export async function connectClient(era: Era, args: string[], env: Record<string
       era,
       listTools: () => client.listTools() as never,
       callTool: (name, a = {}, o = {}) =>
-        client.callTool({ name, arguments: a }, undefined, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
+        client.callTool({ name, arguments: a }, undefined, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 }) as never,
       stderr: () => stderr,
+      pid: () => transport.pid,
       close: () => client.close(),
     };
   }
@@ -66,8 +70,9 @@ export async function connectClient(era: Era, args: string[], env: Record<string
     era,
     listTools: () => client.listTools() as never,
     callTool: (name, a = {}, o = {}) =>
-      client.callTool({ name, arguments: a }, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
+      client.callTool({ name, arguments: a }, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 }) as never,
     stderr: () => stderr,
+    pid: () => transport.pid,
     close: () => client.close(),
   };
 }

@@ -72,6 +72,22 @@ describe('circuitBreaker', () => {
     expect(await fail(get())).toMatchObject({ details: { circuit: 'open' } });
   });
 
+  it('throttling (429) never opens the circuit: Graph is up and says when to come back', async () => {
+    const { srv, state, get } = await setup();
+    state.status = 429;
+    for (let i = 0; i < 10; i++) expect(await fail(get())).toMatchObject({ status: 429 });
+    expect(srv.seen).toHaveLength(10);
+    // Nor do 429s interrupt a run of real failures.
+    state.status = 500;
+    await fail(get());
+    await fail(get());
+    state.status = 429;
+    await fail(get());
+    state.status = 500;
+    await fail(get());
+    expect(await fail(get())).toMatchObject({ details: { circuit: 'open' } });
+  });
+
   it('composes with retrying: one exhausted retry series counts as one failure', async () => {
     const state = { now: 0 };
     const srv = await serve((_req, res) => json(res, 503, { error: { code: 'down' } }));

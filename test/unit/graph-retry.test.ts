@@ -163,4 +163,16 @@ describe('retrying', () => {
     down = true;
     expect(await fail(get())).toMatchObject({ details: { attempts: 2, retryStoppedBy: 'budget' } });
   });
+
+  it('a budget with a per-second floor earns retries back with time, up to its capacity', () => {
+    let now = 0;
+    const budget = createRetryBudget({ capacity: 3, refillPerSuccess: 0, refillPerSecond: 2, clock: () => now });
+    expect([budget.tryTake(), budget.tryTake(), budget.tryTake(), budget.tryTake()]).toEqual([true, true, true, false]);
+    now += 400; // 0.8 of a token
+    expect(budget.tryTake()).toBe(false);
+    now += 100;
+    expect(budget.tryTake()).toBe(true);
+    now += 60_000;
+    expect(budget.tokens).toBe(3);
+  });
 });
