@@ -1,0 +1,146 @@
+// Issue 6: copilot_export_interactions with outputFile, every interaction of an emulated tenant at
+// --scale 20 (≈112k interactions over 10 users) streamed to JSONL by the built server over stdio.
+// Reports items/s (wall clock, so the client-side export rate limit is included), the server's peak
+// RSS (VmHWM) and its CPU time per item. `node bench/exportBench.js` after `npm run build`, or part
+// of `npm run bench`.
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = process.env.BENCH_CLI ?? join(root, 'dist', 'cli.js'); // as in run.js
+const SCALE = Number(process.env.BENCH_EXPORT_SCALE ?? 20);
+/** Graph's limit (30 requests/s per app per tenant; ~83 % sustained) over 100-item pages caps any compliant client at ~2,400–3,000 items/s. */
+export const EXPORT_GOALS = { itemsPerSecond: 5000, peakRssMb: 150 };
+
+/** `m365-copilot-mcp emulator` as its own process, so its memory is not the server's. */
+async function startEmulator(dir) {
+  const child = spawn(process.execPath, [cli, 'emulator', '--scale', String(SCALE)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+  const file = join(dir, 'emulator.json');
+  writeFileSync(file, line);
+  return { descriptor: JSON.parse(line), file, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
+}
+
+/** Raw JSON-RPC over the server's stdio, keeping the pid for /proc. */
+function startServer(nodeArgs, args, env) {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const waiters = new Map();
+  // A server that dies must fail the run, not leave it waiting for an answer forever.
+  child.once('exit', (code, signal) => {
+    for (const w of waiters.values()) w({ error: { message: `server exited (${code ?? signal})` } });
+    waiters.clear();
+  });
+  const listeners = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.id !== undefined && waiters.has(msg.id)) {
+      waiters.get(msg.id)(msg);
+      waiters.delete(msg.id);
+    } else if (msg.method) for (const l of listeners) l(msg);
+  });
+  let nextId = 1;
+  return {
+    pid: child.pid,
+    onNotification: (fn) => listeners.push(fn),
+    request(method, params) {
+      const id = nextId++;
+      const answer = new Promise((resolve) => waiters.set(id, resolve));
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) })}\n`);
+      return answer;
+    },
+    notify(method, params) {
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}) })}\n`);
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
+}
+
+function procStatus(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+/** utime + stime of a process, in seconds (clock ticks are 100/s on Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function checkFile(file) {
+  const ids = new Set();
+  let lines = 0;
+  for await (const line of createInterface({ input: createReadStream(file) })) {
+    lines++;
+    const item = JSON.parse(line);
+    // Ids are unique per user (a mailbox), not across users.
+    ids.add(`${item.user.id}/${item.id}`);
+  }
+  return { lines, unique: ids.size };
+}
+
+/** Runs the benchmark; `record(name, value, unit, extra)` receives each metric. */
+export async function exportBench(record) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
+  const emulator = await startEmulator(dir);
+  const env = { HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" to profile the server alone (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = startServer(nodeArgs, ['--emulator', emulator.file, '--log-level', 'warn'], env);
+  try {
+    const init = await server.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-export', version: '0' } });
+    if (init.error) throw new Error(`initialize failed: ${init.error.message}`);
+    server.notify('notifications/initialized');
+    const before = procStatus(server.pid);
+    const cpuBefore = cpuSeconds(server.pid);
+    let notifications = 0;
+    server.onNotification((m) => m.method === 'notifications/progress' && notifications++);
+    const outputFile = join(dir, 'export.jsonl');
+    const userIds = emulator.descriptor.users.map((u) => u.id);
+    const t = performance.now();
+    const answer = await server.request('tools/call', { name: 'copilot_export_interactions', arguments: { userIds, outputFile }, _meta: { progressToken: 'export' } });
+    const seconds = (performance.now() - t) / 1000;
+    const after = procStatus(server.pid);
+    const cpu = cpuSeconds(server.pid) - cpuBefore;
+    const result = answer.result;
+    if (!result || result.isError) throw new Error(`export failed: ${JSON.stringify(answer.error ?? result?.content)}`);
+    const { file } = result.structuredContent;
+    const check = await checkFile(outputFile);
+    if (!file.complete || check.lines !== file.interactions || check.unique !== check.lines) throw new Error(`export file is wrong: ${JSON.stringify({ file, check })}`);
+    const extra = { interactions: file.interactions, users: userIds.length, pages: file.pages, seconds: Math.round(seconds * 10) / 10, scale: SCALE };
+    record('export to JSONL: interactions per second (wall clock, rate limit included)', file.interactions / seconds, 'items/s', { ...extra, goal: EXPORT_GOALS.itemsPerSecond });
+    record('export to JSONL: server peak RSS (VmHWM)', after.hwmMb, 'MB', { rssBeforeExportMb: Math.round(before.rssMb), goal: EXPORT_GOALS.peakRssMb });
+    record('export to JSONL: server CPU per 1,000 interactions', (cpu * 1000 * 1000) / file.interactions, 'ms', { cpuSeconds: Math.round(cpu * 100) / 100, capacityItemsPerCpuSecond: Math.round(file.interactions / cpu) });
+    record('export to JSONL: file bytes per interaction', statSync(outputFile).size / file.interactions, 'bytes', { progressNotifications: notifications });
+  } finally {
+    await server.close();
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = [];
+  await exportBench((name, value, unit, extra = {}) => {
+    results.push({ name, value: Math.round(value * 100) / 100, unit, ...extra });
+    process.stderr.write(`${name}: ${Math.round(value * 100) / 100} ${unit} ${JSON.stringify(extra)}\n`);
+  });
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, command: 'node bench/exportBench.js', results }, null, 2)}\n`);
+}

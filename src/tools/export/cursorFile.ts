@@ -1,0 +1,90 @@
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import * as z from 'zod';
+import { APP_NAMES } from '../appClasses.js';
+import { fileError, isMissing } from './fileErrors.js';
+
+/**
+ * `<outputFile>.cursor.json`: where a file-mode export stands, rewritten after every page.
+ *
+ * Resume design: `bytes` is the length of outputFile right after the last page it accounts for, and
+ * each user's `next` is the page after that one. A page is appended and flushed first, the cursor
+ * replaced second, so a process killed between the two leaves a file longer than `bytes`; resuming
+ * cuts the file back to `bytes` and fetches that page again. Nothing is duplicated (the tail is gone)
+ * and nothing is missed (the cursor still points at the page). Truncating was chosen over
+ * de-duplicating by id because it needs no read of the file, so memory stays flat however big the
+ * export, and it also removes a half-written last line.
+ */
+const UserState = z.object({
+  id: z.string(),
+  upn: z.string().optional(),
+  /** Absolute URL of the next page to fetch; null once the user's last page is in the file. */
+  next: z.string().nullable(),
+  /** This user's interactions in the file (up to `bytes`). */
+  interactions: z.number().int().min(0),
+});
+
+export const CursorFileSchema = z.object({
+  format: z.literal('m365-copilot-mcp/export-cursor'),
+  version: z.literal(1),
+  /** Where the export reads from: a cursor is useless against another tenant or Graph. */
+  endpoint: z.object({ graph: z.string(), authority: z.string() }),
+  /** The query as asked (canonical); a call with another query may not continue this file. */
+  query: z.object({
+    users: z.array(z.string()),
+    appClass: z.array(z.enum(APP_NAMES)).nullable(),
+    since: z.string().nullable(),
+    until: z.string().nullable(),
+  }),
+  /** The window completed by the first call, which the page URLs carry. */
+  window: z.object({ since: z.string(), until: z.string() }).nullable(),
+  bytes: z.number().int().min(0),
+  /** Interactions (lines) in the file up to `bytes`. */
+  lines: z.number().int().min(0),
+  users: z.array(UserState).min(1),
+  complete: z.boolean(),
+  updatedAt: z.string(),
+});
+export type CursorFile = z.infer<typeof CursorFileSchema>;
+export type CursorUser = z.infer<typeof UserState>;
+
+export function cursorPathFor(outputFile: string): string {
+  return `${outputFile}.cursor.json`;
+}
+
+/** The cursor, undefined when there is none, or 'unreadable' when it exists but is not one of ours. */
+export async function readCursorFile(path: string): Promise<CursorFile | undefined | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw fileError(err, path, 'read');
+  }
+  try {
+    const parsed = CursorFileSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/**
+ * Write-temp, flush, rename: a reader (or a resume after a crash) sees the old cursor or the new one,
+ * never a mix. The temporary name is fixed because only the holder of the output lock writes here.
+ */
+export async function writeCursorFile(path: string, cursor: CursorFile): Promise<void> {
+  const temp = `${path}.tmp`;
+  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(cursor, null, 1)}\n`);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw fileError(err, path, 'write the cursor');
+  }
+}

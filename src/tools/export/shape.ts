@@ -1,0 +1,109 @@
+import * as z from 'zod';
+import type { AiInteraction } from '../../graph/schemas.js';
+import { friendlyApp } from '../appClasses.js';
+import { bodyToPlainText } from '../plainText.js';
+
+/** What a caller sees of one interaction: plain text and summaries, never Graph's raw body. */
+export const Interaction = z.object({
+  id: z.string(),
+  time: z.string(),
+  type: z.enum(['prompt', 'response', 'other']),
+  text: z.string(),
+  attachments: z.array(z.object({ name: z.string().optional(), type: z.string(), url: z.string().optional() })).optional(),
+  links: z.array(z.object({ title: z.string().optional(), url: z.string(), type: z.string().optional() })).optional(),
+  mentions: z.array(z.object({ text: z.string(), userId: z.string().optional() })).optional(),
+});
+
+export const Exchange = z.object({
+  requestId: z.string().optional(),
+  sessionId: z.string(),
+  app: z.string(),
+  /** The prompt first (when in this page), then its responses. */
+  interactions: z.array(Interaction),
+});
+
+export type OutInteraction = z.output<typeof Interaction>;
+export type OutExchange = z.output<typeof Exchange>;
+
+export const ONE_SIDED_WINDOW_DAYS = 30;
+
+export function sameRequest(a: AiInteraction, b: AiInteraction): boolean {
+  return !!a.requestId && a.requestId === b.requestId && a.sessionId === b.sessionId;
+}
+
+export function completeWindow(since?: string, until?: string): { since: string; until: string } | undefined {
+  if (!since && !until) return undefined;
+  const end = until ? new Date(until) : new Date();
+  const begin = since ? new Date(since) : new Date(end.getTime() - ONE_SIDED_WINDOW_DAYS * 86_400_000);
+  return { since: begin.toISOString(), until: end.toISOString() };
+}
+
+/** Graph needs both bounds when filtering on createdDateTime; the app classes are or-chained. */
+export function buildFilter(classes: string[] | undefined, window: { since: string; until: string } | undefined): string | undefined {
+  const parts: string[] = [];
+  if (classes?.length) {
+    const ors = classes.map((c) => `appClass eq '${c.replace(/'/g, "''")}'`);
+    parts.push(ors.length > 1 && window ? `(${ors.join(' or ')})` : ors.join(' or '));
+  }
+  if (window) parts.push(`createdDateTime gt ${window.since} and createdDateTime lt ${window.until}`);
+  return parts.length ? parts.join(' and ') : undefined;
+}
+
+export function toInteraction(i: AiInteraction): OutInteraction {
+  const attachments = (i.attachments ?? []).map((a) => ({
+    ...(a.name ? { name: a.name } : {}),
+    type: a.contentType ?? 'unknown',
+    ...(a.contentUrl ? { url: a.contentUrl } : {}),
+  }));
+  const links = (i.links ?? []).filter((l) => l.linkUrl).map((l) => ({ ...(l.displayName ? { title: l.displayName } : {}), url: l.linkUrl!, ...(l.linkType ? { type: l.linkType } : {}) }));
+  const mentions = (i.mentions ?? []).map((m) => ({ text: m.mentionText ?? '', ...(m.mentioned?.user?.id ? { userId: m.mentioned.user.id } : {}) }));
+  return {
+    id: i.id,
+    time: i.createdDateTime,
+    type: i.interactionType === 'userPrompt' ? 'prompt' : i.interactionType === 'aiResponse' ? 'response' : 'other',
+    text: bodyToPlainText(i.body, i.attachments ?? []),
+    ...(attachments.length ? { attachments } : {}),
+    ...(links.length ? { links } : {}),
+    ...(mentions.length ? { mentions } : {}),
+  };
+}
+
+/** Groups interactions into exchanges by requestId; items without one stand alone. Order: first seen. */
+export function pair(items: AiInteraction[]): OutExchange[] {
+  const exchanges: OutExchange[] = [];
+  const byKey = new Map<string, OutExchange>();
+  for (const item of items) {
+    const out = toInteraction(item);
+    const key = item.requestId ? `${item.sessionId}\u0000${item.requestId}` : undefined;
+    let ex = key ? byKey.get(key) : undefined;
+    if (!ex) {
+      ex = { ...(item.requestId ? { requestId: item.requestId } : {}), sessionId: item.sessionId, app: friendlyApp(item.appClass), interactions: [] };
+      exchanges.push(ex);
+      if (key) byKey.set(key, ex);
+    }
+    // Keep the prompt first even if Graph listed a response before it.
+    if (out.type === 'prompt') ex.interactions.unshift(out);
+    else ex.interactions.push(out);
+  }
+  return exchanges;
+}
+
+export interface ExportUser {
+  id: string;
+  upn?: string | undefined;
+}
+
+/**
+ * One JSONL line: the interaction as page mode shapes it, plus what page mode carries on the
+ * exchange or the result (user, app, session, request), so every line stands alone and lines of
+ * several users can share one file. Pair prompts and responses downstream by sessionId + requestId.
+ */
+export function fileLine(user: ExportUser, i: AiInteraction): string {
+  return `${JSON.stringify({
+    user: user.upn ? { id: user.id, upn: user.upn } : { id: user.id },
+    app: friendlyApp(i.appClass),
+    sessionId: i.sessionId,
+    ...(i.requestId ? { requestId: i.requestId } : {}),
+    ...toInteraction(i),
+  })}\n`;
+}

@@ -1,0 +1,47 @@
+import { UserSchema } from '../../graph/schemas.js';
+import type { ToolContext } from '../tool.js';
+import type { ExportUser } from './shape.js';
+
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UPN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** A GUID or UPN as given, in one spelling, so the same user asked twice is recognised (both are case-insensitive). */
+export function normaliseUserRef(ref: string): string {
+  return ref.trim().toLowerCase();
+}
+
+/**
+ * The export path takes an object id; a UPN is resolved first (application permission User.Read.All).
+ * The caller must be allowed to export this user (HTTP mode) before any export request is made.
+ */
+export async function resolveAndAuthorize(ref: string, ctx: ToolContext): Promise<ExportUser> {
+  const user = GUID.test(ref) ? { id: ref } : await resolveUpn(ref, ctx);
+  await ctx.authorizeExport(user);
+  return user;
+}
+
+async function resolveUpn(upn: string, ctx: ToolContext): Promise<ExportUser> {
+  const { data } = await ctx.appGraph.request({
+    method: 'GET',
+    path: `/users/${encodeURIComponent(upn)}`,
+    query: { $select: 'id,userPrincipalName' },
+    scopes: [],
+    permissions: ['User.Read.All (application)'],
+    schema: UserSchema,
+    signal: ctx.signal,
+  });
+  return { id: data.id, upn: data.userPrincipalName ?? upn };
+}
+
+/** Users in the order asked, each once: a UPN and the same user's object id count as one. */
+export async function resolveUsers(refs: string[], ctx: ToolContext): Promise<ExportUser[]> {
+  const users: ExportUser[] = [];
+  const seen = new Set<string>();
+  for (const ref of refs) {
+    const user = await resolveAndAuthorize(ref, ctx);
+    if (seen.has(user.id.toLowerCase())) continue;
+    seen.add(user.id.toLowerCase());
+    users.push(user);
+  }
+  return users;
+}
