@@ -3,7 +3,9 @@ import type { ToolContext } from '../tool.js';
 import type { ExportUser } from './shape.js';
 
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const UPN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// Entra allows A–Z a–z 0–9 ' . - _ ! # ^ ~ before the @ (guests: name_domain#EXT#@tenant), and a DNS
+// name after it; anything else (/ ? & %) could only reshape the Graph URL it is put into.
+export const UPN = /^[A-Za-z0-9'._!#^~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 /** A GUID or UPN as given, in one spelling, so the same user asked twice is recognised (both are case-insensitive). */
 export function normaliseUserRef(ref: string): string {
