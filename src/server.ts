@@ -131,7 +131,7 @@ export interface ServerSurface {
  * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
  */
 export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: 'legacy' | 'modern' = 'legacy'): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: surface.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new McpServer({ name: SERVER_NAME, version: surface.version }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
   for (const tool of surface.tools) {
     const prepared = preparedSchemas(tool);
     const registered = server.registerTool(
