@@ -65,7 +65,7 @@ export function parseFaultPlan(input: unknown): { ok: true; plan: ParsedFaultPla
  * The emulated routes, in the router's own template spelling, so fault counters use the same keys
  * as graphRequests.byRoute. Kept here because faults are decided before the router runs.
  */
-const KNOWN_ROUTES = [
+export const KNOWN_ROUTES = [
   'POST /copilot/retrieval',
   'POST /$batch',
   'GET /copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions()',

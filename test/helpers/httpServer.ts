@@ -7,6 +7,7 @@ import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { MintRequest } from '../../src/emulator/identity/mint.js';
 import type { EmulatorProcess } from './emulatorProcess.js';
 import type { Era, McpTestClient } from './mcpClients.js';
 import { CLI } from './paths.js';
@@ -57,16 +58,8 @@ export async function startHttpServerProcess(args: string[], env: Record<string,
   };
 }
 
-export interface MintOptions {
-  user: string;
-  audience?: string;
-  scope?: string;
-  tenant?: string;
-  lifetimeSec?: number;
-  roles?: string[];
-  issuer?: string;
-  notBeforeSec?: number;
-}
+/** What the emulator's mint route takes (user, audience, scope, tenant, lifetime, roles, issuer, not-before). */
+export type MintOptions = MintRequest;
 
 /** A token for the server's audience from the emulator's mint route (what a client would get from Entra). */
 export async function mintToken(emulator: EmulatorProcess, opts: MintOptions): Promise<string> {

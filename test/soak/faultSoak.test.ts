@@ -8,6 +8,7 @@ import type { TenantFacts } from '../../src/emulator/data/facts.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { factsOf } from '../tools/facts.js';
+import { KNOWN_ROUTES } from '../../src/emulator/faultPlan.js';
 
 /**
  * Fault soak (issue 5): one real server process (stdio, v2 client) against one real emulator process
@@ -44,17 +45,8 @@ const rule = (retryAfterSec: number) => ({
   slowRate: 0.05,
   retryAfterSec,
 });
-const GRAPH_ROUTES = [
-  'POST /copilot/retrieval', // single-source calls and, as batch items, each source of a multi-source call
-  'POST /$batch',
-  'GET /copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions()',
-  'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights',
-  'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights/{insightId}',
-  'GET /me/onlineMeetings',
-  'GET /me/calendarView',
-  'GET /me',
-  'GET /users/{id}',
-];
+// Every emulated Graph route the tools use (POST /copilot/retrieval also covers each source of a multi-source $batch).
+const GRAPH_ROUTES = KNOWN_ROUTES;
 // Retry-After alternates between 0 and 1 s across routes: both "retry at once" and a real wait are exercised.
 const FAULT_PLAN = { seed: 5, routes: Object.fromEntries(GRAPH_ROUTES.map((r, i) => [r, rule(i % 2)])) };
 

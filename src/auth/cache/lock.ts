@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ensurePrivateDir, isNotFound } from './privateFiles.js';
+import { isProcessAlive } from '../../util/processAlive.js';
 
 export interface LockHandle {
   /** Idempotent; never removes a lock file that is no longer this holder's. */
@@ -151,7 +152,7 @@ export class CacheLock {
     const age = Date.now() - seen.mtimeMs;
     if (age < this.staleMs) return false;
     const holder = await this.readHolder();
-    const holderAlive = holder !== undefined && holder.host === hostname() && isAlive(holder.pid);
+    const holderAlive = holder !== undefined && holder.host === hostname() && isProcessAlive(holder.pid);
     if (holderAlive && age < 3 * this.staleMs) return false;
     if (holder && holder.host !== hostname() && age < 3 * this.staleMs) return false;
     // Move it aside and check it is the same file: another process may have replaced it meanwhile.
@@ -195,14 +196,6 @@ export class CacheLock {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

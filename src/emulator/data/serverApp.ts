@@ -1,4 +1,5 @@
 import type { EmuApiApp, EmuOtherTenant, EmuUser, Tenant } from '../model.js';
+import { PUBLIC_CLIENT_SCOPES } from './apps.js';
 import { createRng, hashString, type Rng } from './prng.js';
 
 /**
@@ -8,19 +9,8 @@ import { createRng, hashString, type Rng } from './prng.js';
 export const MCP_SERVER_SCOPE = 'access_as_user';
 export const EXPORT_ROLE = 'Interactions.Export.All';
 
-/** What the server may ask Graph for on behalf of a user: what the tools need, admin-consented. */
-export const MCP_SERVER_GRAPH_SCOPES = [
-  'User.Read',
-  'Files.Read.All',
-  'Sites.Read.All',
-  'ExternalItem.Read.All',
-  'OnlineMeetingAiInsight.Read.All',
-  'OnlineMeetings.Read',
-  'Calendars.Read',
-  'offline_access',
-  'openid',
-  'profile',
-];
+/** What the server may ask Graph for on behalf of a user: what the tools need (as for the public client), admin-consented. */
+export const MCP_SERVER_GRAPH_SCOPES = PUBLIC_CLIENT_SCOPES;
 
 export const OTHER_DOMAIN = 'fabrikam-emu.example';
 const OTHER_PEOPLE = [

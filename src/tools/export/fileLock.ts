@@ -1,6 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { AppError } from '../../errors.js';
 import { fileError } from './fileErrors.js';
+import { isProcessAlive } from '../../util/processAlive.js';
 
 /** Files this process is exporting into right now. */
 const active = new Set<string>();
@@ -30,7 +31,7 @@ export async function lockOutputFile(outputFile: string): Promise<FileLock> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(err, lockPath, 'create the lock file');
       const holder = await lockHolder(lockPath);
-      if (attempt >= 2 || (holder !== undefined && holder !== process.pid && isAlive(holder))) throw busy(outputFile, lockPath, holder);
+      if (attempt >= 2 || (holder !== undefined && holder !== process.pid && isProcessAlive(holder))) throw busy(outputFile, lockPath, holder);
       // Stale: its process is gone (or it is this process's own leftover, which `active` would have caught).
       await unlink(lockPath).catch(() => undefined);
     }
@@ -54,15 +55,6 @@ async function lockHolder(lockPath: string): Promise<number | undefined> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else, so it is alive.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function busy(outputFile: string, lockPath: string, pid: number | undefined): AppError {
   return new AppError('InvalidArgument', `an export into ${outputFile} is already running${pid ? ` (process ${pid})` : ''}`, {
