@@ -9,7 +9,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { MintRequest } from '../../src/emulator/identity/mint.js';
 import type { EmulatorProcess } from './emulatorProcess.js';
-import type { Era, McpTestClient } from './mcpClients.js';
+import { wrapV1, wrapV2, type Era, type McpTestClient } from './mcpClients.js';
 import { CLI } from './paths.js';
 
 export interface HttpServerProcess {
@@ -72,29 +72,13 @@ export async function mintToken(emulator: EmulatorProcess, opts: MintOptions): P
 export async function connectHttpClient(era: Era, url: string, token: string, fetchImpl?: typeof fetch): Promise<McpTestClient> {
   const requestInit = { headers: { Authorization: `Bearer ${token}` } };
   if (era === 'v1-2025') {
-    const transport = new HttpV1(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
     const client = new ClientV1({ name: 'test-v1-http', version: '1.0.0' });
-    await client.connect(transport);
-    return {
-      era,
-      listTools: () => client.listTools() as never,
-      callTool: (name, a = {}, o = {}) =>
-        client.callTool({ name, arguments: a }, undefined, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
-      stderr: () => '',
-      close: () => client.close(),
-    };
+    await client.connect(new HttpV1(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) }));
+    return wrapV1(client, { stderr: () => '' });
   }
-  const transport = new HttpV2(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
   const client = new ClientV2({ name: 'test-v2-http', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await client.connect(transport);
-  return {
-    era,
-    listTools: () => client.listTools() as never,
-    callTool: (name, a = {}, o = {}) =>
-      client.callTool({ name, arguments: a }, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: 60_000 }) as never,
-    stderr: () => '',
-    close: () => client.close(),
-  };
+  await client.connect(new HttpV2(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) }));
+  return wrapV2(client, { stderr: () => '' });
 }
 
 /** A fetch that sends each request to the next origin in turn: a naive round-robin load balancer. */

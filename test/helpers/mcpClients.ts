@@ -43,6 +43,33 @@ const BASE_ENV = (): Record<string, string> => {
   return { ...env, HOME: state, M365_COPILOT_MCP_STATE_DIR: state, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
 };
 
+type CallOptions = Parameters<McpTestClient['callTool']>[2];
+const requestOptions = (o: CallOptions = {}) => ({ ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 });
+
+/** The shared test face of a connected 2025-era (v1 SDK) client, over any transport. */
+export function wrapV1(client: ClientV1, extra: { stderr: () => string; pid?: () => number | null }): McpTestClient {
+  return {
+    era: 'v1-2025',
+    listTools: () => client.listTools() as never,
+    callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, undefined, requestOptions(o)) as never,
+    stderr: extra.stderr,
+    ...(extra.pid ? { pid: extra.pid } : {}),
+    close: () => client.close(),
+  };
+}
+
+/** The same for a v2 SDK client pinned to 2026-07-28. */
+export function wrapV2(client: ClientV2, extra: { stderr: () => string; pid?: () => number | null }): McpTestClient {
+  return {
+    era: 'v2-2026',
+    listTools: () => client.listTools() as never,
+    callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, requestOptions(o)) as never,
+    stderr: extra.stderr,
+    ...(extra.pid ? { pid: extra.pid } : {}),
+    close: () => client.close(),
+  };
+}
+
 /** Spawns the built CLI with `args` and connects the chosen SDK client over stdio. */
 export async function connectClient(era: Era, args: string[], env: Record<string, string> = {}): Promise<McpTestClient> {
   let stderr = '';
@@ -52,27 +79,11 @@ export async function connectClient(era: Era, args: string[], env: Record<string
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const client = new ClientV1({ name: 'test-v1', version: '1.0.0' });
     await client.connect(transport);
-    return {
-      era,
-      listTools: () => client.listTools() as never,
-      callTool: (name, a = {}, o = {}) =>
-        client.callTool({ name, arguments: a }, undefined, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 }) as never,
-      stderr: () => stderr,
-      pid: () => transport.pid,
-      close: () => client.close(),
-    };
+    return wrapV1(client, { stderr: () => stderr, pid: () => transport.pid });
   }
   const transport = new StdioV2(params);
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new ClientV2({ name: 'test-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(transport);
-  return {
-    era,
-    listTools: () => client.listTools() as never,
-    callTool: (name, a = {}, o = {}) =>
-      client.callTool({ name, arguments: a }, { ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 }) as never,
-    stderr: () => stderr,
-    pid: () => transport.pid,
-    close: () => client.close(),
-  };
+  return wrapV2(client, { stderr: () => stderr, pid: () => transport.pid });
 }
