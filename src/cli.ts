@@ -8,7 +8,7 @@ import { packageVersion } from './runtime.js';
  * argv → config → one of: the stdio server (default) | the emulator.
  * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
  */
-const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status'] as const;
+const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor'] as const;
 
 const options: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
@@ -52,6 +52,8 @@ Usage:
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
+  m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
+                                             export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--users N] [--auto-approve UPN|demo]
                                              run the emulated tenant alone; prints ONE JSON line describing it
                                              (save it to a file and pass --emulator FILE to a server)
@@ -125,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'login') return (await import('./commands/login.js')).runLogin(flags);
   if (command === 'logout') return (await import('./commands/login.js')).runLogout(flags);
   if (command === 'status') return (await import('./commands/status.js')).runStatus(flags);
+  if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(flags);
   const { runServe } = await import('./commands/serve.js');
   return runServe(flags);
 }

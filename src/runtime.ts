@@ -15,6 +15,7 @@ import type { GraphClient } from './graph/client.js';
 import type { RuntimeInfo } from './tools/tool.js';
 import { createGovernance } from './policy/governance.js';
 import { recordGraphCall } from './policy/graphCalls.js';
+import { toolsForCloud } from './tools/availability.js';
 
 let cachedVersion: string | undefined;
 
@@ -78,7 +79,9 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   };
 }
 
-export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport']): RuntimeInfo {
+/** `tools`: the enabled tool set before the cloud filter, so the status tool can say what was left out and why. */
+export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport'], tools: readonly { name: string }[] = []): RuntimeInfo {
+  const { unavailable } = toolsForCloud(tools, endpoints.cloud);
   return {
     transport,
     cloud: endpoints.cloud,
@@ -87,11 +90,12 @@ export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transp
     tenantSource: endpoints.tenantSource,
     exportConfigured: endpoints.exportApp !== undefined,
     serverVersion: packageVersion(),
+    ...(unavailable.length ? { unavailableTools: unavailable } : {}),
   };
 }
 
 /** Wires config, endpoints and the token cache into the long-lived pieces the server factory hands to tools. */
-export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): ServerRuntime {
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin, tools: readonly { name: string }[] = []): ServerRuntime {
   const msal = createBroker(config, endpoints, log, cachePlugin);
   const broker: TokenBroker = config.accessToken ? new ProvidedTokenBroker(config.accessToken, msal) : msal;
   const graphFor = createGraphClientFactory(config, endpoints, log);
@@ -100,7 +104,7 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
     log,
     graph: graphFor('delegated', broker),
     appGraph: graphFor('app', broker),
-    environment: runtimeInfo(endpoints, 'stdio'),
+    environment: runtimeInfo(endpoints, 'stdio', tools),
     governance: createGovernance(config, log),
   };
 }

@@ -4,11 +4,15 @@ import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
 import { authorizeExport } from './policy/exportAuthorization.js';
+import { advertised } from './tools/advertisedSchemas.js';
 import { auditedCall } from './policy/auditedCall.js';
 import type { Governance } from './policy/governance.js';
 import type { CallerIdentity, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
 import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
+import { registerPrompts } from './prompts/index.js';
+import { registerResources } from './resources/index.js';
+import type { CallRunner } from './resources/runner.js';
 
 export const SERVER_NAME = 'm365-copilot-mcp';
 const MAX_SIGN_IN_WAIT_MS = 15 * 60_000;
@@ -131,7 +135,12 @@ export interface ServerSurface {
  * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
  */
 export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: 'legacy' | 'modern' = 'legacy'): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: surface.version }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const server = new McpServer({ name: SERVER_NAME, version: surface.version }, {
+    capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
+    instructions: INSTRUCTIONS,
+  });
+  registerResources(server, resourceCalls(runtimeReady));
+  registerPrompts(server);
   for (const tool of surface.tools) {
     const prepared = preparedSchemas(tool);
     const registered = server.registerTool(
@@ -140,7 +149,7 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
         title: tool.title,
         description: tool.description,
         inputSchema: prepared.input,
-        outputSchema: tool.output,
+        outputSchema: prepared.output,
         annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
       },
       async (args, sdkCtx) => {
@@ -148,35 +157,13 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
         const runtime = await runtimeReady;
         const log = runtime.log.child({ tool: tool.name });
         const progressToken = sdkCtx.mcpReq._meta?.progressToken;
-        const ctx: ToolContext = {
-          graph: runtime.graph,
-          appGraph: runtime.appGraph,
-          environment: runtime.environment,
-          signal: sdkCtx.mcpReq.signal,
-          log,
-          policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
-          async caller() {
-            if (runtime.caller) return runtime.caller;
-            const account = await runtime.broker.currentAccount();
-            return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
-          },
-          async authorizeExport(target) {
-            const caller = runtime.caller ?? (await ctx.caller());
-            authorizeExport(runtime.environment, caller, runtime.exportRole ?? 'Interactions.Export.All', target, log);
-          },
-          async whoAmI(scopes) {
-            const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, sdkCtx.mcpReq.signal);
-            const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];
-            return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: granted, expiresOn: grant.expiresOn };
-          },
-          async progress(progress, total, message) {
-            if (progressToken === undefined) return;
-            await sdkCtx.mcpReq.notify({
-              method: 'notifications/progress',
-              params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-            });
-          },
-        };
+        const ctx = callContext(runtime, log, sdkCtx.mcpReq.signal, async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await sdkCtx.mcpReq.notify({
+            method: 'notifications/progress',
+            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          });
+        });
         const run = async () => {
           const answer = await tool.handle(args as never, ctx);
           log.info('tool call done', { ms: Date.now() - started });
@@ -210,8 +197,54 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
   return server;
 }
 
+/**
+ * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
+ * identity and export rule, built the same way for each so none of them can drift from the others.
+ */
+export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSignal, progress: ToolContext['progress'] = async () => {}): ToolContext {
+  const ctx: ToolContext = {
+    graph: runtime.graph,
+    appGraph: runtime.appGraph,
+    environment: runtime.environment,
+    signal,
+    log,
+    policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
+    async caller() {
+      if (runtime.caller) return runtime.caller;
+      const account = await runtime.broker.currentAccount();
+      return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
+    },
+    async authorizeExport(target) {
+      const caller = runtime.caller ?? (await ctx.caller());
+      authorizeExport(runtime.environment, caller, runtime.exportRole ?? 'Interactions.Export.All', target, log);
+    },
+    async whoAmI(scopes) {
+      const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);
+      const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];
+      return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: granted, expiresOn: grant.expiresOn };
+    },
+    progress,
+  };
+  return ctx;
+}
+
+/** Resource reads and completions run like tool calls: the caller's context, one audit record each. */
+function resourceCalls(runtimeReady: ServerRuntime | Promise<ServerRuntime>): CallRunner {
+  return {
+    async run(name, args, signal, work) {
+      const runtime = await runtimeReady;
+      const log = runtime.log.child({ resource: name });
+      const ctx = callContext(runtime, log, signal);
+      const info = { tool: name, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
+      // Wrapped: a resource result has no structuredContent for the audit summary to read.
+      return (await auditedCall(runtime.governance.audit, info, async () => ({ structuredContent: undefined, value: await work(ctx) }))).value;
+    },
+  };
+}
+
 interface PreparedSchemas {
   input: ToolDefinition['input'];
+  output: ToolDefinition['output'];
   outputJson: Record<string, unknown> | undefined;
 }
 const preparedByTool = new WeakMap<ToolDefinition, PreparedSchemas>();
@@ -219,6 +252,7 @@ const preparedByTool = new WeakMap<ToolDefinition, PreparedSchemas>();
 /** Per tool and process, not per server instance: buildServer runs for every HTTP request. */
 function preparedSchemas(tool: ToolDefinition): PreparedSchemas {
   let prepared = preparedByTool.get(tool);
-  if (!prepared) preparedByTool.set(tool, (prepared = { input: guardedInput(tool.input), outputJson: undefined }));
+  if (!prepared)
+    preparedByTool.set(tool, (prepared = { input: advertised(guardedInput(tool.input), 'input'), output: advertised(tool.output, 'output'), outputJson: undefined }));
   return prepared;
 }

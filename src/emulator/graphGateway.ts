@@ -191,6 +191,8 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
         res.end();
         return;
       }
+      // A string body is a non-JSON payload (a report's CSV) sent as is, with the route's Content-Type.
+      if (typeof body === 'string') return writeText(status, body, extra['Content-Type'] ?? 'text/plain; charset=utf-8', extra);
       writeText(status, JSON.stringify(body), ODATA_JSON, extra);
     };
     const writeText = (status: number, text: string, contentType: string, extra: Record<string, string> = {}): void => {

@@ -24,7 +24,7 @@ export interface Governance {
 
 type GovernanceConfig = Pick<
   Config,
-  'stateDir' | 'auditFile' | 'auditMaxBytes' | 'auditMaxFiles' | 'auditQueryText' | 'withholdLabelPriorityAbove' | 'withholdLabels' | 'retrievalBudgetPerHour'
+  'stateDir' | 'auditFile' | 'auditMaxBytes' | 'auditMaxFiles' | 'auditQueryText' | 'auditSync' | 'withholdLabelPriorityAbove' | 'withholdLabels' | 'retrievalBudgetPerHour'
 >;
 
 /** No I/O: the audit file and its hash key are opened on the first record. */
@@ -34,7 +34,7 @@ export function createGovernance(config: GovernanceConfig, log: Logger): Governa
     auditPath === undefined
       ? undefined
       : new AuditTrail({
-          file: new AuditFile({ path: auditPath, maxBytes: config.auditMaxBytes, maxFiles: config.auditMaxFiles }),
+          file: new AuditFile({ path: auditPath, maxBytes: config.auditMaxBytes, maxFiles: config.auditMaxFiles, sync: config.auditSync }),
           textMode: config.auditQueryText,
           hashKeyPath: join(config.stateDir, AUDIT_HASH_KEY_FILE_NAME),
           log: log.child({ component: 'audit' }),

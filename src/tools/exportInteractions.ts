@@ -7,23 +7,14 @@ import { exportPage } from './export/pageMode.js';
 import { exportQuery } from './export/query.js';
 import { renderFileText, renderPageText } from './export/render.js';
 import { Exchange, ONE_SIDED_WINDOW_DAYS } from './export/shape.js';
-import { GUID, resolveAndAuthorize, UPN } from './export/users.js';
+import { isoInstant, userRef } from './export/refs.js';
+import { resolveAndAuthorize } from './export/users.js';
 import { defineTool } from './tool.js';
 
 export { buildFilter, pair } from './export/shape.js';
 
 /** Admins export teams, not tenants, in one call; a whole tenant is several calls into several files. */
 const MAX_USERS = 100;
-
-const isoInstant = z
-  .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'must be an ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:00:00Z',
-  });
-const userRef = z
-  .string()
-  .trim()
-  .refine((s) => GUID.test(s) || UPN.test(s), { message: 'must be an Entra object id (GUID) or a user principal name (name@domain)' });
 
 const input = z
   .object({

@@ -1,13 +1,9 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { CallAiInsightSchema, CallAiInsightSummarySchema, EventSchema, OnlineMeetingSchema } from '../graph/schemas.js';
-import { defineTool, type ToolContext } from './tool.js';
+import { CALENDAR_SCOPE, INSIGHT_SCOPE, LATEST_LOOKBACK_DAYS, latestMeeting, listInsights, MEETING_SCOPE, meetingByJoinUrl, readInsight, signedInUserId, utc } from './meeting/graph.js';
+import { defineTool } from './tool.js';
 
 const INSIGHT_DELAY_HOURS = 4; // insights can take up to 4 h after the meeting ends
-const LATEST_LOOKBACK_DAYS = 30;
-const INSIGHT_SCOPE = 'OnlineMeetingAiInsight.Read.All';
-const MEETING_SCOPE = 'OnlineMeetings.Read';
-const CALENDAR_SCOPE = 'Calendars.Read';
 
 const input = z
   .object({
@@ -53,64 +49,32 @@ export const meetingInsightsTool = defineTool({
   output,
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
   async handle(args, ctx) {
-    const me = await ctx.whoAmI([INSIGHT_SCOPE]);
-    if (!me.account) throw new AppError('AuthRequired', 'no signed-in user', { nextStep: 'Call the tool again to sign in.' });
-    const userId = me.account.userId;
+    const userId = await signedInUserId(ctx);
 
-    const meeting = args.joinUrl ? await byJoinUrl(args.joinUrl, ctx) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx);
+    const meeting = args.joinUrl ? await meetingByJoinUrl(args.joinUrl, ctx) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx);
     if (!meeting) return notFound(args.latest ? `No online meeting that has ended was found in your calendar in the last ${LATEST_LOOKBACK_DAYS} days.` : 'No meeting with this join URL is visible to you (you must be the organizer or an invited attendee).');
 
-    const insightsPath = `/copilot/users/${encodeURIComponent(userId)}/onlineMeetings/${encodeURIComponent(meeting.id)}/aiInsights`;
-    let list;
+    let insights;
     try {
-      list = [];
-      for await (const page of ctx.graph.paginate({
-        method: 'GET',
-        path: insightsPath,
-        scopes: [INSIGHT_SCOPE],
-        permissions: [`${INSIGHT_SCOPE} (delegated)`],
-        itemSchema: CallAiInsightSummarySchema,
-        signal: ctx.signal,
-      }))
-        list.push(...page.items);
+      insights = await listInsights(userId, meeting.id, ctx);
     } catch (err) {
       if (err instanceof AppError && err.code === 'NotFound') return notFound('Graph does not know this meeting for you (it may have expired, or you were not invited).', meeting);
       throw err;
     }
-    const insights = list
-      .map((i) => ({ id: i.id, ...(i.createdDateTime ? { createdDateTime: i.createdDateTime } : {}), ...(i.endDateTime ? { endDateTime: i.endDateTime } : {}), ...(i.callId ? { callId: i.callId } : {}) }))
-      .sort((a, b) => (b.createdDateTime ?? '').localeCompare(a.createdDateTime ?? ''));
     if (!insights.length) return emptyOutcome(meeting);
 
     const chosenId = args.insightId ?? insights[0]!.id;
     if (args.insightId && !insights.some((i) => i.id === args.insightId))
       throw new AppError('InvalidArgument', `insightId ${args.insightId} is not one of this meeting's insights`, { nextStep: `Use one of: ${insights.map((i) => i.id).join(', ')}.`, details: {} });
-    let full;
+    let chosen;
     try {
-      ({ data: full } = await ctx.graph.request({
-        method: 'GET',
-        path: `${insightsPath}/${encodeURIComponent(chosenId)}`,
-        scopes: [INSIGHT_SCOPE],
-        permissions: [`${INSIGHT_SCOPE} (delegated)`],
-        schema: CallAiInsightSchema,
-        signal: ctx.signal,
-      }));
+      chosen = await readInsight(userId, meeting.id, chosenId, ctx);
     } catch (err) {
       // Listed but not yet readable: Graph is still generating it (seen in the field as a 404).
       if (err instanceof AppError && err.code === 'NotFound')
         return done({ status: 'notReady', message: 'The insight is listed but not readable yet; Graph is still generating it. Try again in a few minutes.', meeting, insights });
       throw err;
     }
-    const chosen = {
-      id: full.id,
-      notes: (full.meetingNotes ?? []).map((n) => ({ title: n.title ?? '', text: n.text ?? '', subpoints: (n.subpoints ?? []).map((s) => ({ title: s.title ?? '', text: s.text ?? '' })) })),
-      actionItems: (full.actionItems ?? []).map((a) => ({ title: a.title ?? '', text: a.text ?? '', ...(a.ownerDisplayName ? { owner: a.ownerDisplayName } : {}) })),
-      mentions: (full.viewpoint?.mentionEvents ?? []).map((m) => ({
-        ...(m.eventDateTime ? { time: m.eventDateTime } : {}),
-        ...(m.speaker?.user?.displayName ? { speaker: m.speaker.user.displayName } : {}),
-        utterance: m.transcriptUtterance ?? '',
-      })),
-    };
     return done({
       status: 'ready',
       message: `${chosen.notes.length} note(s), ${chosen.actionItems.length} action item(s), ${chosen.mentions.length} mention(s) of you${insights.length > 1 ? `; ${insights.length} insights exist (one per transcript), showing the newest unless insightId is given` : ''}.`,
@@ -120,58 +84,6 @@ export const meetingInsightsTool = defineTool({
     });
   },
 });
-
-async function byJoinUrl(joinUrl: string, ctx: ToolContext): Promise<Meeting | undefined> {
-  const { data } = await ctx.graph.request({
-    method: 'GET',
-    path: '/me/onlineMeetings',
-    query: { $filter: `JoinWebUrl eq '${joinUrl.replace(/'/g, "''")}'` },
-    scopes: [MEETING_SCOPE],
-    permissions: [`${MEETING_SCOPE} (delegated)`],
-    schema: z.object({ value: z.array(OnlineMeetingSchema) }),
-    signal: ctx.signal,
-  });
-  const m = data.value[0];
-  if (!m) return undefined;
-  return {
-    id: m.id,
-    ...(m.subject ? { subject: m.subject } : {}),
-    joinUrl: m.joinWebUrl ?? joinUrl,
-    ...(m.startDateTime ? { start: m.startDateTime } : {}),
-    ...(m.endDateTime ? { end: m.endDateTime } : {}),
-  };
-}
-
-async function latestMeeting(ctx: ToolContext): Promise<Meeting | undefined> {
-  const now = new Date();
-  const { data } = await ctx.graph.request({
-    method: 'GET',
-    path: '/me/calendarView',
-    query: {
-      startDateTime: new Date(now.getTime() - LATEST_LOOKBACK_DAYS * 86_400_000).toISOString(),
-      endDateTime: now.toISOString(),
-      $orderby: 'start/dateTime desc',
-      $top: '50',
-      $select: 'id,subject,start,end,isOnlineMeeting,onlineMeeting',
-    },
-    scopes: [CALENDAR_SCOPE],
-    permissions: [`${CALENDAR_SCOPE} (delegated)`],
-    schema: z.object({ value: z.array(EventSchema) }),
-    signal: ctx.signal,
-  });
-  const ended = data.value
-    .filter((e) => e.onlineMeeting?.joinUrl && utc(e.end?.dateTime) <= now.getTime())
-    .sort((a, b) => utc(b.end?.dateTime) - utc(a.end?.dateTime))[0];
-  if (!ended?.onlineMeeting?.joinUrl) return undefined;
-  const resolved = await byJoinUrl(ended.onlineMeeting.joinUrl, ctx);
-  return resolved ? { ...resolved, ...(ended.subject && !resolved.subject ? { subject: ended.subject } : {}) } : undefined;
-}
-
-/** calendarView times come without an offset, in the requested zone (UTC by default). */
-function utc(dateTime: string | undefined): number {
-  if (!dateTime) return Number.NaN;
-  return Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(dateTime) ? dateTime : `${dateTime}Z`);
-}
 
 function emptyOutcome(meeting: Meeting) {
   const end = meeting.end ? utc(meeting.end) : Number.NaN;

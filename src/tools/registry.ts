@@ -1,11 +1,24 @@
+import type { Config } from '../config/schema.js';
+import { chatTool } from './chat.js';
 import { exportInteractionsTool } from './exportInteractions.js';
 import { meetingInsightsTool } from './meetingInsights.js';
 import { retrieveTool } from './retrieve.js';
+import { searchTool } from './search.js';
 import { statusTool } from './status.js';
 import type { ToolDefinition } from './tool.js';
+import { usageReportTool } from './usageReport.js';
 
 /** The default tool set, in the order tools/list shows it. */
-export const ALL_TOOLS: ToolDefinition[] = [retrieveTool, exportInteractionsTool, meetingInsightsTool, statusTool] as unknown as ToolDefinition[];
+export const ALL_TOOLS: ToolDefinition[] = [retrieveTool, exportInteractionsTool, meetingInsightsTool, usageReportTool, statusTool] as unknown as ToolDefinition[];
+
+/** Tools on preview (beta) Graph APIs, offered only with --enable-beta (config enableBeta). */
+export const BETA_TOOLS: ToolDefinition[] = [chatTool, searchTool] as unknown as ToolDefinition[];
+export const BETA_FLAG = '--enable-beta';
+
+/** The tool surface chosen at startup from the configuration. */
+export function enabledTools(config: Pick<Config, 'enableBeta'>): ToolDefinition[] {
+  return config.enableBeta ? [...ALL_TOOLS, ...BETA_TOOLS] : ALL_TOOLS;
+}
 
 /** Delegated scopes requested at sign-in: everything the enabled tools need, so one sign-in serves all. */
 export function delegatedScopes(tools: ToolDefinition[]): string[] {

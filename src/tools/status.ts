@@ -13,13 +13,17 @@ const output = z.object({
   tokenExpiresAt: z.string().optional(),
   exportConfigured: z.boolean().describe('Whether the app-only export app is configured.'),
   serverVersion: z.string(),
+  unavailableTools: z
+    .array(z.object({ name: z.string(), reason: z.string() }))
+    .optional()
+    .describe('Tools this server does not offer because their Graph API does not exist in the configured national cloud.'),
 });
 
 export const statusTool = defineTool({
   name: 'copilot_status',
   title: 'Who am I signed in as (Copilot MCP status)',
   description:
-    'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, and whether interaction export is configured. Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
+    'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, whether interaction export is configured, and which tools this national cloud does not offer (and why). Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
   input: z.object({}),
   output,
   permissions: { delegated: ['User.Read'], application: [] },
@@ -51,6 +55,7 @@ export const statusTool = defineTool({
       ...(me.expiresOn ? { tokenExpiresAt: me.expiresOn.toISOString() } : {}),
       exportConfigured: env.exportConfigured,
       serverVersion: env.serverVersion,
+      ...(env.unavailableTools?.length ? { unavailableTools: env.unavailableTools } : {}),
     };
     const u = structured.user!;
     const text = [
@@ -58,6 +63,7 @@ export const statusTool = defineTool({
       `Cloud ${env.cloud}, Graph ${env.graphBaseUrl}, authority ${env.authority}.`,
       `Granted: ${structured.grantedScopes.join(', ') || '(none)'}.`,
       `Interaction export: ${env.exportConfigured ? 'configured' : 'not configured (needs an app registration with AiEnterpriseInteraction.Read.All)'}.`,
+      ...(env.unavailableTools ?? []).map((t) => `Unavailable: ${t.name}: ${t.reason}`),
     ].join('\n');
     return { structured, text };
   },

@@ -57,6 +57,8 @@ export interface RuntimeInfo {
   tenantSource: 'emulator' | 'cloud';
   exportConfigured: boolean;
   serverVersion: string;
+  /** Tools left out because their Graph API does not exist in this cloud, and why (src/tools/availability.ts). */
+  unavailableTools?: { name: string; reason: string }[];
 }
 
 export interface ToolPermissions {

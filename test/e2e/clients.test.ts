@@ -23,7 +23,7 @@ import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorP
 import { CLI, ROOT } from '../helpers/paths.js';
 
 const run = promisify(execFile);
-const TOOLS = ['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status'];
+const TOOLS = ['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status', 'copilot_usage_report'];
 
 const inspectorPkg = join(ROOT, 'node_modules', '@modelcontextprotocol', 'inspector');
 const INSPECTOR = join(inspectorPkg, (JSON.parse(readFileSync(join(inspectorPkg, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['mcp-inspector']!);

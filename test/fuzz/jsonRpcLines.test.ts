@@ -215,7 +215,7 @@ describe.each(['legacy', 'modern'] as const)('JSON-RPC line fuzz over stdio, %s 
     expect(crashes, crashes.join('\n')).toEqual([]);
     expect(unanswered.slice(0, 10).map((id) => lineOf.get(id)), 'well-formed requests without an answer').toEqual([]);
     const final = await server.request('tools/list', controlParams, 30_000);
-    expect((final.result as { tools: unknown[] }).tools).toHaveLength(4);
+    expect((final.result as { tools: unknown[] }).tools).toHaveLength(5);
   });
 });
 

@@ -240,7 +240,7 @@ describe.each(['legacy', 'modern'] as const)('tool arguments fuzz, %s era', (era
     const tools = new Map<string, ToolInfo>(
       listedTools.map((t) => [t.name, { argNames: Object.keys(t.inputSchema.properties ?? {}), validate: validator.getValidator(t.outputSchema as never) }]),
     );
-    expect([...tools.keys()].sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status']);
+    expect([...tools.keys()].sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status', 'copilot_usage_report']);
     const appNames = listedTools.find((t) => t.name === 'copilot_export_interactions')!.inputSchema.properties!['appClass']!.items!.enum!;
 
     await emulator.resetStats();

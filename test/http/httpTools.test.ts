@@ -25,7 +25,7 @@ describe.each(ERAS)('HTTP tools, %s client', (era) => {
     const client = await connectHttpClient(era, server.url, await mintToken(emulator, { user: demo() }));
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status']);
+      expect(tools.map((t) => t.name).sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status', 'copilot_usage_report']);
       const status = await client.callTool('copilot_status');
       expect(status.isError, textOf(status)).toBeFalsy();
       expect(status.structuredContent?.['user']).toMatchObject({ upn: demo() });

@@ -188,7 +188,7 @@ describe('fault soak: 2,000 tool calls against a Graph that breaks 37 % of reque
     const { tools } = await client.listTools();
     const validator = new AjvJsonSchemaValidator();
     const validators = new Map(tools.map((t) => [t.name, validator.getValidator(t.outputSchema as never)]));
-    expect([...validators.keys()].sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status']);
+    expect([...validators.keys()].sort()).toEqual(['copilot_export_interactions', 'copilot_meeting_insights', 'copilot_retrieve', 'copilot_status', 'copilot_usage_report']);
 
     const calls = planCalls(facts, CALLS);
     const tally = {
@@ -283,7 +283,7 @@ describe('fault soak: 2,000 tool calls against a Graph that breaks 37 % of reque
 
     expect(alive, 'server process alive').toBe(true);
     expect(after.isError, textOf(after)).toBeFalsy();
-    expect(listed.tools).toHaveLength(4);
+    expect(listed.tools).toHaveLength(5);
     expect(crashLines, crashLines.join('\n')).toEqual([]);
     expect(tally.thrown, tally.thrown.slice(0, 10).join('\n')).toEqual([]);
     expect(tally.ok + tally.isError).toBe(CALLS);

@@ -19,7 +19,7 @@ describe('lazy sign-in and Graph limits', () => {
     const client = await connectClient('v1-2025', ['--emulator', emulator.file, '--sign-in-wait', '0']);
     try {
       await emulator.resetStats();
-      expect((await client.listTools()).tools.length).toBe(4);
+      expect((await client.listTools()).tools.length).toBe(5);
       const first = await client.callTool('copilot_retrieve', { query: facts.vpnGuide.query });
       expect(first.isError).toBe(true);
       const code = /enter the code ([A-Z0-9-]+)/.exec(textOf(first))?.[1];

@@ -222,9 +222,9 @@ describe('users and routing', () => {
   });
 
   it('answers 400 for unknown segments and 405 for a wrong method', async () => {
-    const unknown = await get(delegated(demo), '/copilot/conversations');
+    const unknown = await get(delegated(demo), '/copilot/notAnApi');
     expect(unknown.status).toBe(400);
-    expect(error(unknown)).toMatchObject({ code: 'BadRequest', message: "Resource not found for the segment 'conversations'." });
+    expect(error(unknown)).toMatchObject({ code: 'BadRequest', message: "Resource not found for the segment 'notAnApi'." });
     expect(error(await get(delegated(demo), '/sites/root')).message).toBe("Resource not found for the segment 'sites'.");
     const wrong = await get(delegated(demo), '/copilot/retrieval');
     expect(wrong.status).toBe(405);

@@ -9,6 +9,14 @@ export const PUBLIC_CLIENT_SCOPES = [
   'OnlineMeetingAiInsight.Read.All',
   'OnlineMeetings.Read',
   'Calendars.Read',
+  // Copilot usage reports (the user also needs a reports role; see graph/usageReports.ts).
+  'Reports.Read.All',
+  // Copilot Chat (beta) needs all of these, besides Sites.Read.All and ExternalItem.Read.All above.
+  'Mail.Read',
+  'People.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'Chat.Read',
+  'ChannelMessage.Read.All',
   'offline_access',
   'openid',
   'profile',

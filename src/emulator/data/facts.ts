@@ -2,6 +2,7 @@ import type { EmuConnection, EmuDocument, EmuExternalItem, EmuInsight, EmuLabel,
 import { canReadDocument, readersInclude } from './access.js';
 import { IT_CONNECTION_ID } from './connector.js';
 import { anchorDocumentIds, personalMarkerDocuments } from './generate.js';
+import { usageReportFacts } from '../graph/usageReports.js';
 
 /**
  * What tests and demos may rely on in a generated tenant, found in the data rather than
@@ -54,6 +55,8 @@ export interface TenantFacts {
    * only they can read and a query that finds it, so many users' results can be told apart.
    */
   personalDocs?: { user: EmuUser; document: EmuDocument; query: string }[];
+  /** Copilot usage reports as the emulator computes them from the interactions (graph/usageReports.ts). */
+  usageReports: ReturnType<typeof usageReportFacts>;
 }
 
 export function tenantFacts(tenant: Tenant): TenantFacts {
@@ -128,6 +131,7 @@ export function tenantFacts(tenant: Tenant): TenantFacts {
       notAttended: must(ended.find((m) => !m.attendeeIds.includes(demoUser.id)), 'meeting without the demo user'),
     },
     interactions: { user: demoUser, total: demoInteractions.length, byAppClass },
+    usageReports: usageReportFacts(tenant),
     remote: {
       serverClientId: server.clientId,
       exportRole,

@@ -2,14 +2,18 @@ import type { GraphRequest, GraphResponse, Tenant } from '../model.js';
 import { tenantCorpora } from '../search/corpus.js';
 import { batchHandler } from './batch.js';
 import { calendarViewHandler } from './calendar.js';
+import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chat.js';
 import type { RouteContext, RouteHandler, RouteParams } from './context.js';
 import { graphError } from './errors.js';
 import { exportHandler } from './export.js';
 import { insightGetHandler, insightsListHandler } from './insights.js';
 import { onlineMeetingsHandler } from './onlineMeetings.js';
 import { retrievalHandler } from './retrieval.js';
+import { searchHandler, searchNextPageHandler } from './search.js';
 import { SlidingWindowBudget } from './throttle.js';
+import { usageReportRoute } from './usageReports.js';
 import { meHandler, userHandler } from './users.js';
+import { licenseDetailsHandler } from './licenseDetails.js';
 
 export interface GraphRouterOptions {
   /** Retrieval calls per user per hour before 429 (the service documents 200). */
@@ -85,12 +89,22 @@ function insightsRoute(withInsightId: boolean, handle: RouteHandler): Route {
 const ROUTES: readonly Route[] = [
   templateRoute('POST', '/copilot/retrieval', retrievalHandler),
   templateRoute('POST', '/$batch', batchHandler),
+  // Beta only (the handlers answer v1.0 as Graph does); the SDK's namespaced action names work too.
+  templateRoute('POST', '/copilot/search', searchHandler),
+  templateRoute('GET', '/copilot/searchNextPage', searchNextPageHandler),
+  templateRoute('POST', '/copilot/conversations', createConversationHandler),
+  templateRoute('POST', '/copilot/conversations/{id}/chat', chatHandler),
+  templateRoute('POST', '/copilot/conversations/{id}/microsoft.graph.copilot.chat', chatHandler),
+  templateRoute('POST', '/copilot/conversations/{id}/chatOverStream', chatOverStreamHandler),
+  templateRoute('POST', '/copilot/conversations/{id}/microsoft.graph.copilot.chatOverStream', chatOverStreamHandler),
   templateRoute('GET', '/copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions()', exportHandler),
   insightsRoute(false, insightsListHandler),
   insightsRoute(true, insightGetHandler),
+  usageReportRoute,
   templateRoute('GET', '/me/onlineMeetings', onlineMeetingsHandler),
   templateRoute('GET', '/me/calendarView', calendarViewHandler),
   templateRoute('GET', '/me', meHandler),
+  templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
 ];
 

@@ -1,0 +1,9 @@
+import type { ToolContext } from '../tools/tool.js';
+
+/**
+ * How resources reach Graph: buildServer hands them a runner that builds the caller's per-call
+ * context exactly as for a tool call and writes one audit record per run (`name` is the record's tool).
+ */
+export interface CallRunner {
+  run<R>(name: string, args: Record<string, unknown>, signal: AbortSignal, work: (ctx: ToolContext) => Promise<R>): Promise<R>;
+}

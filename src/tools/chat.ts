@@ -1,0 +1,150 @@
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { GraphError } from '../graph/errors.js';
+import { SensitivityLabelSchema } from '../graph/schemas.js';
+import { withholdingReason } from '../policy/labelPolicy.js';
+import { defineTool } from './tool.js';
+import { CHAT_SCOPES } from '../graph/chatPermissions.js';
+
+
+const input = z.object({
+  message: z.string().trim().min(1).max(10_000).describe('What to ask Microsoft 365 Copilot, in natural language.'),
+  conversationId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,100}$/, 'a conversation id as an earlier copilot_chat answer gave it')
+    .optional()
+    .describe('Continue this conversation (the conversationId of an earlier answer); omit to start a new one.'),
+  timeZone: z.string().min(1).max(64).optional().describe('IANA time zone for questions about dates and times, e.g. "Europe/Berlin" (default: the server\'s zone).'),
+  webGrounding: z.boolean().optional().describe('Let Copilot also ground on the web for this turn (default: the tenant setting, usually on).'),
+});
+
+const Label = z.object({ id: z.string(), name: z.string().optional(), priority: z.number().optional() });
+
+const output = z.object({
+  conversationId: z.string().describe('Pass it back as conversationId to ask a follow-up in the same conversation.'),
+  turnCount: z.number().optional(),
+  state: z.string().optional().describe('active, or disengagedForRai when Copilot ended the conversation.'),
+  answer: z.string().describe('Copilot\'s answer; [^n^] marks refer to citations[n-1].'),
+  citations: z.array(z.object({ title: z.string().optional(), url: z.string(), label: Label.optional() })),
+  sensitivityLabel: Label.optional().describe('The sensitivity label Copilot gave the answer (the most sensitive of what grounded it).'),
+  withheld: z
+    .literal('policy')
+    .optional()
+    .describe("Set when this server's sensitivity-label policy kept the answer text from you: cite the sources, do not guess the content."),
+});
+
+type Out = z.output<typeof output>;
+
+const AttributionSchema = z.looseObject({
+  attributionType: z.string().nullish(),
+  attributionSource: z.string().nullish(),
+  providerDisplayName: z.string().nullish(),
+  seeMoreWebUrl: z.string().nullish(),
+  sensitivityLabel: SensitivityLabelSchema.nullish(),
+});
+
+const MessageSchema = z.looseObject({
+  '@odata.type': z.string().nullish(),
+  id: z.string().nullish(),
+  text: z.string().nullish(),
+  attributions: z.array(AttributionSchema).nullish(),
+  sensitivityLabel: SensitivityLabelSchema.nullish(),
+});
+
+const ConversationSchema = z.looseObject({
+  id: z.string(),
+  state: z.string().nullish(),
+  turnCount: z.number().nullish(),
+  messages: z.array(MessageSchema).nullish(),
+});
+
+export const chatTool = defineTool({
+  name: 'copilot_chat',
+  title: 'Ask Microsoft 365 Copilot (Chat, beta)',
+  description: [
+    '[BETA] Ask Microsoft 365 Copilot a question and get its answer grounded in the signed-in user\'s work content (files, mail, meetings, chats) and the web, with citations.',
+    'This uses the preview Copilot Chat API in Microsoft Graph beta: its behaviour and shape may change without notice.',
+    'Returns conversationId (pass it back to ask a follow-up in the same conversation), the answer text with [^n^] citation marks, the cited sources with urls, and the answer\'s sensitivity label.',
+    'Prefer copilot_retrieve when you need the source passages themselves. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
+  ].join(' '),
+  input,
+  output,
+  permissions: { delegated: CHAT_SCOPES, application: [] },
+  async handle(args, ctx) {
+    const permissions = CHAT_SCOPES.map((p) => `${p} (delegated)`);
+    const common = { version: 'beta' as const, scopes: CHAT_SCOPES, permissions, signal: ctx.signal };
+    let conversationId = args.conversationId;
+    if (!conversationId) {
+      const created = await ctx.graph.request({ ...common, method: 'POST', path: '/copilot/conversations', body: {}, schema: ConversationSchema });
+      conversationId = created.data.id;
+    }
+    // Copilot can think for tens of seconds: a notification now keeps clients that reset their timeout on progress waiting.
+    await ctx.progress(1, 2, 'Asking Microsoft 365 Copilot…');
+    const timeZone = args.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+    const body = {
+      message: { text: args.message },
+      locationHint: { timeZone },
+      ...(args.webGrounding === undefined ? {} : { contextualResources: { webContext: { isWebEnabled: args.webGrounding } } }),
+    };
+    const { data } = await ctx.graph
+      .request({ ...common, method: 'POST', path: `/copilot/conversations/${encodeURIComponent(conversationId)}/chat`, body, schema: ConversationSchema })
+      .catch((err: unknown) => {
+        // Conversations belong to one user and do not live forever: say how to carry on.
+        if (err instanceof GraphError && err.status === 404 && args.conversationId)
+          throw new AppError('NotFound', `Conversation ${args.conversationId} was not found for the signed-in user (it may have expired or belong to someone else).`, {
+            nextStep: 'Call copilot_chat again without conversationId to start a new conversation.',
+            cause: err,
+            details: err.details,
+          });
+        throw err;
+      });
+    await ctx.progress(2, 2, 'Answer received');
+    const messages = data.messages ?? [];
+    // The answer is the response message; the prompt is echoed before it.
+    const reply = [...messages].reverse().find((m) => m['@odata.type']?.toLowerCase().includes('response')) ?? messages[messages.length - 1];
+    const label = toLabel(reply?.sensitivityLabel ?? undefined);
+    const citations: Out['citations'] = [];
+    for (const a of reply?.attributions ?? []) {
+      if (!a.seeMoreWebUrl || (a.attributionType && a.attributionType !== 'citation')) continue;
+      const citationLabel = toLabel(a.sensitivityLabel ?? undefined);
+      citations.push({ url: a.seeMoreWebUrl, ...(a.providerDisplayName ? { title: a.providerDisplayName } : {}), ...(citationLabel ? { label: citationLabel } : {}) });
+    }
+    const answer = stripEntityTags(reply?.text ?? '');
+    const withheld = withholdingReason(ctx.policy.labels, label) !== undefined;
+    const structured: Out = {
+      conversationId: data.id,
+      ...(data.turnCount !== undefined && data.turnCount !== null ? { turnCount: data.turnCount } : {}),
+      ...(data.state ? { state: data.state } : {}),
+      answer: withheld ? '' : answer,
+      citations,
+      ...(label ? { sensitivityLabel: label } : {}),
+      ...(withheld ? { withheld: 'policy' as const } : {}),
+    };
+    return { structured, text: renderText(structured) };
+  },
+});
+
+function toLabel(label: { sensitivityLabelId?: string | null; displayName?: string | null; priority?: number | null } | undefined): Out['sensitivityLabel'] {
+  if (!label?.sensitivityLabelId) return undefined;
+  return {
+    id: label.sensitivityLabelId,
+    ...(label.displayName ? { name: label.displayName } : {}),
+    ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
+  };
+}
+
+/** Copilot wraps entities in <File>, <Person>, <Event> tags for its own UI; the name inside is what reads well. */
+function stripEntityTags(text: string): string {
+  return text.replace(/<\/?(?:File|Person|Event)\b[^>]*>/g, '');
+}
+
+function renderText(out: Out): string {
+  const lines = [`Copilot (conversation ${out.conversationId}${out.turnCount ? `, turn ${out.turnCount}` : ''}${out.sensitivityLabel?.name ? `, label ${out.sensitivityLabel.name}` : ''}):`];
+  lines.push(out.withheld ? "(answer withheld by this server's sensitivity-label policy: cite the sources below by title and url only)" : out.answer);
+  if (out.citations.length) {
+    lines.push('', 'Sources:');
+    out.citations.forEach((c, i) => lines.push(`[${i + 1}] ${c.title ?? c.url}${c.label?.name ? ` [${c.label.name}]` : ''}\n    ${c.url}`));
+  }
+  lines.push('', `Ask a follow-up with conversationId "${out.conversationId}".`);
+  return lines.join('\n');
+}

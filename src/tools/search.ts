@@ -1,0 +1,142 @@
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { withholdsAnything } from '../policy/labelPolicy.js';
+import { defineTool } from './tool.js';
+
+const SEARCH_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
+const CURSOR_PREFIX = 's1.';
+
+const input = z.object({
+  query: z.string().trim().min(1).max(1500).describe('What to find in the user\'s OneDrive, in natural language or key words (max 1,500 characters).'),
+  pageSize: z.number().int().min(1).max(100).optional().describe('Hits per page (1–100, default 25).'),
+  folder: z.string().url().max(2000).optional().describe('Only files under this OneDrive folder URL (becomes a path: filter).'),
+  cursor: z.string().min(1).max(8000).optional().describe('nextCursor of the previous page; the query, pageSize and folder of the first call then apply.'),
+});
+
+const output = z.object({
+  hits: z.array(
+    z.object({
+      url: z.string(),
+      title: z.string().optional(),
+      preview: z.string().optional(),
+      author: z.string().optional(),
+      lastModifiedTime: z.string().optional(),
+    }),
+  ).describe('Best match first.'),
+  totalCount: z.number().optional().describe('Matches across all pages, when Graph says.'),
+  nextCursor: z.string().optional().describe('Pass as cursor for the next page; absent on the last page.'),
+  withheld: z
+    .literal('policy')
+    .optional()
+    .describe("Set when this server's sensitivity-label policy is active: the Search API reports no labels, so previews are left out. Use copilot_retrieve, which applies the policy per document, for content."),
+});
+
+type Out = z.output<typeof output>;
+
+const SearchResponseSchema = z.looseObject({
+  '@odata.nextLink': z.string().nullish(),
+  // The SDK serializes the link as nextLink (contract §7.21); accept either.
+  nextLink: z.string().nullish(),
+  totalCount: z.number().nullish(),
+  searchHits: z
+    .array(
+      z.looseObject({
+        webUrl: z.string(),
+        preview: z.string().nullish(),
+        resourceType: z.string().nullish(),
+        resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+export const searchTool = defineTool({
+  name: 'copilot_search',
+  title: 'Search my OneDrive (Copilot Search, beta)',
+  description: [
+    "[BETA] Find files in the signed-in user's OneDrive with Copilot's hybrid semantic and keyword search.",
+    'This uses the preview Copilot Search API in Microsoft Graph beta: its behaviour and shape may change without notice.',
+    'Returns file urls, titles and a short preview, best match first, paged with nextCursor.',
+    'For passages to ground an answer across SharePoint, OneDrive and connectors use copilot_retrieve. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
+  ].join(' '),
+  input,
+  output,
+  permissions: { delegated: SEARCH_SCOPES, application: [] },
+  async handle(args, ctx) {
+    const common = { version: 'beta' as const, scopes: SEARCH_SCOPES, permissions: SEARCH_SCOPES.map((p) => `${p} (delegated)`), signal: ctx.signal, schema: SearchResponseSchema };
+    const { data } = args.cursor
+      ? await ctx.graph.request({ ...common, method: 'GET', path: decodeCursor(args.cursor) })
+      : await ctx.graph.request({
+          ...common,
+          method: 'POST',
+          path: '/copilot/search',
+          body: {
+            query: args.query,
+            ...(args.pageSize ? { pageSize: args.pageSize } : {}),
+            dataSources: {
+              oneDrive: {
+                ...(args.folder ? { filterExpression: `path:"${args.folder.replace(/"/g, '')}"` } : {}),
+                resourceMetadataNames: ['title', 'author', 'lastModifiedTime'],
+              },
+            },
+          },
+        });
+    // Search hits carry no sensitivity label, so the policy cannot be applied per hit: withhold every preview.
+    const withheld = withholdsAnything(ctx.policy.labels);
+    const hits: Out['hits'] = (data.searchHits ?? []).map((h) => {
+      const meta = h.resourceMetadata ?? {};
+      const str = (k: string) => (typeof meta[k] === 'string' && meta[k] ? (meta[k] as string) : undefined);
+      const title = str('title');
+      const author = str('author');
+      const lastModifiedTime = str('lastModifiedTime');
+      return {
+        url: h.webUrl,
+        ...(title ? { title } : {}),
+        ...(h.preview && !withheld ? { preview: h.preview } : {}),
+        ...(author ? { author } : {}),
+        ...(lastModifiedTime ? { lastModifiedTime } : {}),
+      };
+    });
+    const next = data['@odata.nextLink'] ?? data.nextLink ?? undefined;
+    const structured: Out = {
+      hits,
+      ...(data.totalCount !== undefined && data.totalCount !== null ? { totalCount: data.totalCount } : {}),
+      ...(next ? { nextCursor: encodeCursor(next) } : {}),
+      ...(withheld ? { withheld: 'policy' as const } : {}),
+    };
+    return { structured, text: renderText(args.query, structured) };
+  },
+});
+
+/** The cursor is Graph's whole nextLink, wrapped: it is followed as given, never rebuilt (contract §5.5). */
+function encodeCursor(nextLink: string): string {
+  return CURSOR_PREFIX + Buffer.from(nextLink, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): URL {
+  const invalid = () =>
+    new AppError('InvalidArgument', 'cursor is not a copilot_search nextCursor', {
+      nextStep: 'Pass nextCursor exactly as the previous copilot_search answer gave it, or start again without cursor.',
+    });
+  if (!cursor.startsWith(CURSOR_PREFIX)) throw invalid();
+  try {
+    // The graph client refuses a URL on another origin, so a forged cursor cannot send the token elsewhere.
+    const url = new URL(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'));
+    // Only a next page of Search: a cursor must not turn this tool into a GET of any Graph URL.
+    if (/\/copilot\/searchNextPage$/i.test(url.pathname)) return url;
+  } catch {
+    // fall through
+  }
+  throw invalid();
+}
+
+function renderText(query: string, out: Out): string {
+  const lines = [`${out.hits.length} OneDrive file(s) for "${query.length > 80 ? `${query.slice(0, 79)}…` : query}"${out.totalCount !== undefined ? ` (${out.totalCount} in all)` : ''}:`];
+  out.hits.forEach((h, i) => {
+    lines.push(`${i + 1}. ${h.title ?? h.url}\n   ${h.url}`);
+    if (h.preview) lines.push(`   > ${h.preview.length > 300 ? `${h.preview.slice(0, 299)}…` : h.preview}`);
+  });
+  if (out.withheld) lines.push("Previews withheld: this server's sensitivity-label policy is on and Search reports no labels; use copilot_retrieve for content.");
+  if (out.nextCursor) lines.push(`More results: call again with cursor "${out.nextCursor}".`);
+  return lines.join('\n');
+}
