@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
-import { ALL_TOOLS, delegatedScopes } from '../tools/registry.js';
+import { delegatedScopes, enabledTools } from '../tools/registry.js';
+import { effectiveCloud, toolsForCloud } from '../tools/availability.js';
 import { withAuthSession } from './session.js';
 
 /** Opens the system browser where there is one; otherwise the URL printed on stderr is the way. */
@@ -20,9 +21,11 @@ async function openSystemBrowser(url: string): Promise<void> {
 /** `m365-copilot-mcp login [--device-code|--browser] [--tenant T] [--account UPN]` */
 export async function runLogin(flags: Record<string, string | boolean | undefined>): Promise<number> {
   if (flags['device-code'] && flags['browser']) throw new AppError('InvalidArgument', 'choose one of --device-code and --browser', { nextStep: 'Drop one of the two flags.' });
-  return withAuthSession(flags, 'login', async ({ broker, cache }) => {
+  return withAuthSession(flags, 'login', async ({ broker, cache, config }) => {
     const method = flags['browser'] ? 'browser' : 'device-code';
-    const account = await broker.signIn(method, delegatedScopes(ALL_TOOLS), {
+    // Consent once for every tool this server will offer: beta tools when enabled, none the cloud lacks.
+    const tools = toolsForCloud(enabledTools(config), effectiveCloud(config)).available;
+    const account = await broker.signIn(method, delegatedScopes(tools), {
       onPrompt: (p) => process.stderr.write(`${p.message}\n`),
       openBrowser: openSystemBrowser,
     });

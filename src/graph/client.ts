@@ -3,7 +3,9 @@ import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, sendWithItemRetries, type BatchItem, type BatchItemResult, type BatchRetryOptions } from './batch.js';
 import { parseJsonBody, validate } from './decode.js';
-import { GraphError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { GraphError, parseGraphError } from './errors.js';
+import { sseData } from './sse.js';
 import { createSend, type Exchange, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
@@ -64,6 +66,17 @@ export interface GraphClient {
   paginate<T>(req: GraphPageRequest<T>): AsyncGenerator<GraphPage<T>, void, undefined>;
   /** Up to 20 items in one round trip; per-item failures are results, only a failed batch call throws. */
   batch(items: BatchItem[], opts: BatchOptions): Promise<Map<string, BatchItemResult>>;
+  /**
+   * A Server-Sent Events answer: each event's data, parsed as JSON, is handed to `onEvent` as it
+   * arrives. Not retried (a stream cannot be replayed once the caller has relayed part of it).
+   */
+  stream(req: GraphStreamRequest): Promise<{ requestId: string | undefined }>;
+}
+
+export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'signal'> {
+  path: string;
+  version?: GraphVersion;
+  onEvent(data: unknown): void | Promise<void>;
 }
 
 export interface GraphClientOptions {
@@ -154,6 +167,49 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     }
   }
 
+  async function stream(req: GraphStreamRequest): Promise<{ requestId: string | undefined }> {
+    const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, undefined);
+    const path = url.pathname;
+    const token = await opts.getToken(req.scopes, req.signal);
+    const fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    let response: Response;
+    try {
+      response = await fetchImpl(url.href, {
+        method: req.method,
+        headers: {
+          Accept: 'text/event-stream',
+          'User-Agent': opts.userAgent ?? 'm365-copilot-mcp',
+          'client-request-id': randomUUID(),
+          Authorization: `Bearer ${token}`,
+          ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        },
+        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        redirect: 'manual',
+      });
+    } catch (cause) {
+      if (req.signal?.aborted) throw new AppError('Cancelled', `${req.method} ${path} was cancelled`, { cause: req.signal.reason, nextStep: 'Nothing to do: the caller cancelled the request.' });
+      throw new AppError('NetworkError', `cannot reach Graph at ${url.host}`, { cause, nextStep: 'Check the network connection and the Graph host, then retry.' });
+    }
+    const requestId = response.headers.get('request-id') ?? undefined;
+    opts.onExchange?.({ method: req.method, path, status: response.status, requestId });
+    if (response.status < 200 || response.status >= 300 || !response.body) {
+      const bodyText = (await response.text()).split(token).join('[redacted]');
+      if (response.status >= 200 && response.status < 300) throw new AppError('BadGraphResponse', `Graph answered ${req.method} ${path} without a body`, { nextStep: 'Retry; if it persists, report the requestId.', details: { requestId } });
+      throw parseGraphError({ status: response.status, headers: response.headers, bodyText, method: req.method, path, ...(req.permissions ? { permissions: req.permissions } : {}) });
+    }
+    for await (const data of sseData(response.body)) {
+      let event: unknown;
+      try {
+        event = JSON.parse(data);
+      } catch (cause) {
+        throw new AppError('BadGraphResponse', `Graph streamed an event that is not JSON for ${req.method} ${path}`, { cause, nextStep: 'Retry; if it persists, report the requestId.', details: { requestId } });
+      }
+      await req.onEvent(event);
+    }
+    return { requestId };
+  }
+
   async function batch(items: BatchItem[], batchOpts: BatchOptions): Promise<Map<string, BatchItemResult>> {
     checkBatchItems(items);
     const url = resolveGraphUrl(base, '/$batch', batchOpts.version ?? defaultVersion, undefined);
@@ -175,7 +231,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     );
   }
 
-  return { request, paginate, batch };
+  return { request, paginate, batch, stream };
 }
 
 function reporting(send: Send, report: (r: ExchangeReport) => void): Send {

@@ -79,15 +79,32 @@ export const chatTool = defineTool({
       conversationId = created.data.id;
     }
     // Copilot can think for tens of seconds: a notification now keeps clients that reset their timeout on progress waiting.
-    await ctx.progress(1, 2, 'Asking Microsoft 365 Copilot…');
+    await ctx.progress(1, undefined, 'Asking Microsoft 365 Copilot…');
     const timeZone = args.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
     const body = {
       message: { text: args.message },
       locationHint: { timeZone },
       ...(args.webGrounding === undefined ? {} : { contextualResources: { webContext: { isWebEnabled: args.webGrounding } } }),
     };
-    const { data } = await ctx.graph
-      .request({ ...common, method: 'POST', path: `/copilot/conversations/${encodeURIComponent(conversationId)}/chat`, body, schema: ConversationSchema })
+    // The streamed variant: every event is the whole conversation so far, the answer growing; its
+    // growth is relayed as progress, and the last event is the answer.
+    let latest: z.output<typeof ConversationSchema> | undefined;
+    let events = 0;
+    await ctx.graph
+      .stream({
+        ...common,
+        method: 'POST',
+        path: `/copilot/conversations/${encodeURIComponent(conversationId)}/chatOverStream`,
+        body,
+        onEvent: async (event) => {
+          const parsed = ConversationSchema.safeParse(event);
+          if (!parsed.success) throw new AppError('BadGraphResponse', 'Copilot streamed an event that is not a conversation', { nextStep: 'Retry; if it persists, use copilot_retrieve instead.', cause: parsed.error });
+          latest = parsed.data;
+          const answer = answerOf(parsed.data.messages ?? []);
+          events++;
+          await ctx.progress(1 + events, undefined, `Copilot is answering… (${answer?.text?.length ?? 0} characters so far)`);
+        },
+      })
       .catch((err: unknown) => {
         // Conversations belong to one user and do not live forever: say how to carry on.
         if (err instanceof GraphError && err.status === 404 && args.conversationId)
@@ -98,10 +115,11 @@ export const chatTool = defineTool({
           });
         throw err;
       });
-    await ctx.progress(2, 2, 'Answer received');
+    if (!latest) throw new AppError('BadGraphResponse', 'Copilot ended the stream without an answer', { nextStep: 'Retry; if it persists, use copilot_retrieve instead.' });
+    const data = latest;
     const messages = data.messages ?? [];
     // The answer is the response message; the prompt is echoed before it.
-    const reply = [...messages].reverse().find((m) => m['@odata.type']?.toLowerCase().includes('response')) ?? messages[messages.length - 1];
+    const reply = answerOf(messages);
     const label = toLabel(reply?.sensitivityLabel ?? undefined);
     const citations: Out['citations'] = [];
     for (const a of reply?.attributions ?? []) {
@@ -147,4 +165,9 @@ function renderText(out: Out): string {
   }
   lines.push('', `Ask a follow-up with conversationId "${out.conversationId}".`);
   return lines.join('\n');
+}
+
+/** The answer is the response message; the prompt is echoed before it. */
+function answerOf<M extends { '@odata.type'?: string | null | undefined }>(messages: M[]): M | undefined {
+  return [...messages].reverse().find((m) => m['@odata.type']?.toLowerCase().includes('response')) ?? messages[messages.length - 1];
 }

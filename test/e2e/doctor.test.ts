@@ -100,6 +100,18 @@ describe('m365-copilot-mcp doctor (against emulator processes)', () => {
     expect(text.stdout).toMatch(/Every tool this configuration offers can work/);
   });
 
+  it('login consents to every tool the configuration offers: the beta Chat permissions with --enable-beta, not without', async () => {
+    const scopesAfterLogin = async (extra: string[]) => {
+      const env = freshEnv();
+      const login = await runCli(['login', '--emulator', emulator.file, ...extra], env);
+      expect(login.code, login.stderr).toBe(0);
+      const status = await runCli(['status', '--json', '--emulator', emulator.file], env);
+      return (JSON.parse(status.stdout) as { accounts: { scopes: string[] }[] }).accounts[0]!.scopes;
+    };
+    expect(await scopesAfterLogin([])).not.toContain('Mail.Read');
+    expect(await scopesAfterLogin(['--enable-beta'])).toEqual(expect.arrayContaining(['Mail.Read', 'Chat.Read', 'ChannelMessage.Read.All']));
+  });
+
   it('never starts a sign-in: the emulator sees no device-code request from doctor', async () => {
     await emulator.resetStats();
     await doctor(['--emulator', emulator.file], freshEnv());
