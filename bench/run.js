@@ -128,7 +128,7 @@ async function callOverhead() {
 
     // The server's own retrieval budget (200/user/hour, as Graph) would stop a 300-call run: lift it, as the emulator's.
     // Its own state directory: the token cache and audit log of this run never touch the user's.
-    const probe = spawnProbe(process.execPath, [cli, '--emulator', file, '--log-level', 'warn', '--retrieval-budget-per-hour', '1000000'], { M365_COPILOT_MCP_STATE_DIR: dir });
+    const probe = spawnProbe(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, '--emulator', file, '--log-level', 'warn', '--retrieval-budget-per-hour', '1000000'], { M365_COPILOT_MCP_STATE_DIR: dir });
     await probe.request('initialize', INIT);
     probe.notify('notifications/initialized');
     const args = { name: 'copilot_retrieve', arguments: { query, sources: ['sharePoint'] } };
