@@ -7,9 +7,7 @@
  * - every server entry of mcp.json.example, launched the way the file says, through the Inspector's
  *   `--config` (the same `mcpServers` shape Claude Desktop and Claude Code read).
  *
- * TODO(http): once `serve --http` lands, add the HTTP variants here — the Inspector with
- * `--transport http --server-url http://127.0.0.1:PORT/mcp` (bearer from the emulator), `@ai-sdk/mcp`
- * with `transport: { type: 'http', url }`, and an mcp.json entry of `type: "http"`.
+ * The HTTP variants (Inspector with a bearer header, AI SDK over Streamable HTTP) are in clientsHttp.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
