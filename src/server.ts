@@ -143,7 +143,7 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
   registerPrompts(server);
   for (const tool of surface.tools) {
     const prepared = preparedSchemas(tool);
-    const registered = server.registerTool(
+    server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -190,9 +190,6 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
         }
       },
     );
-    // The SDK converts the output schema to JSON Schema once per McpServer, i.e. once per HTTP request: do it once per process.
-    if (prepared.outputJson) registered.outputSchemaJson = prepared.outputJson;
-    else prepared.outputJson = registered.outputSchemaJson;
   }
   return server;
 }
@@ -215,8 +212,7 @@ export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSi
       return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
     },
     async authorizeExport(target) {
-      const caller = runtime.caller ?? (await ctx.caller());
-      authorizeExport(runtime.environment, caller, runtime.exportRole ?? 'Interactions.Export.All', target, log);
+      authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRole ?? 'Interactions.Export.All', target, log);
     },
     async whoAmI(scopes) {
       const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);
@@ -245,14 +241,16 @@ function resourceCalls(runtimeReady: ServerRuntime | Promise<ServerRuntime>): Ca
 interface PreparedSchemas {
   input: ToolDefinition['input'];
   output: ToolDefinition['output'];
-  outputJson: Record<string, unknown> | undefined;
 }
 const preparedByTool = new WeakMap<ToolDefinition, PreparedSchemas>();
 
-/** Per tool and process, not per server instance: buildServer runs for every HTTP request. */
+/**
+ * Per tool and process, not per server instance: buildServer runs for every HTTP request, and the
+ * SDK converts schemas to JSON Schema per instance; `advertised` memoises that conversion.
+ */
 function preparedSchemas(tool: ToolDefinition): PreparedSchemas {
   let prepared = preparedByTool.get(tool);
   if (!prepared)
-    preparedByTool.set(tool, (prepared = { input: advertised(guardedInput(tool.input), 'input'), output: advertised(tool.output, 'output'), outputJson: undefined }));
+    preparedByTool.set(tool, (prepared = { input: advertised(guardedInput(tool.input), 'input'), output: advertised(tool.output, 'output') }));
   return prepared;
 }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
-import { delegatedScopes, enabledTools } from '../tools/registry.js';
-import { effectiveCloud, toolsForCloud } from '../tools/availability.js';
+import { delegatedScopes, offeredTools } from '../tools/registry.js';
 import { withAuthSession } from './session.js';
 
 /** Opens the system browser where there is one; otherwise the URL printed on stderr is the way. */
@@ -24,8 +23,7 @@ export async function runLogin(flags: Record<string, string | boolean | undefine
   return withAuthSession(flags, 'login', async ({ broker, cache, config }) => {
     const method = flags['browser'] ? 'browser' : 'device-code';
     // Consent once for every tool this server will offer: beta tools when enabled, none the cloud lacks.
-    const tools = toolsForCloud(enabledTools(config), effectiveCloud(config)).available;
-    const account = await broker.signIn(method, delegatedScopes(tools), {
+    const account = await broker.signIn(method, delegatedScopes(offeredTools(config).available), {
       onPrompt: (p) => process.stderr.write(`${p.message}\n`),
       openBrowser: openSystemBrowser,
     });

@@ -4,9 +4,8 @@ import type { Config } from '../config/schema.js';
 import type { Endpoints, ServerAppRegistration } from '../config/endpoints.js';
 import { createLogger, type Logger } from '../log.js';
 import { createBroker, createGraphClientFactory, packageVersion, runtimeInfo } from '../runtime.js';
-import { enabledTools } from '../tools/registry.js';
+import { offeredTools } from '../tools/registry.js';
 import { startHttpServer } from '../transports/http.js';
-import { toolsForCloud } from '../tools/availability.js';
 import { createGovernance } from '../policy/governance.js';
 import { authMetadataOptions } from '../transports/httpAuthMetadata.js';
 import { EntraTokenVerifier } from '../auth/bearer/entraTokenVerifier.js';
@@ -91,9 +90,8 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
   const graphFor = createGraphClientFactory(config, endpoints, log);
   const appGraph = graphFor('app', appBroker);
   // The registry decides what is enabled; the cloud then removes tools whose API it lacks.
-  const enabled = enabledTools(config);
-  const surface = toolsForCloud(enabled, endpoints.cloud);
-  const environment = runtimeInfo(endpoints, 'http', enabled);
+  const surface = offeredTools(config);
+  const environment = runtimeInfo(endpoints, 'http', surface.enabled);
   // One per process: the budget and the audit writer must outlive each request.
   const governance = createGovernance(config, log);
   const runtimeFor = (caller: import('../auth/bearer/entraTokenVerifier.js').VerifiedCaller, assertion: string): ServerRuntime => {

@@ -1,9 +1,8 @@
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { createRuntime, packageVersion } from '../runtime.js';
-import { enabledTools } from '../tools/registry.js';
+import { offeredTools } from '../tools/registry.js';
 import { serveOverStdio } from '../transports/stdio.js';
-import { effectiveCloud, toolsForCloud } from '../tools/availability.js';
 import { endpointSource, tokenCacheFor } from './session.js';
 
 /** The default command: config → endpoints (a real cloud, an emulator file, or --demo) → stdio server. */
@@ -12,8 +11,7 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
   const log = createLogger(config.logLevel, { component: 'server' });
   const source = await endpointSource(config, log);
   // The registry decides what is enabled; the cloud then removes tools whose API it lacks.
-  const enabled = enabledTools(config);
-  const surface = toolsForCloud(enabled, effectiveCloud(config));
+  const surface = offeredTools(config);
   for (const t of surface.unavailable) log.info('tool not registered in this cloud', { tool: t.name, reason: t.reason });
   // initialize and tools/list answer at once; tool calls wait for the endpoints (the demo emulator) and the cache.
   const runtime = Promise.all([source.endpoints, tokenCacheFor(config, log)]).then(([endpoints, cache]) => {
@@ -21,7 +19,7 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
       log.warn('no client id configured: tools will ask for M365_COPILOT_MCP_CLIENT_ID (or run with --demo)');
     log.info('token cache', { backend: cache.info.kind, location: cache.info.location, reason: cache.info.reason });
     for (const notice of cache.notices()) log.warn(notice);
-    return createRuntime(config, endpoints, log, cache.plugin, enabled);
+    return createRuntime(config, endpoints, log, cache.plugin, surface.enabled);
   });
   runtime.catch((err: unknown) => {
     log.error('startup failed', { error: err });

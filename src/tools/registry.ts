@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { effectiveCloud, toolsForCloud, type UnavailableTool } from './availability.js';
 import { chatTool } from './chat.js';
 import { exportInteractionsTool } from './exportInteractions.js';
 import { meetingInsightsTool } from './meetingInsights.js';
@@ -18,6 +19,15 @@ export const BETA_FLAG = '--enable-beta';
 /** The tool surface chosen at startup from the configuration. */
 export function enabledTools(config: Pick<Config, 'enableBeta'>): ToolDefinition[] {
   return config.enableBeta ? [...ALL_TOOLS, ...BETA_TOOLS] : ALL_TOOLS;
+}
+
+/**
+ * What this configuration offers: the enabled tools minus those whose API the selected cloud lacks
+ * (with the reason for each). The servers, `login` and `doctor` all ask here, so they agree.
+ */
+export function offeredTools(config: Pick<Config, 'enableBeta' | 'cloud' | 'demo' | 'emulatorFile'>): { enabled: ToolDefinition[]; available: ToolDefinition[]; unavailable: UnavailableTool[] } {
+  const enabled = enabledTools(config);
+  return { enabled, ...toolsForCloud(enabled, effectiveCloud(config)) };
 }
 
 /** Delegated scopes requested at sign-in: everything the enabled tools need, so one sign-in serves all. */

@@ -1,6 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { effectiveCloud, toolsForCloud } from '../../tools/availability.js';
-import { ALL_TOOLS, enabledTools } from '../../tools/registry.js';
+import { ALL_TOOLS, offeredTools } from '../../tools/registry.js';
 import { endpointSource } from '../session.js';
 import { errorText, type DoctorCheck } from './check.js';
 
@@ -16,7 +15,7 @@ export const configCheck: DoctorCheck = {
       state.stop = () => source.stop();
       state.endpoints = await source.endpoints;
       // The same composition the servers use: what the registry enables, then what this cloud offers.
-      const surface = toolsForCloud(enabledTools(config), effectiveCloud(config));
+      const surface = offeredTools(config);
       state.tools = surface.available;
       state.unavailable = surface.unavailable;
     } catch (err) {
