@@ -3,7 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { AppError } from './errors.js';
 import type { Logger } from './log.js';
 import { toToolError } from './tools/result.js';
-import { authorizeExport } from './policy/exportAuthorization.js';
+import { authorizeExport, type ExportRule } from './policy/exportAuthorization.js';
 import { advertised } from './tools/advertisedSchemas.js';
 import { auditedCall } from './policy/auditedCall.js';
 import type { Governance } from './policy/governance.js';
@@ -113,8 +113,8 @@ export interface ServerRuntime {
   log: Logger;
   /** HTTP mode: the verified user this request runs for (their token, their permissions). */
   caller?: CallerIdentity;
-  /** HTTP mode: the app role that allows exporting other users' interactions. */
-  exportRole?: string;
+  /** HTTP mode: who may export whose interactions (the export role, the export app's tenant). */
+  exportRule?: ExportRule;
   /** Audit log, label policy, retrieval budget: one per process (HTTP: share it across per-request runtimes). */
   governance: Governance;
 }
@@ -212,7 +212,7 @@ export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSi
       return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
     },
     async authorizeExport(target) {
-      authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRole ?? 'Interactions.Export.All', target, log);
+      return authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRule, target, log);
     },
     async whoAmI(scopes) {
       const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);

@@ -14,6 +14,7 @@ import { createNetworkClient } from '../auth/networkClient.js';
 import { OboTokenService } from '../auth/obo/index.js';
 import { RedisTokenStore } from '../auth/cache/redisTokenStore.js';
 import { endpointSource } from './session.js';
+import { appTenantId } from '../auth/appTenant.js';
 import type { ServerRuntime } from '../server.js';
 
 const MULTI_TENANT_ALIASES = ['organizations', 'common'];
@@ -75,6 +76,7 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
   const redis = redisStore(config, log);
   // App-only credentials (interaction export) are the server's, shared by every caller.
   const appBroker = createBroker(config, endpoints, log);
+  const exportRule = { role: config.exportRole, tenantId: appTenantId(endpoints.exportApp?.authority, appBroker) };
   const obo = new OboTokenService({
     authorityHost: endpoints.authorityHost,
     tenantId: endpoints.tenantId,
@@ -103,7 +105,7 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
       environment,
       log,
       governance,
-      exportRole: config.exportRole,
+      exportRule,
       caller: { userId: caller.userId, tenantId: caller.tenantId, ...(caller.upn ? { upn: caller.upn } : {}), roles: caller.roles },
     };
   };

@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { SignedInAccount } from '../auth/broker.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import type { ExportGrant, ExportTarget } from '../policy/exportAuthorization.js';
 import type { LabelPolicy } from '../policy/labelPolicy.js';
 import type { RetrievalBudget } from '../policy/retrievalBudget.js';
 
@@ -21,9 +22,10 @@ export interface ToolContext {
   caller(): Promise<CallerIdentity | undefined>;
   /**
    * Throws Forbidden unless the caller may export this user's interactions (HTTP mode: their own,
-   * or anyone's with the export app role). Call it before any Graph request for that user.
+   * or anyone's with the export app role, and only callers of the export app's tenant). Call it
+   * before any Graph request for that user, a UPN's resolution included; confirm the resolved id.
    */
-  authorizeExport(target: { id: string; upn?: string }): Promise<void>;
+  authorizeExport(target: ExportTarget): Promise<ExportGrant>;
   signal: AbortSignal;
   /** Progress notification to the client (a no-op when the client did not ask for progress). */
   progress(progress: number, total?: number, message?: string): Promise<void>;

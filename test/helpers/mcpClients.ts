@@ -16,6 +16,7 @@ export interface McpTestClient {
   listTools(): Promise<{ tools: { name: string; inputSchema: unknown; outputSchema?: unknown; annotations?: Record<string, unknown>; description?: string; title?: string }[] }>;
   /** `timeout`: ms the SDK waits for this call's answer before rejecting (default 60 s). */
   callTool(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number }) => void; signal?: AbortSignal; timeout?: number }): Promise<ToolResult>;
+  readResource(uri: string): Promise<{ contents: { uri: string; mimeType?: string; text?: string }[] }>;
   stderr(): string;
   /** The server process's pid while it runs (soak tests read its memory from /proc); null once it has exited. */
   pid?(): number | null;
@@ -52,6 +53,7 @@ export function wrapV1(client: ClientV1, extra: { stderr: () => string; pid?: ()
     era: 'v1-2025',
     listTools: () => client.listTools() as never,
     callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, undefined, requestOptions(o)) as never,
+    readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
     ...(extra.pid ? { pid: extra.pid } : {}),
     close: () => client.close(),
@@ -64,6 +66,7 @@ export function wrapV2(client: ClientV2, extra: { stderr: () => string; pid?: ()
     era: 'v2-2026',
     listTools: () => client.listTools() as never,
     callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, requestOptions(o)) as never,
+    readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
     ...(extra.pid ? { pid: extra.pid } : {}),
     close: () => client.close(),

@@ -83,7 +83,8 @@ async function resume(found: CursorFile, outputFile: string, size: number | unde
     throw new AppError('InvalidArgument', `${outputFile} does not end a line where its cursor says the export stopped; it was changed after the export wrote it`, {
       nextStep: OTHER_FILE,
     });
-  for (const u of found.users) await ctx.authorizeExport({ id: u.id, ...(u.upn ? { upn: u.upn } : {}) });
+  // By object id only: the cursor's UPNs are labels, and a planted cursor must not widen a grant.
+  for (const u of found.users) (await ctx.authorizeExport({ id: u.id })).confirm(u.id);
   const file = size === undefined ? await AppendOnlyFile.open(outputFile, 'fresh') : await AppendOnlyFile.open(outputFile, 'resume', found.bytes);
   const discardedBytes = (size ?? 0) - found.bytes;
   if (discardedBytes > 0) ctx.log.info('export resume: cut the unrecorded tail of the file; those pages are fetched again', { discardedBytes, bytes: found.bytes });

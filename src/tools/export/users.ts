@@ -13,12 +13,15 @@ export function normaliseUserRef(ref: string): string {
 }
 
 /**
- * The export path takes an object id; a UPN is resolved first (application permission User.Read.All).
- * The caller must be allowed to export this user (HTTP mode) before any export request is made.
+ * The export path takes an object id; a UPN is resolved first (application permission User.Read.All),
+ * but only once the caller may go on (HTTP mode): a refused caller never learns whether a UPN exists.
+ * The resolved object id is then checked again against the grant, before any export request.
  */
 export async function resolveAndAuthorize(ref: string, ctx: ToolContext): Promise<ExportUser> {
-  const user = GUID.test(ref) ? { id: ref } : await resolveUpn(ref, ctx);
-  await ctx.authorizeExport(user);
+  const byId = GUID.test(ref);
+  const grant = await ctx.authorizeExport(byId ? { id: ref } : { upn: ref });
+  const user = byId ? { id: ref } : await resolveUpn(ref, ctx);
+  grant.confirm(user.id);
   return user;
 }
 
