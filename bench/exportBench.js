@@ -1,10 +1,10 @@
-// Issue 6: copilot_export_interactions with outputFile, every interaction of an emulated tenant at
+// Issue 6: copilot_export_interactions_to_file, every interaction of an emulated tenant at
 // --scale 20 (≈112k interactions over 10 users) streamed to JSONL by the built server over stdio.
 // Reports items/s (wall clock, so the client-side export rate limit is included), the server's peak
 // RSS (VmHWM) and its CPU time per item. `node bench/exportBench.js` after `npm run build`, or part
 // of `npm run bench`.
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -103,7 +103,10 @@ export async function exportBench(record) {
   const env = { HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" to profile the server alone (NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = startServer(nodeArgs, ['--emulator', emulator.file, '--log-level', 'warn'], env);
+  // The export directory may not hold the state directory (the server refuses that at start).
+  const exportDir = join(dir, 'out');
+  mkdirSync(exportDir);
+  const server = startServer(nodeArgs, ['--emulator', emulator.file, '--log-level', 'warn', '--export-dir', exportDir], env);
   try {
     const init = await server.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-export', version: '0' } });
     if (init.error) throw new Error(`initialize failed: ${init.error.message}`);
@@ -112,10 +115,10 @@ export async function exportBench(record) {
     const cpuBefore = cpuSeconds(server.pid);
     let notifications = 0;
     server.onNotification((m) => m.method === 'notifications/progress' && notifications++);
-    const outputFile = join(dir, 'export.jsonl');
+    const outputFile = join(exportDir, 'export.jsonl');
     const userIds = emulator.descriptor.users.map((u) => u.id);
     const t = performance.now();
-    const answer = await server.request('tools/call', { name: 'copilot_export_interactions', arguments: { userIds, outputFile }, _meta: { progressToken: 'export' } });
+    const answer = await server.request('tools/call', { name: 'copilot_export_interactions_to_file', arguments: { userIds, outputFile }, _meta: { progressToken: 'export' } });
     const seconds = (performance.now() - t) / 1000;
     const after = procStatus(server.pid);
     const cpu = cpuSeconds(server.pid) - cpuBefore;

@@ -7,7 +7,7 @@ import { authorizeExport, type ExportRule } from './policy/exportAuthorization.j
 import { advertised } from './tools/advertisedSchemas.js';
 import { auditedCall } from './policy/auditedCall.js';
 import type { Governance } from './policy/governance.js';
-import type { CallerIdentity, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
+import type { CallerIdentity, LocalFiles, RuntimeInfo, ToolContext, ToolDefinition } from './tools/tool.js';
 import type { GraphClient } from './graph/client.js';
 import type { TokenBroker } from './auth/broker.js';
 import { registerPrompts } from './prompts/index.js';
@@ -117,6 +117,8 @@ export interface ServerRuntime {
   exportRule?: ExportRule;
   /** Audit log, label policy, retrieval budget: one per process (HTTP: share it across per-request runtimes). */
   governance: Governance;
+  /** stdio with --export-dir: where file exports may be written. */
+  files?: LocalFiles;
 }
 
 const INSTRUCTIONS =
@@ -150,7 +152,7 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
         description: tool.description,
         inputSchema: prepared.input,
         outputSchema: prepared.output,
-        annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+        annotations: annotationsOf(tool),
       },
       async (args, sdkCtx) => {
         const started = Date.now();
@@ -194,6 +196,11 @@ export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime 
   return server;
 }
 
+/** What a client may auto-approve rests on these: they say what the tool does to the user's machine. */
+export function annotationsOf(tool: ToolDefinition): { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean } {
+  return { readOnlyHint: tool.readOnly, destructiveHint: !tool.readOnly && (tool.destructive ?? true), idempotentHint: true, openWorldHint: true };
+}
+
 /**
  * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
  * identity and export rule, built the same way for each so none of them can drift from the others.
@@ -206,6 +213,7 @@ export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSi
     signal,
     log,
     policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
+    ...(runtime.files ? { files: runtime.files } : {}),
     async caller() {
       if (runtime.caller) return runtime.caller;
       const account = await runtime.broker.currentAccount();

@@ -92,7 +92,8 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
   const graphFor = createGraphClientFactory(config, endpoints, log);
   const appGraph = graphFor('app', appBroker);
   // The registry decides what is enabled; the cloud then removes tools whose API it lacks.
-  const surface = offeredTools(config);
+  const surface = offeredTools(config, 'http');
+  if (config.exportDir) log.warn('--export-dir is ignored in HTTP mode: remote callers never write files on the server');
   const environment = runtimeInfo(endpoints, 'http', surface.enabled);
   // One per process: the budget and the audit writer must outlive each request.
   const governance = createGovernance(config, log);

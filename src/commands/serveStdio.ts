@@ -4,6 +4,8 @@ import { createRuntime, packageVersion } from '../runtime.js';
 import { offeredTools } from '../tools/registry.js';
 import { serveOverStdio } from '../transports/stdio.js';
 import { endpointSource, tokenCacheFor } from './session.js';
+import { resolveExportDir } from '../tools/export/exportDir.js';
+import { protectedFromExport } from '../policy/governance.js';
 
 /** The default command: config → endpoints (a real cloud, an emulator file, or --demo) → stdio server. */
 export async function runStdioServer(flags: Record<string, string | boolean | undefined>): Promise<number> {
@@ -11,7 +13,9 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
   const log = createLogger(config.logLevel, { component: 'server' });
   const source = await endpointSource(config, log);
   // The registry decides what is enabled; the cloud then removes tools whose API it lacks.
-  const surface = offeredTools(config);
+  const surface = offeredTools(config, 'stdio');
+  // Checked before serving: a directory that holds the state or the audit log is refused at once.
+  const files = config.exportDir ? { exportDir: await resolveExportDir(config.exportDir, protectedFromExport(config)) } : undefined;
   for (const t of surface.unavailable) log.info('tool not registered in this cloud', { tool: t.name, reason: t.reason });
   // initialize and tools/list answer at once; tool calls wait for the endpoints (the demo emulator) and the cache.
   const runtime = Promise.all([source.endpoints, tokenCacheFor(config, log)]).then(([endpoints, cache]) => {
@@ -19,7 +23,7 @@ export async function runStdioServer(flags: Record<string, string | boolean | un
       log.warn('no client id configured: tools will ask for M365_COPILOT_MCP_CLIENT_ID (or run with --demo)');
     log.info('token cache', { backend: cache.info.kind, location: cache.info.location, reason: cache.info.reason });
     for (const notice of cache.notices()) log.warn(notice);
-    return createRuntime(config, endpoints, log, cache.plugin, surface.enabled);
+    return { ...createRuntime(config, endpoints, log, cache.plugin, surface.enabled), ...(files ? { files } : {}) };
   });
   runtime.catch((err: unknown) => {
     log.error('startup failed', { error: err });

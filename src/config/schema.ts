@@ -76,6 +76,11 @@ export const ConfigSchema = z
     withholdLabels: z.preprocess(commaList, z.array(z.string().trim().min(1).max(256)).max(100)).default([]),
     /** This server's count of Copilot Retrieval calls per user per hour (Graph allows 200). */
     retrievalBudgetPerHour: z.number().int().min(1).max(1_000_000).default(200),
+    /**
+     * The one directory file exports may write into (copilot_export_interactions_to_file). Unset, no
+     * tool writes files: a prompt-injected model must not name ~/.bashrc as an output file.
+     */
+    exportDir: z.string().min(1).optional(),
     /** Also offer the beta Copilot Chat and Search tools (their Graph APIs are preview and may change). */
     enableBeta: z.boolean().default(false),
     // ---- HTTP (remote, many users) mode ----
@@ -150,6 +155,7 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'withholdLabelPriorityAbove', flag: '--withhold-label-priority-above', env: 'M365_COPILOT_MCP_WITHHOLD_LABEL_PRIORITY_ABOVE', kind: 'number', help: 'Withhold the text of retrieved items whose sensitivity label priority is above N (default: none)' },
   { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
   { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },
+  { key: 'exportDir', flag: '--export-dir', env: 'M365_COPILOT_MCP_EXPORT_DIR', kind: 'string', help: 'Directory interaction exports may be written into (stdio; default: none, no tool writes files)' },
   { key: 'enableBeta', flag: '--enable-beta', env: 'M365_COPILOT_MCP_ENABLE_BETA', kind: 'boolean', help: 'Also offer the beta tools copilot_chat and copilot_search (preview Graph APIs that may change; default off)' },
   { key: 'http', flag: '--http', env: 'M365_COPILOT_MCP_HTTP', kind: 'boolean', help: 'Serve Streamable HTTP for many users (bearer tokens, on-behalf-of) instead of stdio' },
   { key: 'host', flag: '--host', env: 'M365_COPILOT_MCP_HOST', kind: 'string', help: 'HTTP mode: interface to listen on (default 127.0.0.1)' },

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { AuditFile } from './auditFile.js';
@@ -52,4 +52,13 @@ export function auditFilePath(config: Pick<Config, 'stateDir' | 'auditFile'>): s
   if (setting && setting.toLowerCase() === AUDIT_OFF) return undefined;
   if (!setting) return join(config.stateDir, DEFAULT_AUDIT_FILE_NAME);
   return isAbsolute(setting) ? setting : resolve(setting);
+}
+
+/**
+ * What an export directory may not contain: the state directory (token cache, keys, the audit hash
+ * key) and the directory of the audit log, where its rotated files (FILE.1 …) live too.
+ */
+export function protectedFromExport(config: Pick<Config, 'stateDir' | 'auditFile'>): { what: string; path: string }[] {
+  const audit = auditFilePath(config);
+  return [{ what: 'state directory', path: config.stateDir }, ...(audit ? [{ what: 'audit log directory', path: dirname(audit) }] : [])];
 }

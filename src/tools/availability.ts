@@ -18,6 +18,7 @@ const GLOBAL_ONLY: readonly Cloud[] = ['global'];
 export const TOOL_AVAILABILITY: Readonly<Record<string, ApiAvailability>> = {
   copilot_retrieve: { api: 'the Copilot Retrieval API', clouds: GLOBAL_ONLY },
   copilot_export_interactions: { api: 'the Copilot interaction export API', clouds: ['global', 'usgov', 'usgovdod'] },
+  copilot_export_interactions_to_file: { api: 'the Copilot interaction export API', clouds: ['global', 'usgov', 'usgovdod'] },
   copilot_meeting_insights: { api: 'the meeting AI insights API', clouds: GLOBAL_ONLY },
   // Behind flags (beta / reports); listed here so they are filtered too once enabled.
   copilot_search: { api: 'the Copilot Search API (beta)', clouds: GLOBAL_ONLY },

@@ -67,6 +67,7 @@ export const chatTool = defineTool({
     'Returns conversationId (pass it back to ask a follow-up in the same conversation), the answer text with [^n^] citation marks, the cited sources with urls, and the answer\'s sensitivity label.',
     'Prefer copilot_retrieve when you need the source passages themselves. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
   ].join(' '),
+  readOnly: true,
   input,
   output,
   permissions: { delegated: CHAT_SCOPES, application: [] },

@@ -45,6 +45,7 @@ export const meetingInsightsTool = defineTool({
     'Insights exist only for transcribed or recorded meetings and can take up to 4 hours after the meeting ends;',
     'the status field says which case applies (ready, notReady, noTranscript, notFound).',
   ].join(' '),
+  readOnly: true,
   input,
   output,
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },

@@ -22,7 +22,7 @@ function firstSentence(text: string): string {
 export function renderToolTable(tools: ToolDefinition[] = [...ALL_TOOLS, ...BETA_TOOLS]): string {
   const rows = tools.map((t) => {
     // Tools behind a flag say so, so nobody looks for them in a default tools/list.
-    const flag = BETA_TOOLS.includes(t) ? ` (beta, \`${BETA_FLAG}\`)` : '';
+    const flag = BETA_TOOLS.includes(t) ? ` (beta, \`${BETA_FLAG}\`)` : t.needs?.includes('localFiles') ? ' (stdio, `--export-dir`)' : '';
     const perms = [
       ...t.permissions.delegated.map((p) => `${p} (delegated)`),
       ...t.permissions.application.map((p) => `${p} (application)`),

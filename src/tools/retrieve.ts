@@ -96,6 +96,7 @@ export const retrieveTool = defineTool({
     'Limits: 25 hits per source, about 200 calls per user per hour (each source is one call; `budget` says what is left).',
     'Content with a sensitivity label the server withholds comes back as url, title and label only (withheld: "policy").',
   ].join(' '),
+  readOnly: true,
   input,
   output,
   permissions: { delegated: [...SP_SCOPES, CONNECTOR_SCOPE], application: [] },

@@ -59,6 +59,7 @@ export const searchTool = defineTool({
     'Returns file urls, titles and a short preview, best match first, paged with nextCursor.',
     'For passages to ground an answer across SharePoint, OneDrive and connectors use copilot_retrieve. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
   ].join(' '),
+  readOnly: true,
   input,
   output,
   permissions: { delegated: SEARCH_SCOPES, application: [] },

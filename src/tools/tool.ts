@@ -32,7 +32,17 @@ export interface ToolContext {
   log: Logger;
   /** Governance the runtime decided (from config); tools apply it, they never read config themselves. */
   policy: ToolPolicy;
+  /** Local files the user allowed (stdio with --export-dir); absent otherwise. */
+  files?: LocalFiles;
 }
+
+export interface LocalFiles {
+  /** The export directory, resolved with realpath at start; file exports stay inside it. */
+  exportDir: string;
+}
+
+/** What a tool needs from the host beyond Graph; a host that lacks it does not offer the tool. */
+export type HostNeed = 'localFiles';
 
 export interface ToolPolicy {
   /** Which sensitivity-labelled content may reach the model. */
@@ -80,6 +90,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   name: string;
   title: string;
   description: string;
+  /** Reads only (Graph reads, no local side effects): becomes readOnlyHint; false for tools that write. */
+  readOnly: boolean;
+  /** With readOnly false: whether it may replace or delete something (destructiveHint). */
+  destructive?: boolean;
+  needs?: readonly HostNeed[];
   input: I;
   output: O;
   permissions: ToolPermissions;

@@ -116,6 +116,7 @@ export const usageReportTool = defineTool({
     'The signed-in user needs a reports role (e.g. Reports Reader or Global Reader). If the tenant conceals user names in reports (a Microsoft 365 admin setting),',
     'user names and UPNs come back as opaque hashes and identitiesConcealed is true.',
   ].join(' '),
+  readOnly: true,
   input,
   output,
   permissions: { delegated: [SCOPE], application: [] },

@@ -13,7 +13,7 @@ import { CLI } from '../helpers/paths.js';
 import { factsOf } from './facts.js';
 
 /**
- * `copilot_export_interactions` with outputFile, end to end: the built server over stdio, the
+ * `copilot_export_interactions_to_file`, end to end: the built server over stdio, the
  * emulator as a separate process, files on disk. Counts are exact; nothing depends on timing except
  * "kill/cancel after the first progress", and that only decides how far the first run got.
  */
@@ -36,6 +36,9 @@ const servers: Server[] = [];
 
 interface Server {
   pid: number;
+  /** Page mode (copilot_export_interactions). */
+  page(args: Record<string, unknown>): Promise<ToolResult>;
+  /** File mode (copilot_export_interactions_to_file). */
   call(args: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number; message?: string }) => void; signal?: AbortSignal }): Promise<ToolResult>;
   close(): Promise<void>;
 }
@@ -45,13 +48,14 @@ async function startServer(): Promise<Server> {
   const state = mkdtempSync(join(tmpdir(), 'm365-export-state-'));
   const env: Record<string, string> = { HOME: state, M365_COPILOT_MCP_STATE_DIR: state, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
   if (process.env['PATH']) env['PATH'] = process.env['PATH'];
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '0'], env, stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '0', '--export-dir', dir], env, stderr: 'pipe' });
   const client = new Client({ name: 'export-stream-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(transport);
   const server: Server = {
     pid: transport.pid!,
+    page: (args) => client.callTool({ name: 'copilot_export_interactions', arguments: args }, { timeout: 120_000 }) as Promise<ToolResult>,
     call: (args, opts = {}) =>
-      client.callTool({ name: 'copilot_export_interactions', arguments: args }, { ...(opts.onprogress ? { onprogress: opts.onprogress } : {}), ...(opts.signal ? { signal: opts.signal } : {}), timeout: 120_000 }) as Promise<ToolResult>,
+      client.callTool({ name: 'copilot_export_interactions_to_file', arguments: args }, { ...(opts.onprogress ? { onprogress: opts.onprogress } : {}), ...(opts.signal ? { signal: opts.signal } : {}), timeout: 120_000 }) as Promise<ToolResult>,
     close: async () => {
       await client.close().catch(() => undefined);
       rmSync(state, { recursive: true, force: true });
@@ -91,7 +95,7 @@ async function pageModeIds(server: Server, userId: string): Promise<string[]> {
   const seen: string[] = [];
   let cursor: string | undefined;
   do {
-    const r = await server.call({ userId, limit: 1000, ...(cursor ? { cursor } : {}) });
+    const r = await server.page({ userId, limit: 1000, ...(cursor ? { cursor } : {}) });
     expect(r.isError, textOf(r)).toBeFalsy();
     const s = r.structuredContent as PageOut;
     for (const ex of s.exchanges) for (const i of ex.interactions) seen.push(i.id);
@@ -120,7 +124,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('copilot_export_interactions to a JSONL file (stdio)', () => {
+describe('copilot_export_interactions_to_file (stdio)', () => {
   let server: Server;
   beforeAll(async () => {
     server = await startServer();
@@ -130,7 +134,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     const n = facts.interactions.total;
     const file = join(dir, 'one-user.jsonl');
     const progress: { progress: number; total?: number }[] = [];
-    const r = await server.call({ userId: facts.interactions.user.id, outputFile: file }, { onprogress: (p) => progress.push(p) });
+    const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file }, { onprogress: (p) => progress.push(p) });
     expect(r.isError, textOf(r)).toBeFalsy();
     const s = r.structuredContent as FileOut;
     expect(s.count).toBe(n);
@@ -160,7 +164,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
 
     // Asking again is answered from the cursor: nothing fetched, nothing written.
     const before = await exportRequests();
-    const again = await server.call({ userId: facts.interactions.user.id, outputFile: file });
+    const again = await server.call({ userIds: [facts.interactions.user.id], outputFile: file });
     expect(again.isError, textOf(again)).toBeFalsy();
     expect((again.structuredContent as FileOut).file).toMatchObject({ pages: 0, complete: true, interactions: n, resumed: true });
     expect(textOf(again)).toMatch(/already complete/);
@@ -168,26 +172,28 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     expect(statSync(file).size).toBe(s.file.bytes);
   });
 
-  it('refuses a file that is not its export, and a different query on one that is; replaces only with overwrite: true', async () => {
+  it('refuses a file that is not its export (even with overwrite), and a different query on one that is; overwrite starts its own export over', async () => {
     const foreign = join(dir, 'notes.jsonl');
     writeFileSync(foreign, 'my own notes\n');
-    const refused = await server.call({ userId: facts.interactions.user.id, outputFile: foreign });
-    expect(refused.isError).toBe(true);
-    expect(textOf(refused)).toMatch(/\[InvalidArgument\].*already exists and has no export cursor/);
-    expect(textOf(refused)).toMatch(/overwrite: true/);
-    expect(readFileSync(foreign, 'utf8')).toBe('my own notes\n');
+    for (const overwrite of [undefined, true]) {
+      const refused = await server.call({ userIds: [facts.interactions.user.id], outputFile: foreign, ...(overwrite ? { overwrite } : {}) });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toMatch(/\[InvalidArgument\].*already exists and has no export cursor/);
+      expect(readFileSync(foreign, 'utf8')).toBe('my own notes\n');
+    }
 
     const exported = join(dir, 'one-user.jsonl'); // complete, from the test above
     const size = statSync(exported).size;
-    const other = await server.call({ userId: facts.interactions.user.id, appClass: ['word'], outputFile: exported });
+    const other = await server.call({ userIds: [facts.interactions.user.id], appClass: ['word'], outputFile: exported });
     expect(other.isError).toBe(true);
     expect(textOf(other)).toMatch(/holds a different export/);
+    expect(textOf(other)).toMatch(/overwrite: true/);
     expect(statSync(exported).size).toBe(size);
 
-    const replaced = await server.call({ userId: facts.interactions.user.id, appClass: ['word'], outputFile: foreign, overwrite: true });
+    const replaced = await server.call({ userIds: [facts.interactions.user.id], appClass: ['word'], outputFile: exported, overwrite: true });
     expect(replaced.isError, textOf(replaced)).toBeFalsy();
     const words = Object.entries(facts.interactions.byAppClass).find(([k]) => k.endsWith('.Word'))![1];
-    const lines = readLines(foreign);
+    const lines = readLines(exported);
     expect(lines).toHaveLength(words);
     expect(lines.every((l) => l.app === 'word')).toBe(true);
   });
@@ -195,13 +201,12 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
   it('refuses arguments that do not fit file mode before any Graph request', async () => {
     await emulator.resetStats();
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ userId: facts.interactions.user.id, outputFile: 'relative/out.jsonl' }, /outputFile.*absolute/],
-      [{ userIds: [facts.interactions.user.id, facts.licensedUser.id] }, /userIds.*outputFile/],
-      [{ userId: facts.interactions.user.id, outputFile: join(dir, 'x.jsonl'), cursor: 'abc' }, /cursor/],
-      [{ userId: facts.interactions.user.id, overwrite: true }, /overwrite/],
-      [{ userId: facts.interactions.user.id, userIds: [facts.licensedUser.id] }, /userId or userIds/],
-      [{ outputFile: join(dir, 'x.jsonl') }, /userId/],
-      [{ userId: facts.interactions.user.id, outputFile: join(dir, 'no-such-dir', 'x.jsonl') }, /does not exist/],
+      [{ userIds: [facts.interactions.user.id], outputFile: '../out.jsonl' }, /outside the export directory/],
+      [{ userIds: [facts.interactions.user.id], outputFile: join(tmpdir(), 'elsewhere.jsonl') }, /outside the export directory/],
+      [{ userIds: [facts.interactions.user.id] }, /outputFile/],
+      [{ outputFile: 'x.jsonl' }, /userIds/],
+      [{ userIds: [facts.interactions.user.id], outputFile: 'x.jsonl.cursor.json' }, /ends like a file the export writes/],
+      [{ userIds: [facts.interactions.user.id], outputFile: join('no-such-dir', 'x.jsonl') }, /does not exist inside the export directory/],
     ];
     for (const [args, pattern] of cases) {
       const r = await server.call(args);
@@ -216,7 +221,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     await emulator.resetStats();
     await setFaults({ throttle: 0.15, unavailable: 0.1, reset: 0.05, truncated: 0.1, retryAfterSec: 0 });
     const file = join(dir, 'faults.jsonl');
-    const r = await server.call({ userId: facts.interactions.user.id, outputFile: file });
+    const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file });
     await clearFaults();
     expect(r.isError, textOf(r)).toBeFalsy();
     const lines = readLines(file);
@@ -229,7 +234,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     await emulator.resetStats();
     await setFaults({ throttle: 1, retryAfterSec: 1, onlyFirst: 2 });
     const slow = join(dir, 'retry-after.jsonl');
-    const r2 = await server.call({ userId: facts.interactions.user.id, outputFile: slow });
+    const r2 = await server.call({ userIds: [facts.interactions.user.id], outputFile: slow });
     await clearFaults();
     expect(r2.isError, textOf(r2)).toBeFalsy();
     expect(new Set(ids(readLines(slow))).size).toBe(n);
@@ -242,7 +247,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     const file = join(dir, 'killed.jsonl');
     await setFaults({ slowMs: 150 }); // ≈ 2.5 s for the whole export: the kill lands in the middle
     const victim = await startServer();
-    const run = startUntilFirstProgress(victim, { userId: facts.interactions.user.id, outputFile: file });
+    const run = startUntilFirstProgress(victim, { userIds: [facts.interactions.user.id], outputFile: file });
     await run.firstProgress;
     process.kill(victim.pid, 'SIGKILL');
     await expect(run.result).rejects.toThrow();
@@ -261,7 +266,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     const tail = statSync(file).size - cursor.bytes;
 
     const next = await startServer();
-    const r = await next.call({ userId: facts.interactions.user.id, outputFile: file });
+    const r = await next.call({ userIds: [facts.interactions.user.id], outputFile: file });
     expect(r.isError, textOf(r)).toBeFalsy();
     const s = r.structuredContent as FileOut;
     expect(s.file).toMatchObject({ complete: true, resumed: true, discardedBytes: tail, interactions: n });
@@ -277,7 +282,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     const file = join(dir, 'cancelled.jsonl');
     await setFaults({ slowMs: 150 });
     const ctl = new AbortController();
-    const run = startUntilFirstProgress(server, { userId: facts.interactions.user.id, outputFile: file }, ctl.signal);
+    const run = startUntilFirstProgress(server, { userIds: [facts.interactions.user.id], outputFile: file }, ctl.signal);
     await run.firstProgress;
     ctl.abort();
     await expect(run.result).rejects.toThrow();
@@ -294,7 +299,7 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     expect(statSync(file).size).toBe(cursor.bytes); // the run stopped at a recorded page boundary
     expect(readLines(file)).toHaveLength(cursor.lines);
 
-    const r = await server.call({ userId: facts.interactions.user.id, outputFile: file });
+    const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect((r.structuredContent as FileOut).file).toMatchObject({ complete: true, resumed: true, discardedBytes: 0, interactions: n });
     const lines = readLines(file);
@@ -306,26 +311,26 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
     const n = facts.interactions.total;
     const file = join(dir, 'sliced.jsonl');
     await setFaults({ slowMs: 700 });
-    const first = await server.call({ userId: facts.interactions.user.id, outputFile: file, maxSeconds: 1 });
+    const first = await server.call({ userIds: [facts.interactions.user.id], outputFile: file, maxSeconds: 1 });
     await clearFaults();
     expect(first.isError, textOf(first)).toBeFalsy();
     const s = first.structuredContent as FileOut;
     expect(s.file.complete).toBe(false);
     expect(s.file.interactions).toBeLessThan(n);
     expect(textOf(first)).toMatch(/call again with the same arguments/);
-    const rest = await server.call({ userId: facts.interactions.user.id, outputFile: file });
+    const rest = await server.call({ userIds: [facts.interactions.user.id], outputFile: file });
     expect((rest.structuredContent as FileOut).file).toMatchObject({ complete: true, interactions: n });
     expect(new Set(ids(readLines(file))).size).toBe(n);
   });
 
   it('page mode: a cursor from a one-sided window continues (the open end is fixed by the first call)', async () => {
     const since = new Date(Date.now() - 30 * 86_400_000).toISOString();
-    const first = await server.call({ userId: facts.interactions.user.id, since, limit: 5 });
+    const first = await server.page({ userId: facts.interactions.user.id, since, limit: 5 });
     expect(first.isError, textOf(first)).toBeFalsy();
     const a = first.structuredContent as PageOut & { window: { since: string; until: string } };
     expect(a.nextCursor).toBeTruthy();
     await sleep(20); // "now" has moved on
-    const second = await server.call({ userId: facts.interactions.user.id, since, limit: 5, cursor: a.nextCursor });
+    const second = await server.page({ userId: facts.interactions.user.id, since, limit: 5, cursor: a.nextCursor });
     expect(second.isError, textOf(second)).toBeFalsy();
     const b = second.structuredContent as PageOut & { window: { since: string; until: string } };
     expect(b.window).toEqual(a.window);
@@ -367,18 +372,19 @@ describe('copilot_export_interactions to a JSONL file (stdio)', () => {
   });
 });
 
-describe('copilot_export_interactions over HTTP', () => {
-  it('refuses outputFile before any Graph request, saying why, and writes nothing', async () => {
-    const server = await startHttpServerProcess(['--emulator', emulator.file]);
+describe('file export over HTTP', () => {
+  it('is not offered (a path would name the server\'s disk), even with --export-dir, and writes nothing', async () => {
+    const server = await startHttpServerProcess(['--emulator', emulator.file, '--export-dir', dir]);
     try {
       const client = await connectHttpClient('v2-2026', server.url, await mintToken(emulator, { user: emulator.descriptor.demoUser }));
       try {
         await emulator.resetStats();
         const file = join(dir, 'over-http.jsonl');
-        const r = await client.callTool('copilot_export_interactions', { userId: facts.demoUser.id, outputFile: file });
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).not.toContain('copilot_export_interactions_to_file');
+        const r = await client.callTool('copilot_export_interactions_to_file', { userIds: [facts.demoUser.id], outputFile: file }).catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] }));
         expect(r.isError).toBe(true);
-        expect(textOf(r)).toMatch(/\[InvalidArgument\]: outputFile is available only when this server runs locally over stdio/);
-        expect(textOf(r)).toMatch(/server's disk, not yours/);
+        expect(textOf(r)).toMatch(/not found|unknown tool/i);
         expect(existsSync(file)).toBe(false);
         expect(await exportRequests()).toBe(0);
         // Page mode still works over HTTP for the caller's own interactions.

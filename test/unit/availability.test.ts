@@ -10,9 +10,9 @@ const names = (tools: { name: string }[]) => tools.map((t) => t.name);
 
 describe('tool availability per national cloud (contract §0, §5.1)', () => {
   const expected: Record<string, string[]> = {
-    global: ['copilot_retrieve', 'copilot_export_interactions', 'copilot_meeting_insights', 'copilot_usage_report', 'copilot_status'],
-    usgov: ['copilot_export_interactions', 'copilot_status'],
-    usgovdod: ['copilot_export_interactions', 'copilot_status'],
+    global: ['copilot_retrieve', 'copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_meeting_insights', 'copilot_usage_report', 'copilot_status'],
+    usgov: ['copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_status'],
+    usgovdod: ['copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_status'],
     china: ['copilot_status'],
   };
 

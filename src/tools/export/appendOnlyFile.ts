@@ -1,9 +1,11 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { fileError } from './fileErrors.js';
+import { openOwnedFile } from './ownedFile.js';
 
 /**
  * The JSONL output: written only at its end, each append flushed to disk before it counts, so a
- * cursor written afterwards never claims bytes that a crash could still lose.
+ * cursor written afterwards never claims bytes that a crash could still lose. Opened only through
+ * openOwnedFile: a new file is created exclusively, an existing one must be a regular file of ours.
  */
 export class AppendOnlyFile {
   private constructor(
@@ -12,25 +14,47 @@ export class AppendOnlyFile {
     private length: number,
   ) {}
 
-  /** Creates or empties the file ('fresh'), or opens it and cuts it back to `length` ('resume'). */
-  static async open(path: string, mode: 'fresh' | 'resume', length = 0): Promise<AppendOnlyFile> {
-    let handle: FileHandle;
+  /** A new, empty file; refused when anything already has that name. */
+  static async create(path: string): Promise<AppendOnlyFile> {
+    const handle = (await openOwnedFile(path, 'create', 'create'))!;
+    return new AppendOnlyFile(path, handle, 0);
+  }
+
+  /** The existing file (undefined when there is none), at its current length. */
+  static async openExisting(path: string): Promise<AppendOnlyFile | undefined> {
+    const handle = await openOwnedFile(path, 'existing-write', 'open');
+    if (!handle) return undefined;
     try {
-      handle = await open(path, mode === 'fresh' ? 'w' : 'r+', 0o600);
-    } catch (err) {
-      throw fileError(err, path, 'open');
-    }
-    try {
-      if (mode === 'resume') await handle.truncate(length);
-      return new AppendOnlyFile(path, handle, mode === 'fresh' ? 0 : length);
+      return new AppendOnlyFile(path, handle, (await handle.stat()).size);
     } catch (err) {
       await handle.close().catch(() => undefined);
-      throw fileError(err, path, 'prepare');
+      throw fileError(err, path, 'open');
     }
   }
 
   get size(): number {
     return this.length;
+  }
+
+  /** The byte at `position`, read through this handle (never by path again). */
+  async byteAt(position: number): Promise<number | undefined> {
+    try {
+      const buf = Buffer.alloc(1);
+      const { bytesRead } = await this.handle.read(buf, 0, 1, position);
+      return bytesRead === 1 ? buf[0] : undefined;
+    } catch (err) {
+      throw fileError(err, this.path, 'read');
+    }
+  }
+
+  /** Cuts the file back to `length` (resume: drop what the cursor does not account for; overwrite: to 0). */
+  async truncate(length: number): Promise<void> {
+    try {
+      await this.handle.truncate(length);
+      this.length = length;
+    } catch (err) {
+      throw fileError(err, this.path, 'prepare');
+    }
   }
 
   /** Writes every byte (looping over short writes), then fdatasync; the size moves only when both succeeded. */

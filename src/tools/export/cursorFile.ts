@@ -1,7 +1,13 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rename, unlink } from 'node:fs/promises';
 import * as z from 'zod';
+import { AppError } from '../../errors.js';
 import { APP_NAMES } from '../appClasses.js';
-import { fileError, isMissing } from './fileErrors.js';
+import { fileError } from './fileErrors.js';
+import { openOwnedFile, readOwnedFile } from './ownedFile.js';
+
+/** Far above any cursor (100 users with their next links); a bigger file at that name is not ours. */
+const MAX_CURSOR_BYTES = 4 * 1024 * 1024;
 
 /**
  * `<outputFile>.cursor.json`: where a file-mode export stands, rewritten after every page.
@@ -51,15 +57,14 @@ export function cursorPathFor(outputFile: string): string {
   return `${outputFile}.cursor.json`;
 }
 
-/** The cursor, undefined when there is none, or 'unreadable' when it exists but is not one of ours. */
+/**
+ * The cursor, undefined when there is none, or 'unreadable' when it exists but is not one of ours.
+ * Read like the output file (no symlink, no FIFO, this user's own regular file): a cursor planted
+ * by someone else is refused, never followed.
+ */
 export async function readCursorFile(path: string): Promise<CursorFile | undefined | 'unreadable'> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw fileError(err, path, 'read');
-  }
+  const text = await readOwnedFile(path, MAX_CURSOR_BYTES, 'read');
+  if (text === undefined) return undefined;
   try {
     const parsed = CursorFileSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : 'unreadable';
@@ -70,12 +75,14 @@ export async function readCursorFile(path: string): Promise<CursorFile | undefin
 
 /**
  * Write-temp, flush, rename: a reader (or a resume after a crash) sees the old cursor or the new one,
- * never a mix. The temporary name is fixed because only the holder of the output lock writes here.
+ * never a mix. The temporary file has a random name and is created exclusively, so nothing planted
+ * at a guessable name (a symlink elsewhere) is ever written through; rename replaces the cursor's
+ * name itself, never what a symlink there points at.
  */
 export async function writeCursorFile(path: string, cursor: CursorFile): Promise<void> {
-  const temp = `${path}.tmp`;
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const handle = await open(temp, 'w', 0o600);
+    const handle = (await openOwnedFile(temp, 'create', 'create'))!;
     try {
       await handle.writeFile(`${JSON.stringify(cursor, null, 1)}\n`);
       await handle.datasync();
@@ -85,6 +92,6 @@ export async function writeCursorFile(path: string, cursor: CursorFile): Promise
     await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw fileError(err, path, 'write the cursor');
+    throw err instanceof AppError ? err : fileError(err, path, 'write the cursor');
   }
 }

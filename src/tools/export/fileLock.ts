@@ -1,6 +1,7 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { AppError } from '../../errors.js';
 import { fileError } from './fileErrors.js';
+import { readOwnedFile } from './ownedFile.js';
 import { isProcessAlive } from '../../util/processAlive.js';
 
 /** Files this process is exporting into right now. */
@@ -30,6 +31,7 @@ export async function lockOutputFile(outputFile: string): Promise<FileLock> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(err, lockPath, 'create the lock file');
+      // A lock of another user (or a symlink, a FIFO) is never taken over: readOwnedFile refuses it.
       const holder = await lockHolder(lockPath);
       if (attempt >= 2 || (holder !== undefined && holder !== process.pid && isProcessAlive(holder))) throw busy(outputFile, lockPath, holder);
       // Stale: its process is gone (or it is this process's own leftover, which `active` would have caught).
@@ -46,11 +48,12 @@ export async function lockOutputFile(outputFile: string): Promise<FileLock> {
 }
 
 async function lockHolder(lockPath: string): Promise<number | undefined> {
+  const text = await readOwnedFile(lockPath, 4096, 'read the lock file');
   try {
-    const pid = (JSON.parse(await readFile(lockPath, 'utf8')) as { pid?: unknown }).pid;
+    const pid = (JSON.parse(text ?? '') as { pid?: unknown }).pid;
     return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
-    // Unreadable or half-written: the writer died between creating and filling it.
+    // Half-written: the writer died between creating and filling it.
     return undefined;
   }
 }
