@@ -7,9 +7,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 const SECRET_KEYS = /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|assertion|code|device_?code|authorization|client_assertion)$/i;
-// JWTs (three base64url parts) and bearer headers, wherever they appear in free text.
-const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const BEARER_PATTERN = /(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi;
+// JWTs (three base64url parts) and bearer headers, wherever they appear in free text. Both are
+// anchored to the start of a run (the lookbehinds): unanchored, every "eyJ" inside one long
+// base64url run started a scan to the run's end, quadratic in its length (a 120 KB id in an error
+// froze the event loop for 18 s). Anchored, each run is scanned a bounded number of times.
+const JWT_PATTERN = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+// A credential is long; "bearer refused" in a sentence is not one.
+const BEARER_PATTERN = /(?<![A-Za-z0-9])(Bearer\s+)[A-Za-z0-9._~+/-]{16,}=*/gi;
+/** Log fields longer than this are cut before redaction: a log line is for people, not for payloads. */
+const MAX_LOGGED_STRING = 8 * 1024;
 
 /** `code` is an authorization code in OAuth answers but an error code (e.g. "Throttled") in ours: keep the latter readable. */
 function isErrorCode(key: string, value: unknown): boolean {
@@ -20,12 +26,17 @@ export function redactText(text: string): string {
   return text.replace(JWT_PATTERN, '[redacted-jwt]').replace(BEARER_PATTERN, '$1[redacted]');
 }
 
+/** The first `max` characters, marked when cut: bounds the work any later pattern does. */
+export function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more characters]`;
+}
+
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[…]';
-  if (typeof value === 'string') return redactText(value);
+  if (typeof value === 'string') return redactText(clipText(value, MAX_LOGGED_STRING));
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) {
-    return { name: value.name, message: redactText(value.message), code: (value as { code?: unknown }).code };
+    return { name: value.name, message: redactText(clipText(value.message, MAX_LOGGED_STRING)), code: (value as { code?: unknown }).code };
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -51,7 +62,7 @@ export function createLogger(
   const threshold = ORDER[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < threshold) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg: redactText(msg), ...base, ...(fields ? (redact(fields) as object) : {}) };
+    const record = { time: new Date().toISOString(), level: lvl, msg: redactText(clipText(msg, MAX_LOGGED_STRING)), ...base, ...(fields ? (redact(fields) as object) : {}) };
     write(JSON.stringify(record) + '\n');
   };
   return {

@@ -11,7 +11,7 @@ export interface DecodeContext {
 }
 
 function bodyExcerpt(text: string, max = 100): string {
-  const one = redactText(text.replace(/\s+/g, ' ').trim());
+  const one = redactText(text.slice(0, 4 * max).replace(/\s+/g, ' ').trim());
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 

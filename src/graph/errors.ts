@@ -1,6 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorCode } from '../errors.js';
-import { redactText } from '../log.js';
+import { clipText, redactText } from '../log.js';
+
+/**
+ * Graph's error text is bounded before anything reads it: an envelope bigger than this is not one
+ * Graph sends (its messages are a sentence), and a message can echo a caller's argument back.
+ */
+const MAX_ENVELOPE_CHARS = 64 * 1024;
+const MAX_MESSAGE_CHARS = 1000;
+const MAX_EXCERPT_SOURCE_CHARS = 4096;
 
 /** Used in the advice when Graph sends no Retry-After; the retry policy keeps `retryAfterSeconds` undefined then. */
 export const DEFAULT_THROTTLE_WAIT_SECONDS = 30;
@@ -103,6 +111,7 @@ function record(v: unknown): Record<string, unknown> | undefined {
 
 /** Tolerant: anything that is not the documented envelope yields an empty result, never a throw. */
 function readEnvelope(bodyText: string): Envelope {
+  if (bodyText.length > MAX_ENVELOPE_CHARS) return {};
   let json: unknown;
   try {
     json = JSON.parse(bodyText);
@@ -130,7 +139,8 @@ function readEnvelope(bodyText: string): Envelope {
 
 /** A short, single-line, tag-free excerpt of a non-envelope body (an HTML error page from a proxy, say). */
 function excerpt(bodyText: string, max = 100): string | undefined {
-  const text = redactText(bodyText.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
+  // `[^<>]`: a body of many "<" and no ">" would otherwise scan to its end from every "<".
+  const text = redactText(bodyText.slice(0, MAX_EXCERPT_SOURCE_CHARS).replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim());
   if (!text) return undefined;
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -156,7 +166,7 @@ export function parseGraphError(input: GraphErrorInput): GraphError {
   const status = input.status;
   const path = input.path.split('?')[0] ?? input.path;
   const retryAfterSeconds = parseRetryAfter(header('retry-after'));
-  const graphMessage = env.message ? redactText(env.message) : undefined;
+  const graphMessage = env.message ? redactText(clipText(env.message, MAX_MESSAGE_CHARS)) : undefined;
   const what = env.code ?? STATUS_CODES[status] ?? 'error';
   const said = graphMessage ?? (env.code ? undefined : excerpt(input.bodyText));
   const message = `Graph answered ${status} ${what}${said ? `: ${said}` : ''}`;

@@ -154,7 +154,7 @@ function toLabel(label: { sensitivityLabelId?: string | null; displayName?: stri
 
 /** Copilot wraps entities in <File>, <Person>, <Event> tags for its own UI; the name inside is what reads well. */
 function stripEntityTags(text: string): string {
-  return text.replace(/<\/?(?:File|Person|Event)\b[^>]*>/g, '');
+  return text.replace(/<\/?(?:File|Person|Event)\b[^<>]*>/g, '');
 }
 
 function renderText(out: Out): string {

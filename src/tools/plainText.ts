@@ -50,9 +50,11 @@ export function bodyToPlainText(body: { contentType?: string | null; content?: s
     const text = cardText(a.content);
     return text ? `\n${text}\n` : a.name ? ` [${a.name}] ` : '';
   });
-  const isHtml = (body?.contentType ?? '').toLowerCase() === 'html' || /<\/?[a-z][^>]*>/i.test(withAttachments);
+  // Every pattern here is linear in the body, which a user typed: `[^<>]` stops a tag scan at the
+  // next "<" (not the end of the text), and the space run before a newline is matched from its start only.
+  const isHtml = (body?.contentType ?? '').toLowerCase() === 'html' || /<\/?[a-z][^<>]*>/i.test(withAttachments);
   const text = isHtml
-    ? decodeEntities(withAttachments.replace(/<(br|\/p|\/div|\/li)\s*\/?>/gi, '\n').replace(/<[^>]+>/g, ''))
+    ? decodeEntities(withAttachments.replace(/<(br|\/p|\/div|\/li)\s*\/?>/gi, '\n').replace(/<[^<>]+>/g, ''))
     : withAttachments;
-  return text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').replace(/[ \t]{2,}/g, ' ').trim();
+  return text.replace(/(?<![ \t])[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').replace(/[ \t]{2,}/g, ' ').trim();
 }

@@ -21,7 +21,14 @@ const input = z
       .max(3)
       .optional()
       .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds.'),
-    connectionIds: z.array(z.string().min(1)).min(1).max(20).optional().describe('Copilot connector connection ids; required with the externalItem source.'),
+    // Microsoft Graph, externalConnection resource: "id ... must be between 3 and 32 characters in
+    // length, must only contain alphanumeric characters".
+    connectionIds: z
+      .array(z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'a connection id is 3 to 32 letters and digits, e.g. "ContosoITServiceNowKB"'))
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('Copilot connector connection ids; required with the externalItem source.'),
     filter: z
       .string()
       .max(2000)
