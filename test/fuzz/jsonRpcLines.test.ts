@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzScale } from '../helpers/tiers.js';
 import { isJsonRpcLine, MODERN_META, startRawServer, type Era, type RawServer } from './rawStdio.js';
 
 /**
@@ -14,7 +15,8 @@ import { isJsonRpcLine, MODERN_META, startRawServer, type Era, type RawServer } 
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_106);
 const PATH = process.env['FUZZ_PATH'];
-const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1);
+/** Full case count in the slow tier (CI), 5 % of it otherwise; FUZZ_SCALE=… overrides (test/helpers/tiers.ts). */
+const SCALE = fuzzScale(0.05);
 const BATCH = 50;
 const LINES: Record<Era, number> = { legacy: Math.ceil((3000 * SCALE) / BATCH) * BATCH, modern: Math.ceil((1000 * SCALE) / BATCH) * BATCH };
 /** The SDK's stdio reader refuses more than 10 MiB of buffered input; fuzzed lines stay below it (see the known-bug test). */

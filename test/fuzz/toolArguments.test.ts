@@ -1,6 +1,7 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzScale } from '../helpers/tiers.js';
 import type { TenantFacts } from '../../src/emulator/data/facts.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { factsOf } from '../tools/facts.js';
@@ -19,7 +20,8 @@ import { isJsonRpcLine, Raw, startRawServer, toJsonText, withEra, type Era, type
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_105);
 const PATH = process.env['FUZZ_PATH'];
 const BATCH = 25; // cases in flight at once; one property run sends one batch (the regression examples run first, as one more)
-const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1); // e.g. 0.1 for a quick local run
+/** Full case count in the slow tier (CI), 5 % of it otherwise; FUZZ_SCALE=… overrides (test/helpers/tiers.ts). */
+const SCALE = fuzzScale(0.05);
 const CASES: Record<Era, number> = { legacy: Math.ceil((10_000 * SCALE) / BATCH) * BATCH, modern: Math.ceil((2_500 * SCALE) / BATCH) * BATCH };
 const ANSWER_TIMEOUT_MS = 60_000;
 

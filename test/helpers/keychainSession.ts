@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -38,18 +38,6 @@ export async function buildTokenCacheModule(): Promise<string> {
     }
   }
   return pathToFileURL(entry).href;
-}
-
-/** What the real-keychain tests need; empty when they can run. */
-export function missingKeychainPrerequisites(): string[] {
-  const missing: string[] = [];
-  for (const command of ['dbus-run-session', 'gnome-keyring-daemon']) {
-    if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) missing.push(`${command} (apt-get install dbus gnome-keyring)`);
-  }
-  if (!existsSync(join(ROOT, 'node_modules/keytar/build/Release/keytar.node'))) {
-    missing.push('keytar built in node_modules (needs libsecret-1-dev before npm ci)');
-  }
-  return missing;
 }
 
 export interface ChildOptions {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisServerBinary } from './system.js';
 
-export const REDIS_SERVER_BINARY = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
 
 export interface RedisServer {
   port: number;
@@ -20,9 +20,12 @@ export interface RedisServer {
 
 /**
  * A real redis-server on a free loopback port, with persistence off (`--save '' --appendonly no`),
- * for the distributed token cache tests. `.ci/run` apt-installs redis-server.
+ * for the distributed token cache tests. `.ci/run` apt-installs redis-server; test files that use
+ * it declare skipWithout('redis-server'). REDIS_SERVER_BIN names another binary.
  */
 export async function startRedisServer(opts: { password?: string } = {}): Promise<RedisServer> {
+  const binary = redisServerBinary();
+  if (!binary) throw new Error('redis-server not found (apt-get install redis-server, or set REDIS_SERVER_BIN)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'm365-redis-test-'));
   let child: ChildProcess | undefined;
@@ -33,7 +36,7 @@ export async function startRedisServer(opts: { password?: string } = {}): Promis
     if (child && child.exitCode === null) return;
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--daemonize', 'no'];
     if (opts.password) args.push('--requirepass', opts.password);
-    const proc = spawn(REDIS_SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -49,7 +52,7 @@ export async function startRedisServer(opts: { password?: string } = {}): Promis
       proc.stderr!.on('data', onData);
       proc.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`cannot run ${REDIS_SERVER_BINARY}: ${err.message}`));
+        reject(new Error(`cannot run ${binary}: ${err.message}`));
       });
       proc.once('exit', (code) => {
         clearTimeout(timer);

@@ -10,12 +10,14 @@ import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { skipWithout } from '../helpers/system.js';
 
 /**
  * On-behalf-of against the real emulator process (its OBO grant and Graph) and a real redis-server.
  * The emulator runs with 50 users (`--users 50`); "every user" means all of descriptor.users.
  */
 const USERS = 50;
+const skip = skipWithout('redis-server');
 
 type McpServerApp = EmulatorProcess['descriptor']['apps']['mcpServer'];
 type User = { id: string; upn: string };
@@ -133,7 +135,7 @@ function expectNoSecrets(err: AppError, ...secrets: string[]): void {
 
 const delegated = (scopes: string[], forceRefresh = false) => ({ flow: 'delegated' as const, scopes, ...(forceRefresh ? { forceRefresh } : {}) });
 
-describe('OboTokenService against the emulator', () => {
+describe.skipIf(skip)('OboTokenService against the emulator', () => {
   it('exchanges the caller’s token for a Graph token that the emulated Graph accepts as that caller', async () => {
     const service = newService();
     const user = users[0]!;

@@ -5,6 +5,7 @@ import { REDIS_KEY_PREFIX, RedisTokenStore, userPartition } from '../../src/auth
 import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { skipWithout } from '../helpers/system.js';
 
 const PASSWORD = 'redis-pass-Zq81xv';
 const SECRET_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLWJvZHk.c2lnbmF0dXJlLXBhcnQ';
@@ -15,6 +16,7 @@ const log = createLogger('debug', {}, (line) => lines.push(line));
 const newKey = () => randomBytes(32).toString('base64');
 const partition = (n: number) => userPartition(`0000000${n}-1111-2222-3333-444444444444`, 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee');
 
+const skip = skipWithout('redis-server');
 let redis: RedisServer;
 let raw: Redis;
 let key: string;
@@ -42,7 +44,7 @@ function expectNoSecrets(err: unknown): void {
   expect(text).not.toContain(SECRET_TOKEN);
 }
 
-describe('RedisTokenStore', () => {
+describe.skipIf(skip)('RedisTokenStore', () => {
   it('round-trips a partition and reads a missing one as empty', async () => {
     await store.set(partition(1), cacheText('one'));
     expect(await store.get(partition(1))).toBe(cacheText('one'));
