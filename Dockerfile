@@ -1,6 +1,10 @@
 # m365-copilot-mcp container image.
 #
-#   docker build -t m365-copilot-mcp .
+#   docker build -t m365-copilot-mcp .                               # on node:22-bookworm-slim
+#   docker build --build-arg BASE_IMAGE=node:24-bookworm-slim -t m365-copilot-mcp .
+#   # without a registry: a base image built from Debian's packages and Node's npm package
+#   buildah bud --isolation chroot --storage-driver vfs \
+#     --build-arg BASE_IMAGE="$(scripts/build-base-image.sh | tail -n1)" -t m365-copilot-mcp .
 #   docker run -i --rm m365-copilot-mcp --demo                      # stdio (the default), emulated tenant
 #   docker run -i --rm -v m365-state:/data \
 #     -e M365_COPILOT_MCP_TENANT_ID=... -e M365_COPILOT_MCP_CLIENT_ID=... m365-copilot-mcp
@@ -9,10 +13,15 @@
 #     m365-copilot-mcp serve --http --host 0.0.0.0                   # Streamable HTTP on :3000/mcp
 #
 # Secrets come from the environment (or a mounted --config file) at run time, never from the build.
-ARG NODE_IMAGE=node:20-bookworm-slim
+#
+# BASE_IMAGE: any image with node (22 or 24) and npm on PATH and an unprivileged user `node`, as
+# the official node images have. NODE_EXTRA_CA_CERTS: only where npm reaches the registry through
+# a TLS-inspecting proxy; the file is mounted for the build (buildah bud --volume), never copied.
+ARG BASE_IMAGE=node:22-bookworm-slim
 
 # ---- build: all dependencies, TypeScript compile, then the esbuild bundle (dist/cli.js + chunks)
-FROM ${NODE_IMAGE} AS build
+FROM ${BASE_IMAGE} AS build
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: the build needs none (esbuild's binary comes as a platform package; keytar,
@@ -24,12 +33,15 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: production dependencies and the bundle only, as the unprivileged `node` user
-FROM ${NODE_IMAGE} AS runtime
+FROM ${BASE_IMAGE} AS runtime
+ARG NODE_EXTRA_CA_CERTS
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Source maps of dependencies go too: nothing reads them without --enable-source-maps.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
-  && npm cache clean --force
+  && npm cache clean --force && rm -rf /root/.npm \
+  && find node_modules -name '*.map' -type f -delete
 COPY --from=build /app/dist/cli.js /app/dist/cli.chunk-*.js ./dist/
 COPY scripts/healthcheck.js ./scripts/healthcheck.js
 COPY LICENSE README.md ./
