@@ -144,5 +144,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`m365-copilot-mcp: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 70;
     }
+    // Whatever started before the failure (an in-process emulator, sockets) must not keep a failed start alive.
+    setTimeout(() => process.exit(), 100).unref();
   },
 );

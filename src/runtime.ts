@@ -10,12 +10,12 @@ import type { TokenBroker, TokenFlow } from './auth/broker.js';
 import { ProvidedTokenBroker } from './auth/providedTokenBroker.js';
 import type { ICachePlugin } from '@azure/msal-node';
 import type { Logger } from './log.js';
-import type { ServerRuntime } from './server.js';
+import type { ServerRuntime } from './server/runtime.js';
 import type { GraphClient } from './graph/client.js';
 import type { RuntimeInfo } from './tools/tool.js';
 import { createGovernance } from './policy/governance.js';
 import { recordGraphCall } from './policy/graphCalls.js';
-import { toolsForCloud } from './tools/availability.js';
+import type { UnavailableTool } from './tools/selection.js';
 
 let cachedVersion: string | undefined;
 
@@ -79,9 +79,8 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   };
 }
 
-/** `tools`: the enabled tool set before the cloud filter, so the status tool can say what was left out and why. */
-export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport'], tools: readonly { name: string }[] = []): RuntimeInfo {
-  const { unavailable } = toolsForCloud(tools, endpoints.cloud);
+/** `unavailable`: what the cloud filter left out and why, so the status tool can say so. */
+export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport'], unavailable: readonly UnavailableTool[] = []): RuntimeInfo {
   return {
     transport,
     cloud: endpoints.cloud,
@@ -90,12 +89,12 @@ export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transp
     tenantSource: endpoints.tenantSource,
     exportConfigured: endpoints.exportApp !== undefined,
     serverVersion: packageVersion(),
-    ...(unavailable.length ? { unavailableTools: unavailable } : {}),
+    ...(unavailable.length ? { unavailableTools: [...unavailable] } : {}),
   };
 }
 
 /** Wires config, endpoints and the token cache into the long-lived pieces the server factory hands to tools. */
-export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin, tools: readonly { name: string }[] = []): ServerRuntime {
+export function createRuntime(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin, unavailable: readonly UnavailableTool[] = []): ServerRuntime {
   const msal = createBroker(config, endpoints, log, cachePlugin);
   const broker: TokenBroker = config.accessToken ? new ProvidedTokenBroker(config.accessToken, msal) : msal;
   const graphFor = createGraphClientFactory(config, endpoints, log);
@@ -104,7 +103,7 @@ export function createRuntime(config: Config, endpoints: Endpoints, log: Logger,
     log,
     graph: graphFor('delegated', broker),
     appGraph: graphFor('app', broker),
-    environment: runtimeInfo(endpoints, 'stdio', tools),
+    environment: runtimeInfo(endpoints, 'stdio', unavailable),
     governance: createGovernance(config, log),
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
-import { delegatedScopes, offeredTools } from '../tools/registry.js';
+import { delegatedScopes } from '../tools/registry.js';
+import { selectTools, toolChoice } from '../tools/selection.js';
 import { withAuthSession } from './session.js';
 
 /** Opens the system browser where there is one; otherwise the URL printed on stderr is the way. */
@@ -23,7 +24,7 @@ export async function runLogin(flags: Record<string, string | boolean | undefine
   return withAuthSession(flags, 'login', async ({ broker, cache, config }) => {
     const method = flags['browser'] ? 'browser' : 'device-code';
     // Consent once for every tool this server will offer: beta tools when enabled, none the cloud lacks.
-    const account = await broker.signIn(method, delegatedScopes(offeredTools(config).available), {
+    const account = await broker.signIn(method, delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), {
       onPrompt: (p) => process.stderr.write(`${p.message}\n`),
       openBrowser: openSystemBrowser,
     });

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Endpoints, ServerAppRegistration } from '../config/endpoints.js';
 import { createLogger, type Logger } from '../log.js';
 import { createBroker, createGraphClientFactory, packageVersion, runtimeInfo } from '../runtime.js';
-import { offeredTools } from '../tools/registry.js';
+import { selectTools, toolChoice } from '../tools/selection.js';
 import { startHttpServer } from '../transports/http.js';
 import { createGovernance } from '../policy/governance.js';
 import { authMetadataOptions } from '../transports/httpAuthMetadata.js';
@@ -15,7 +15,7 @@ import { OboTokenService } from '../auth/obo/index.js';
 import { RedisTokenStore } from '../auth/cache/redisTokenStore.js';
 import { endpointSource } from './session.js';
 import { appTenantId } from '../auth/appTenant.js';
-import type { ServerRuntime } from '../server.js';
+import type { ServerRuntime } from '../server/runtime.js';
 
 const MULTI_TENANT_ALIASES = ['organizations', 'common'];
 
@@ -92,9 +92,9 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
   const graphFor = createGraphClientFactory(config, endpoints, log);
   const appGraph = graphFor('app', appBroker);
   // The registry decides what is enabled; the cloud then removes tools whose API it lacks.
-  const surface = offeredTools(config, 'http');
+  const surface = selectTools(toolChoice(config, 'http'));
   if (config.exportDir) log.warn('--export-dir is ignored in HTTP mode: remote callers never write files on the server');
-  const environment = runtimeInfo(endpoints, 'http', surface.enabled);
+  const environment = runtimeInfo(endpoints, 'http', surface.unavailable);
   // One per process: the budget and the audit writer must outlive each request.
   const governance = createGovernance(config, log);
   const runtimeFor = (caller: import('../auth/bearer/entraTokenVerifier.js').VerifiedCaller, assertion: string): ServerRuntime => {
@@ -115,7 +115,7 @@ export async function runHttpServer(flags: Record<string, string | boolean | und
     host: config.host,
     port: config.port,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    surface: { version: packageVersion(), tools: surface.available },
+    surface: { version: packageVersion(), tools: surface.offered },
     runtimeFor,
     verifier,
     requiredScope: config.requiredScope,

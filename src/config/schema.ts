@@ -81,6 +81,10 @@ export const ConfigSchema = z
      * tool writes files: a prompt-injected model must not name ~/.bashrc as an output file.
      */
     exportDir: z.string().min(1).optional(),
+    /** Only the tools of these toolsets (with `tools`: either); default every toolset. */
+    toolsets: z.preprocess(commaList, z.array(z.string().trim().min(1).max(64)).max(50)).optional(),
+    /** Only these tools (with `toolsets`: either); default every tool. */
+    tools: z.preprocess(commaList, z.array(z.string().trim().min(1).max(64)).max(50)).optional(),
     /** Also offer the beta Copilot Chat and Search tools (their Graph APIs are preview and may change). */
     enableBeta: z.boolean().default(false),
     // ---- HTTP (remote, many users) mode ----
@@ -156,6 +160,8 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
   { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },
   { key: 'exportDir', flag: '--export-dir', env: 'M365_COPILOT_MCP_EXPORT_DIR', kind: 'string', help: 'Directory interaction exports may be written into (stdio; default: none, no tool writes files)' },
+  { key: 'toolsets', flag: '--toolsets', env: 'M365_COPILOT_MCP_TOOLSETS', kind: 'string', help: 'Offer only the tools of these toolsets, comma-separated (default: all; the README tool table names each tool\'s toolset)' },
+  { key: 'tools', flag: '--tools', env: 'M365_COPILOT_MCP_TOOLS', kind: 'string', help: 'Offer only these tools, comma-separated (with --toolsets: either; default: all)' },
   { key: 'enableBeta', flag: '--enable-beta', env: 'M365_COPILOT_MCP_ENABLE_BETA', kind: 'boolean', help: 'Also offer the beta tools copilot_chat and copilot_search (preview Graph APIs that may change; default off)' },
   { key: 'http', flag: '--http', env: 'M365_COPILOT_MCP_HTTP', kind: 'boolean', help: 'Serve Streamable HTTP for many users (bearer tokens, on-behalf-of) instead of stdio' },
   { key: 'host', flag: '--host', env: 'M365_COPILOT_MCP_HOST', kind: 'string', help: 'HTTP mode: interface to listen on (default 127.0.0.1)' },

@@ -67,6 +67,12 @@ export const chatTool = defineTool({
     'Returns conversationId (pass it back to ask a follow-up in the same conversation), the answer text with [^n^] citation marks, the cited sources with urls, and the answer\'s sensitivity label.',
     'Prefer copilot_retrieve when you need the source passages themselves. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
   ].join(' '),
+  instructions: 'copilot_chat asks Microsoft 365 Copilot itself and returns its answer with citations',
+  toolset: 'chat',
+  stability: 'beta',
+  // Microsoft documents the Chat API for the global service and US Government L4 and L5
+  // (MicrosoftDocs/m365copilot-docs, docs/api/ai-services/chat: national cloud availability).
+  api: { name: 'the Copilot Chat API (beta)', clouds: ['global', 'usgov', 'usgovdod'] },
   readOnly: true,
   input,
   output,

@@ -63,6 +63,10 @@ export const exportToFileTool = defineTool({
     'Writes files: only new files, or an earlier export of its own with overwrite. App-only permission AiEnterpriseInteraction.Read.All; 30 export requests/s per tenant.',
   ].join(' '),
   // It creates files; with overwrite it replaces an earlier export of its own.
+  instructions: "copilot_export_interactions_to_file streams whole exports into the user's export directory",
+  toolset: 'compliance',
+  stability: 'ga',
+  api: { name: 'the Copilot interaction export API', clouds: ['global', 'usgov', 'usgovdod'] },
   readOnly: false,
   destructive: true,
   needs: ['localFiles'],

@@ -24,6 +24,10 @@ export const statusTool = defineTool({
   title: 'Who am I signed in as (Copilot MCP status)',
   description:
     'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, whether interaction export is configured, and which tools this national cloud does not offer (and why). Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
+  instructions: 'copilot_status says who is signed in and which permissions are granted',
+  toolset: 'status',
+  stability: 'ga',
+  api: { name: 'Microsoft Graph (/me)', clouds: ['global', 'usgov', 'usgovdod', 'china'] },
   readOnly: true,
   input: z.object({}),
   output,

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { SignedInAccount } from '../auth/broker.js';
+import type { Cloud } from '../graph/clouds.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import type { ExportGrant, ExportTarget } from '../policy/exportAuthorization.js';
@@ -86,18 +87,31 @@ export interface ToolAnswer<O> {
   text: string;
 }
 
+/** Groups of tools a user can switch on together (`--toolsets`). */
+export const TOOLSETS = ['retrieval', 'compliance', 'meetings', 'reports', 'status', 'chat', 'search'] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
+/** ga: generally available Graph API; beta: a preview API, offered only with --enable-beta. */
+export type Stability = 'ga' | 'beta';
+
 export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
   name: string;
   title: string;
   description: string;
+  /** One clause for the server instructions: when a model should reach for this tool. */
+  instructions: string;
   /** Reads only (Graph reads, no local side effects): becomes readOnlyHint; false for tools that write. */
   readOnly: boolean;
   /** With readOnly false: whether it may replace or delete something (destructiveHint). */
   destructive?: boolean;
+  toolset: Toolset;
+  stability: Stability;
+  /** The Graph API the tool stands on, as people name it, and the national clouds where Microsoft offers it. */
+  api: { name: string; clouds: readonly Cloud[] };
+  permissions: ToolPermissions;
   needs?: readonly HostNeed[];
   input: I;
   output: O;
-  permissions: ToolPermissions;
   handle(args: z.output<I>, ctx: ToolContext): Promise<ToolAnswer<z.output<O>>>;
 }
 

@@ -10,7 +10,8 @@ import {
 } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import type { Logger } from '../log.js';
-import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
+import { buildServer } from '../server/buildServer.js';
+import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import type { EntraTokenVerifier, VerifiedCaller } from '../auth/bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 

@@ -1,6 +1,7 @@
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
-import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
+import { buildServer } from '../server/buildServer.js';
+import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 
 /** Why the stdio connection ended: the client closed stdin, we were told to stop, or the transport gave up. */
 export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';

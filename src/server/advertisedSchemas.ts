@@ -1,4 +1,4 @@
-import type { ToolDefinition } from './tool.js';
+import type { ToolDefinition } from '../tools/tool.js';
 
 type Json = Record<string, unknown>;
 type StandardWithJson = {

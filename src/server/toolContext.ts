@@ -1,0 +1,35 @@
+import type { Logger } from '../log.js';
+import { authorizeExport } from '../policy/exportAuthorization.js';
+import type { ToolContext } from '../tools/tool.js';
+import type { ServerRuntime } from './runtime.js';
+
+/**
+ * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
+ * identity and export rule, built the same way for each so none of them can drift from the others.
+ */
+export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSignal, progress: ToolContext['progress'] = async () => {}): ToolContext {
+  const ctx: ToolContext = {
+    graph: runtime.graph,
+    appGraph: runtime.appGraph,
+    environment: runtime.environment,
+    signal,
+    log,
+    policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
+    ...(runtime.files ? { files: runtime.files } : {}),
+    async caller() {
+      if (runtime.caller) return runtime.caller;
+      const account = await runtime.broker.currentAccount();
+      return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
+    },
+    async authorizeExport(target) {
+      return authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRule, target, log);
+    },
+    async whoAmI(scopes) {
+      const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);
+      const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];
+      return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: granted, expiresOn: grant.expiresOn };
+    },
+    progress,
+  };
+  return ctx;
+}
