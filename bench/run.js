@@ -100,7 +100,8 @@ async function coldStart() {
 async function callOverhead() {
   const { startEmulator } = await import('../dist/emulator/index.js');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
-  const { MsalBroker } = await import('../dist/auth/msalBroker.js');
+  const { localAuth } = await import('../dist/composition/localAuth.js');
+  const { resolveConfig } = await import('../dist/config/load.js');
   const { createLogger } = await import('../dist/log.js');
   const emulator = await startEmulator({ autoApproveDemoUser: true, retrievalBudgetPerHour: 1_000_000 });
   try {
@@ -109,13 +110,7 @@ async function callOverhead() {
     writeFileSync(file, JSON.stringify(emulator.descriptor));
     const endpoints = await endpointsFromEmulator(emulator.descriptor);
     // A delegated token for the direct calls, through the same MSAL flow the server uses.
-    const broker = new MsalBroker({
-      identity: { authority: endpoints.authority, knownAuthorities: endpoints.knownAuthorities, graphResource: endpoints.graphResource, extraCaPem: endpoints.extraCaPem, onlyExtraCa: true },
-      publicClientId: endpoints.publicClientId,
-      baseScopes: ['User.Read'],
-      signInWaitMs: 10_000,
-      log: createLogger('silent'),
-    });
+    const { broker } = localAuth(resolveConfig({ stateDir: dir, signInWaitSeconds: 10 }), endpoints, createLogger('silent'));
     const { accessToken } = await broker.getToken({ flow: 'delegated', scopes: ['Files.Read.All', 'Sites.Read.All'] });
     const query = 'How to setup corporate VPN?';
     const body = JSON.stringify({ queryString: query, dataSource: 'sharePoint', resourceMetadata: ['title'] });
@@ -166,26 +161,20 @@ async function callOverhead() {
 async function tokenBroker() {
   const { startEmulator } = await import('../dist/emulator/index.js');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
-  const { MsalBroker } = await import('../dist/auth/msalBroker.js');
+  const { localAuth } = await import('../dist/composition/localAuth.js');
+  const { resolveConfig } = await import('../dist/config/load.js');
   const { createLogger } = await import('../dist/log.js');
   const emulator = await startEmulator({ deviceCodeIntervalSec: 1 });
   const control = (path, body) => fetch(`${emulator.descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   try {
     const endpoints = await endpointsFromEmulator(emulator.descriptor);
     const scopes = ['Files.Read.All', 'Sites.Read.All'];
-    const newBroker = () =>
-      new MsalBroker({
-        identity: { authority: endpoints.authority, knownAuthorities: endpoints.knownAuthorities, graphResource: endpoints.graphResource, extraCaPem: endpoints.extraCaPem, onlyExtraCa: true },
-        publicClientId: endpoints.publicClientId,
-        baseScopes: ['User.Read'],
-        signInWaitMs: 10_000,
-        log: createLogger('silent'),
-      });
+    const config = resolveConfig({ stateDir: tmpdir(), signInWaitSeconds: 10 });
     const users = emulator.descriptor.users.map((u) => u.upn);
     const signedIn = async (upn) => {
-      const broker = newBroker();
-      await broker.signIn('device-code', scopes, { onPrompt: (p) => void control('/devicecode/approve', { userCode: p.userCode, upn }), openBrowser: async () => {} });
-      return broker;
+      const auth = localAuth(config, endpoints, createLogger('silent'));
+      await auth.flows.signIn('device-code', scopes, { onPrompt: (p) => void control('/devicecode/approve', { userCode: p.userCode, upn }), openBrowser: async () => {} });
+      return auth.broker;
     };
 
     // Cached path: a valid token in MSAL's cache, asked for again and again.

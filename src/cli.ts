@@ -2,7 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError } from './errors.js';
 import { CONFIG_KEYS } from './config/schema.js';
-import { packageVersion } from './runtime.js';
+import { loadConfig } from './config/load.js';
+import { packageVersion } from './version.js';
 
 /**
  * argv → config → one of: the stdio server (default) | the emulator.
@@ -124,12 +125,14 @@ async function main(argv: string[]): Promise<number> {
     const { runEmulatorCommand } = await import('./commands/emulator.js');
     return runEmulatorCommand(flags);
   }
-  if (command === 'login') return (await import('./commands/login.js')).runLogin(flags);
-  if (command === 'logout') return (await import('./commands/login.js')).runLogout(flags);
-  if (command === 'status') return (await import('./commands/status.js')).runStatus(flags);
-  if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(flags);
+  // The configuration is loaded here, once, for every command that runs against a tenant.
+  if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(await loadConfig({ flags }).catch((err: Error) => err), flags);
+  const config = await loadConfig({ flags });
+  if (command === 'login') return (await import('./commands/login.js')).runLogin(config, flags);
+  if (command === 'logout') return (await import('./commands/login.js')).runLogout(config, flags);
+  if (command === 'status') return (await import('./commands/status.js')).runStatus(config, flags);
   const { runServe } = await import('./commands/serve.js');
-  return runServe(flags);
+  return runServe(config);
 }
 
 main(process.argv.slice(2)).then(

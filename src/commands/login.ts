@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { AppError } from '../errors.js';
 import { delegatedScopes } from '../tools/registry.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
-import { withAuthSession } from './session.js';
+import { withAuthSession } from '../composition/authSession.js';
+import type { Config } from '../config/schema.js';
 
 /** Opens the system browser where there is one; otherwise the URL printed on stderr is the way. */
 async function openSystemBrowser(url: string): Promise<void> {
@@ -19,12 +20,12 @@ async function openSystemBrowser(url: string): Promise<void> {
 }
 
 /** `m365-copilot-mcp login [--device-code|--browser] [--tenant T] [--account UPN]` */
-export async function runLogin(flags: Record<string, string | boolean | undefined>): Promise<number> {
+export async function runLogin(config: Config, flags: Record<string, string | boolean | undefined>): Promise<number> {
   if (flags['device-code'] && flags['browser']) throw new AppError('InvalidArgument', 'choose one of --device-code and --browser', { nextStep: 'Drop one of the two flags.' });
-  return withAuthSession(flags, 'login', async ({ broker, cache, config }) => {
+  return withAuthSession(config, 'login', async ({ flows, cache }) => {
     const method = flags['browser'] ? 'browser' : 'device-code';
     // Consent once for every tool this server will offer: beta tools when enabled, none the cloud lacks.
-    const account = await broker.signIn(method, delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), {
+    const account = await flows.signIn(method, delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), {
       onPrompt: (p) => process.stderr.write(`${p.message}\n`),
       openBrowser: openSystemBrowser,
     });
@@ -34,9 +35,9 @@ export async function runLogin(flags: Record<string, string | boolean | undefine
 }
 
 /** `m365-copilot-mcp logout [--account UPN | --all]` */
-export async function runLogout(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  return withAuthSession(flags, 'logout', async ({ config, broker, cache }) => {
-    const removed = await broker.signOut({ all: flags['all'] === true, ...(config.account ? { upn: config.account } : {}) });
+export async function runLogout(config: Config, flags: Record<string, string | boolean | undefined>): Promise<number> {
+  return withAuthSession(config, 'logout', async ({ accounts, cache }) => {
+    const removed = await accounts.signOut({ all: flags['all'] === true, ...(config.account ? { upn: config.account } : {}) });
     // MSAL's removeAccount rewrites the cache through the plugin; --all also drops partitions of other clouds.
     if (flags['all'] === true) await cache.clear();
     process.stdout.write(removed.length ? `Signed out: ${removed.join(', ')}.\n` : 'No matching signed-in account.\n');

@@ -3,8 +3,7 @@ import { AppError } from '../errors.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from '../emulator/descriptor.js';
 import { CLOUD_ENDPOINTS } from '../graph/clouds.js';
 import type { Config } from './schema.js';
-import type { AppCredential } from '../auth/msalBroker.js';
-import { readCertificateCredential } from '../auth/certificate.js';
+import { readCertificateCredential } from './certificate.js';
 
 /** Where identity and Graph traffic goes, and with which app registrations: resolved once at start. */
 export interface Endpoints {
@@ -24,6 +23,14 @@ export interface Endpoints {
   authorityHost: string;
   tenantId: string;
   demoUser?: string;
+}
+
+/** A confidential app's credential: a client secret or a certificate. */
+export interface AppCredential {
+  clientId: string;
+  authority: string;
+  clientSecret?: string;
+  certificate?: { privateKey: string; thumbprintSha256: string; x5c?: string };
 }
 
 export interface ServerAppRegistration {

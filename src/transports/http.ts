@@ -12,7 +12,7 @@ import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcon
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
-import type { EntraTokenVerifier, VerifiedCaller } from '../auth/bearer/entraTokenVerifier.js';
+import type { EntraTokenVerifier } from '../auth/bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 
 export const MCP_PATH = '/mcp';
@@ -24,8 +24,8 @@ export interface HttpServerOptions {
   /** The MCP endpoint as clients reach it (behind a proxy); defaults to http://host:port/mcp. */
   publicUrl?: string;
   surface: ServerSurface;
-  /** The per-request view of the runtime for one verified caller (their own on-behalf-of Graph tokens). */
-  runtimeFor(caller: VerifiedCaller, assertion: string): ServerRuntime;
+  /** The per-request runtime for the verified bearer token: its caller's identity and on-behalf-of Graph tokens. */
+  runtimeFor(token: string): ServerRuntime;
   verifier: EntraTokenVerifier;
   /** Bare delegated scope every token must carry, e.g. access_as_user. */
   requiredScope: string;
@@ -75,10 +75,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const mcp = createMcpHandler(
     (ctx) => {
-      const caller = (ctx.authInfo?.extra as { caller?: VerifiedCaller } | undefined)?.caller;
-      // The gate runs first; a request without a verified caller never reaches the factory.
-      if (!caller || !ctx.authInfo) throw new Error('MCP request without a verified caller');
-      return buildServer(opts.surface, opts.runtimeFor(caller, ctx.authInfo.token), ctx.era);
+      // The gate runs first; a request without a verified token never reaches the factory.
+      if (!ctx.authInfo) throw new Error('MCP request without a verified bearer token');
+      return buildServer(opts.surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
     },
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLOUD_ENDPOINTS, CLOUDS } from '../../src/graph/clouds.js';
 import { endpointsFromConfig } from '../../src/config/endpoints.js';
 import { resolveConfig } from '../../src/config/load.js';
-import { runtimeInfo } from '../../src/runtime.js';
+import { runtimeInfo } from '../../src/composition/runtimeInfo.js';
 import { TOOLS } from '../../src/tools/registry.js';
 import { cloudReason, effectiveCloud, selectTools, type ToolChoice } from '../../src/tools/selection.js';
 

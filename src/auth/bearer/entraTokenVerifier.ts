@@ -108,7 +108,16 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, entry);
     }
-    return { token, clientId: entry.caller.clientAppId, scopes: entry.caller.scopes, expiresAt: entry.exp, extra: { caller: entry.caller } };
+    return { token, clientId: entry.caller.clientAppId, scopes: entry.caller.scopes, expiresAt: entry.exp };
+  }
+
+  /**
+   * The caller of a token this verifier accepted (and that has not expired since): how the HTTP
+   * layer learns who a request runs for, typed, instead of through the SDK's untyped authInfo.extra.
+   */
+  verifiedCaller(token: string): VerifiedCaller | undefined {
+    const entry = this.verified.get(token);
+    return entry && entry.exp + (this.opts.clockSkewSeconds ?? 60) > Date.now() / 1000 ? entry.caller : undefined;
   }
 
   async verify(token: string): Promise<VerifiedCaller> {

@@ -1,7 +1,6 @@
-import { loadConfig } from '../../config/load.js';
 import { TOOLS } from '../../tools/registry.js';
 import { selectTools, toolChoice } from '../../tools/selection.js';
-import { endpointSource } from '../session.js';
+import { endpointSource } from '../../composition/endpointSource.js';
 import { errorText, type DoctorCheck } from './check.js';
 
 /** Settings from defaults, file, environment and flags validate, and the endpoints they name can be resolved. */
@@ -10,7 +9,9 @@ export const configCheck: DoctorCheck = {
   title: 'Configuration',
   async run(state) {
     try {
-      const config = await loadConfig({ flags: state.flags });
+      // The CLI loaded the configuration once; a setting it refused is this check's failure.
+      if (state.loaded instanceof Error) throw state.loaded;
+      const config = state.loaded;
       state.config = config;
       const source = await endpointSource(config, state.log);
       state.stop = () => source.stop();

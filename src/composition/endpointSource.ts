@@ -1,11 +1,8 @@
 import { join } from 'node:path';
 import type { TokenCache } from '../auth/cache/types.js';
 import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
-import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createLogger, type Logger } from '../log.js';
-import type { MsalBroker } from '../auth/msalBroker.js';
-import { createBroker } from '../runtime.js';
+import type { Logger } from '../log.js';
 
 export interface EndpointSource {
   /** A promise while the in-process emulator of --demo is still starting. */
@@ -39,24 +36,4 @@ export async function tokenCacheFor(config: Config, log: Logger): Promise<TokenC
   if (config.demo) return openTokenCache({ stateDir: join(config.stateDir, 'demo'), preference: 'memory', log });
   const stateDir = config.emulatorFile ? join(config.stateDir, 'emulator') : config.stateDir;
   return openTokenCache({ stateDir, preference: config.tokenCache, log });
-}
-
-export interface AuthSession {
-  config: Config;
-  endpoints: Endpoints;
-  cache: TokenCache;
-  broker: MsalBroker;
-}
-
-/** For the terminal commands (login, logout, status): quieter logs, the persistent cache, cleanup after. */
-export async function withAuthSession<T>(flags: Record<string, string | boolean | undefined>, component: string, run: (session: AuthSession) => Promise<T>): Promise<T> {
-  const config = await loadConfig({ flags });
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component });
-  const source = await endpointSource(config, log);
-  try {
-    const [endpoints, cache] = await Promise.all([source.endpoints, tokenCacheFor(config, log)]);
-    return await run({ config, endpoints, cache, broker: createBroker(config, endpoints, log, cache.plugin) });
-  } finally {
-    await source.stop();
-  }
 }
