@@ -236,7 +236,7 @@ describe('OboTokenService against the emulator', () => {
     expect(await oboRequests()).toBe(2);
   });
 
-  it('delegates app-only requests to the server's app-only client unchanged', async () => {
+  it('delegates app-only requests to the server’s app-only client unchanged', async () => {
     const service = newService();
     const viaObo = await forCaller(service, callerOf(users[0]!), appBroker).getToken({ flow: 'app', scopes: ['.default'] });
     const direct = await appBroker.token();
