@@ -106,12 +106,13 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     ...(redis ? { redis } : {}),
     log: log.child({ component: 'obo' }),
   });
-  const graphFor = createGraphClientFactory(config, endpoints, log);
+  // One per process: the budget and the audit writer must outlive each request.
+  const governance = createGovernance(config, log);
+  const graphFor = createGraphClientFactory(config, endpoints, log, governance);
   const shared = {
     environment: runtimeInfo(endpoints, 'http', selection.unavailable),
     log,
-    // One per process: the budget and the audit writer must outlive each request.
-    governance: createGovernance(config, log),
+    governance,
     graphFor,
     appGraph: graphFor('app', { getToken: (request, signal) => appOnly.token(request.forceRefresh, signal) }),
     exportRule: { role: config.exportRole, tenantId: () => appOnly.tenantId() },

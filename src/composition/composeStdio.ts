@@ -34,7 +34,7 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
     log.info('token cache', { backend: cache.info.kind, location: cache.info.location, reason: cache.info.reason });
     for (const notice of cache.notices()) log.warn(notice);
     const { broker } = localAuth(config, endpoints, log, cache.plugin);
-    const graphFor = createGraphClientFactory(config, endpoints, log);
+    const graphFor = createGraphClientFactory(config, endpoints, log, governance);
     const environment = runtimeInfo(endpoints, 'stdio', selection.unavailable);
     return runtimeFor({ environment, log, governance, graphFor, appGraph: graphFor('app', broker), ...(files ? { files } : {}) }, broker);
   });

@@ -6,17 +6,26 @@ import { createGraphClient, type GraphClient } from '../graph/client.js';
 import { reauthOnce } from '../graph/reauthPolicy.js';
 import { createRetryBudget, retrying } from '../graph/retryPolicy.js';
 import type { Logger } from '../log.js';
+import { exportRoutePolicy } from '../policy/exportRateLimit.js';
+import type { Governance } from '../policy/governance.js';
 import { recordGraphCall } from '../policy/graphCalls.js';
+import type { BudgetCaller } from '../policy/retrievalBudget.js';
+import { retrievalBudgetPolicy } from '../policy/retrievalBudgetPolicy.js';
 import { packageVersion } from '../version.js';
 
 /**
- * Graph clients for any token broker, sharing what must be shared across users and requests: the
- * retry budget (a throttling storm cannot multiply our load) and one circuit breaker per flow and
- * API. HTTP mode calls it once per request with that caller's broker; stdio once per flow.
+ * `caller`: whose retrieval budget a delegated client's requests count against (the policy asks it
+ * after the token is in hand, so it always has an answer).
  */
-export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getToken'>) => GraphClient;
+export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getToken'>, caller?: () => Promise<BudgetCaller | undefined>) => GraphClient;
 
-export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger): GraphClientFor {
+/**
+ * Graph clients for any token broker, all through the one chain, sharing what must be shared across
+ * users and requests: the retry budget (a throttling storm cannot multiply our load), one circuit
+ * breaker per flow and route, the export rate limiter (per app and tenant) and the retrieval budget
+ * (per user). HTTP mode calls it once per request with that caller's broker; stdio once per flow.
+ */
+export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget'>): GraphClientFor {
   const graphLog = log.child({ component: 'graph' });
   // onExchange: every request-id lands in the audit record of the tool call that caused it.
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall };
@@ -25,11 +34,13 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
   const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
-  return (flow, tokens) => {
+  const exportPolicy = exportRoutePolicy();
+  return (flow, tokens, caller) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
     const reauth = reauthOnce(() => (stale = true));
     return createGraphClient({
       ...common,
+      policies: flow === 'app' ? [exportPolicy] : caller ? [retrievalBudgetPolicy(governance.retrievalBudget, caller)] : [],
       sendPolicy: (send) => reauth(breakers[flow](retry(send))),
       ...batchRetry,
       getToken: async (scopes, signal) => {

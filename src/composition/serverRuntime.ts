@@ -24,7 +24,7 @@ export interface SharedRuntime {
 export function runtimeFor(shared: SharedRuntime, broker: TokenBroker, caller?: CallerIdentity): ServerRuntime {
   return {
     broker,
-    graph: shared.graphFor('delegated', broker),
+    graph: shared.graphFor('delegated', broker, caller ? async () => caller : () => broker.currentAccount()),
     appGraph: shared.appGraph,
     environment: shared.environment,
     log: shared.log,

@@ -117,17 +117,3 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
  * by this process alone.
  */
 export const EXPORT_RATE: Readonly<Pick<TokenBucketOptions, 'ratePerSecond' | 'burst'>> = { ratePerSecond: 24, burst: 6 };
-
-const exportLimiters = new Map<string, RateLimiter>();
-
-/**
- * The one limiter for interaction-export requests per app and tenant (keyed by Graph origin and
- * authority) in this process: every tool call, page, user and retry draws from it, so concurrent
- * exports share the tenant's budget instead of each assuming it has all of it.
- */
-export function exportRateLimiter(graphBaseUrl: string, authority: string): RateLimiter {
-  const key = `${new URL(graphBaseUrl).origin}|${authority.toLowerCase()}`;
-  let limiter = exportLimiters.get(key);
-  if (!limiter) exportLimiters.set(key, (limiter = createTokenBucket(EXPORT_RATE)));
-  return limiter;
-}

@@ -1,7 +1,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
-import type { AiInteraction } from '../graph/schemas.js';
-import { fetchExportPage, firstPageUrl } from '../tools/export/fetchPage.js';
+import { fetchExportPage, firstPageUrl } from '../graph/copilot/interactionExport.js';
+import type { AiInteraction } from '../graph/copilot/schemas.js';
 import { pair, type OutExchange } from '../tools/export/shape.js';
 import { userRef } from '../tools/export/refs.js';
 import { resolveAndAuthorize } from '../tools/export/users.js';
@@ -50,7 +50,7 @@ async function sessionInteractions(userId: string, sessionId: string, ctx: ToolC
       throw new AppError('InvalidArgument', `the session was not found within the first ${MAX_PAGES * 100} interactions of this user`, {
         nextStep: 'Use copilot_export_interactions with since/until around the session to read it.',
       });
-    const page = await fetchExportPage(ctx, at, ctx.signal);
+    const page = await fetchExportPage(ctx.appGraph, at, ctx.signal);
     found.push(...page.items.filter((i) => i.sessionId === sessionId));
     at = page.nextLink ? new URL(page.nextLink) : undefined;
   }

@@ -43,13 +43,19 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
       const runtime = await runtimeReady;
       const log = runtime.log.child({ tool: tool.name });
       const progressToken = sdkCtx.mcpReq._meta?.progressToken;
-      const ctx = callContext(runtime, log, sdkCtx.mcpReq.signal, async (progress, total, message) => {
-        if (progressToken === undefined) return;
-        await sdkCtx.mcpReq.notify({
-          method: 'notifications/progress',
-          params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-        });
-      });
+      const ctx = callContext(
+        runtime,
+        log,
+        sdkCtx.mcpReq.signal,
+        async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await sdkCtx.mcpReq.notify({
+            method: 'notifications/progress',
+            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          });
+        },
+        tool,
+      );
       const run = async () => {
         const answer = await tool.handle(args as never, ctx);
         log.info('tool call done', { ms: Date.now() - started });

@@ -1,16 +1,24 @@
 import type { Logger } from '../log.js';
 import { authorizeExport } from '../policy/exportAuthorization.js';
-import type { ToolContext } from '../tools/tool.js';
+import type { ToolContext, ToolDefinition } from '../tools/tool.js';
+import { boundGraph } from './boundGraph.js';
 import type { ServerRuntime } from './runtime.js';
 
 /**
  * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
  * identity and export rule, built the same way for each so none of them can drift from the others.
+ * A tool's clients are bound to the permissions its definition declares.
  */
-export function callContext(runtime: ServerRuntime, log: Logger, signal: AbortSignal, progress: ToolContext['progress'] = async () => {}): ToolContext {
+export function callContext(
+  runtime: ServerRuntime,
+  log: Logger,
+  signal: AbortSignal,
+  progress: ToolContext['progress'] = async () => {},
+  tool?: Pick<ToolDefinition, 'name' | 'permissions'>,
+): ToolContext {
   const ctx: ToolContext = {
-    graph: runtime.graph,
-    appGraph: runtime.appGraph,
+    graph: tool ? boundGraph(runtime.graph, tool, 'delegated') : runtime.graph,
+    appGraph: tool ? boundGraph(runtime.appGraph, tool, 'app') : runtime.appGraph,
     environment: runtime.environment,
     signal,
     log,

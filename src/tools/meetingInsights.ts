@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { CALENDAR_SCOPE, INSIGHT_SCOPE, LATEST_LOOKBACK_DAYS, latestMeeting, listInsights, MEETING_SCOPE, meetingByJoinUrl, readInsight, signedInUserId, utc } from './meeting/graph.js';
+import { CALENDAR_SCOPE, insightSummaries, INSIGHT_SCOPE, LATEST_LOOKBACK_DAYS, latestMeeting, MEETING_SCOPE, meetingByJoinUrl, readInsight, utc } from '../graph/copilot/meetings.js';
+import { signedInUserId } from './signedInUser.js';
 import { defineTool } from './tool.js';
 
 const INSIGHT_DELAY_HOURS = 4; // insights can take up to 4 h after the meeting ends
@@ -54,14 +55,14 @@ export const meetingInsightsTool = defineTool({
   output,
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
   async handle(args, ctx) {
-    const userId = await signedInUserId(ctx);
+    const userId = await signedInUserId(ctx, [INSIGHT_SCOPE]);
 
-    const meeting = args.joinUrl ? await meetingByJoinUrl(args.joinUrl, ctx) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx);
+    const meeting = args.joinUrl ? await meetingByJoinUrl(ctx.graph, args.joinUrl, ctx.signal) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx.graph, ctx.signal);
     if (!meeting) return notFound(args.latest ? `No online meeting that has ended was found in your calendar in the last ${LATEST_LOOKBACK_DAYS} days.` : 'No meeting with this join URL is visible to you (you must be the organizer or an invited attendee).');
 
     let insights;
     try {
-      insights = await listInsights(userId, meeting.id, ctx);
+      insights = await insightSummaries(ctx.graph, userId, meeting.id, ctx.signal);
     } catch (err) {
       if (err instanceof AppError && err.code === 'NotFound') return notFound('Graph does not know this meeting for you (it may have expired, or you were not invited).', meeting);
       throw err;
@@ -73,7 +74,7 @@ export const meetingInsightsTool = defineTool({
       throw new AppError('InvalidArgument', `insightId ${args.insightId} is not one of this meeting's insights`, { nextStep: `Use one of: ${insights.map((i) => i.id).join(', ')}.`, details: {} });
     let chosen;
     try {
-      chosen = await readInsight(userId, meeting.id, chosenId, ctx);
+      chosen = await readInsight(ctx.graph, userId, meeting.id, chosenId, ctx.signal);
     } catch (err) {
       // Listed but not yet readable: Graph is still generating it (seen in the field as a 404).
       if (err instanceof AppError && err.code === 'NotFound')

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
+import { nextPageLink, searchNextPage, searchOneDrive, SEARCH_SCOPES } from '../graph/copilot/search.js';
 import { withholdsAnything } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
 
-const SEARCH_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
 const CURSOR_PREFIX = 's1.';
 
 const input = z.object({
@@ -33,23 +33,6 @@ const output = z.object({
 
 type Out = z.output<typeof output>;
 
-const SearchResponseSchema = z.looseObject({
-  '@odata.nextLink': z.string().nullish(),
-  // The SDK serializes the link as nextLink (contract §7.21); accept either.
-  nextLink: z.string().nullish(),
-  totalCount: z.number().nullish(),
-  searchHits: z
-    .array(
-      z.looseObject({
-        webUrl: z.string(),
-        preview: z.string().nullish(),
-        resourceType: z.string().nullish(),
-        resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
-      }),
-    )
-    .nullish(),
-});
-
 export const searchTool = defineTool({
   name: 'copilot_search',
   title: 'Search my OneDrive (Copilot Search, beta)',
@@ -68,24 +51,9 @@ export const searchTool = defineTool({
   output,
   permissions: { delegated: SEARCH_SCOPES, application: [] },
   async handle(args, ctx) {
-    const common = { version: 'beta' as const, scopes: SEARCH_SCOPES, permissions: SEARCH_SCOPES.map((p) => `${p} (delegated)`), signal: ctx.signal, schema: SearchResponseSchema };
-    const { data } = args.cursor
-      ? await ctx.graph.request({ ...common, method: 'GET', path: decodeCursor(args.cursor) })
-      : await ctx.graph.request({
-          ...common,
-          method: 'POST',
-          path: '/copilot/search',
-          body: {
-            query: args.query,
-            ...(args.pageSize ? { pageSize: args.pageSize } : {}),
-            dataSources: {
-              oneDrive: {
-                ...(args.folder ? { filterExpression: `path:"${args.folder.replace(/"/g, '')}"` } : {}),
-                resourceMetadataNames: ['title', 'author', 'lastModifiedTime'],
-              },
-            },
-          },
-        });
+    const data = args.cursor
+      ? await searchNextPage(ctx.graph, decodeCursor(args.cursor), ctx.signal)
+      : await searchOneDrive(ctx.graph, { query: args.query, pageSize: args.pageSize, folder: args.folder }, ctx.signal);
     // Search hits carry no sensitivity label, so the policy cannot be applied per hit: withhold every preview.
     const withheld = withholdsAnything(ctx.policy.labels);
     const hits: Out['hits'] = (data.searchHits ?? []).map((h) => {
@@ -102,7 +70,7 @@ export const searchTool = defineTool({
         ...(lastModifiedTime ? { lastModifiedTime } : {}),
       };
     });
-    const next = data['@odata.nextLink'] ?? data.nextLink ?? undefined;
+    const next = nextPageLink(data);
     const structured: Out = {
       hits,
       ...(data.totalCount !== undefined && data.totalCount !== null ? { totalCount: data.totalCount } : {}),

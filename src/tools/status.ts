@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { UserSchema } from '../graph/schemas.js';
+import { me as getMe, PROFILE_SCOPE } from '../graph/copilot/users.js';
 import { defineTool } from './tool.js';
 
 const output = z.object({
@@ -31,18 +31,10 @@ export const statusTool = defineTool({
   readOnly: true,
   input: z.object({}),
   output,
-  permissions: { delegated: ['User.Read'], application: [] },
+  permissions: { delegated: [PROFILE_SCOPE], application: [] },
   async handle(_args, ctx) {
-    const me = await ctx.whoAmI(['User.Read']);
-    const { data: profile } = await ctx.graph.request({
-      method: 'GET',
-      path: '/me',
-      query: { $select: 'id,displayName,userPrincipalName' },
-      scopes: ['User.Read'],
-      permissions: ['User.Read (delegated)'],
-      schema: UserSchema,
-      signal: ctx.signal,
-    });
+    const me = await ctx.whoAmI([PROFILE_SCOPE]);
+    const profile = await getMe(ctx.graph, ctx.signal);
     const env = ctx.environment;
     const structured: z.output<typeof output> = {
       signedIn: true,

@@ -16,7 +16,8 @@ async function setup() {
     getToken: async () => 'tok',
     sendPolicy: circuitBreaker({ key: routeKey, failureThreshold: 3, openMs: 30_000, clock: () => state.now }),
   });
-  const get = (path = '/copilot/retrieval/x') => graph.request({ method: 'GET', path, scopes: [], schema: z.unknown() });
+  // The route template is what the breaker keys on: each distinct template stands for one API.
+  const get = (path = '/copilot/retrieval/x') => graph.request({ method: 'GET', route: `GET ${path}`, path, scopes: [], schema: z.unknown() });
   return { srv, state, get };
 }
 
@@ -30,7 +31,7 @@ describe('circuitBreaker', () => {
     const err = await fail(get());
     expect(err).toMatchObject({
       code: 'ServiceUnavailable',
-      message: `Graph ${new URL(srv.baseUrl).host}/copilot/retrieval is failing; requests are paused for 20 s`,
+      message: `Graph ${new URL(srv.baseUrl).host} GET /copilot/retrieval/x is failing; requests are paused for 20 s`,
       nextStep: 'retry after 20 s',
       details: { circuit: 'open', retryAfterSeconds: 20 },
     });
@@ -96,7 +97,7 @@ describe('circuitBreaker', () => {
       getToken: async () => 'tok',
       sendPolicy: (send) => circuitBreaker({ key: routeKey, failureThreshold: 2, clock: () => state.now })(retrying({ maxAttempts: 2, sleep: async () => {}, random: () => 0 })(send)),
     });
-    const get = () => graph.request({ method: 'GET', path: '/copilot/retrieval', scopes: [], schema: z.unknown() });
+    const get = () => graph.request({ method: 'GET', route: 'GET /copilot/retrieval', path: '/copilot/retrieval', scopes: [], schema: z.unknown() });
     expect(await fail(get())).toMatchObject({ status: 503, details: { attempts: 2 } });
     expect(await fail(get())).toMatchObject({ status: 503 });
     expect(await fail(get())).toMatchObject({ details: { circuit: 'open' } });

@@ -8,7 +8,7 @@ import {
   OnlineMeetingSchema,
   RetrievalResponseSchema,
   UserSchema,
-} from '../../src/graph/schemas.js';
+} from '../../src/graph/copilot/schemas.js';
 import { encodeQuery } from '../../src/graph/url.js';
 
 describe('graph schemas', () => {

@@ -4,7 +4,7 @@ import { retrieve, type RetrievalHit } from '../search/retrieve.js';
 import { isLicensed, LICENCE_MESSAGE, missingScopes } from './auth.js';
 import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './context.js';
 import { replyFor, type Reply } from './errors.js';
-import { CHAT_SCOPES } from '../../graph/chatPermissions.js';
+import { CHAT_SCOPES } from '../../graph/copilot/chatPermissions.js';
 
 /**
  * Copilot Chat (beta, contract §4, §6.12): conversations grounded in what the caller may read.

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors.js';
-import type { AiInteraction } from '../../graph/schemas.js';
+import { exportPath, fetchExportPage, firstPageUrl, PAGE_SIZE } from '../../graph/copilot/interactionExport.js';
+import type { AiInteraction } from '../../graph/copilot/schemas.js';
 import type { ToolContext } from '../tool.js';
-import { exportPath, fetchExportPage, firstPageUrl, PAGE_SIZE } from './fetchPage.js';
 import type { ExportQuery } from './query.js';
 import { pair, sameRequest, type ExportUser, type OutExchange } from './shape.js';
 
@@ -56,7 +56,7 @@ export async function exportPage(query: ExportQuery, user: ExportUser, limit: nu
   const taken: AiInteraction[] = [];
   let nextCursor: string | undefined;
   for (let pages = 1; ; pages++) {
-    const page = await fetchExportPage(ctx, pageUrl, ctx.signal);
+    const page = await fetchExportPage(ctx.appGraph, pageUrl, ctx.signal);
     const items = page.items.slice(skip);
     const room = limit - taken.length;
     let use = Math.min(room, items.length);
