@@ -99,7 +99,7 @@ describe('audit log', () => {
       expect(batch.result).toMatchObject({ count: (results[1]!.structuredContent as Sources).hits.length, withheld: 0, budget: { limit: 200, remaining: 198 } });
       expect(batch.result!.labels).toEqual(expect.arrayContaining([expect.objectContaining({ id: facts.vpnGuide.label.id, name: facts.vpnGuide.label.displayName, priority: facts.vpnGuide.label.priority })]));
       // One source: a single request, the request-id the tool reported.
-      expect(records[2]!.graph).toEqual([{ method: 'POST', path: '/v1.0/copilot/retrieval', status: 200, requestId: (results[2]!.structuredContent as Sources).sources[0]!.requestId }]);
+      expect(records[2]!.graph).toEqual([{ method: 'POST', path: '/v1.0/copilot/retrieval', route: 'POST /copilot/retrieval', status: 200, requestId: (results[2]!.structuredContent as Sources).sources[0]!.requestId }]);
       expect(records[2]!.args).toMatchObject({ sources: ['sharePoint'], maxResults: 5 });
       // A failed source is in the record, with its status code, while the call itself succeeded.
       expect(records[3]!.result!.sources).toEqual([
