@@ -1,5 +1,5 @@
-import { discoverJwksUri } from '../auth/bearer/discovery.js';
-import { EntraTokenVerifier } from '../auth/bearer/entraTokenVerifier.js';
+import { discoverJwksUri } from '../transports/bearer/discovery.js';
+import { EntraTokenVerifier } from '../transports/bearer/entraTokenVerifier.js';
 import { RedisTokenStore } from '../auth/cache/redisTokenStore.js';
 import { createNetworkClient } from '../auth/networkClient.js';
 import { CallerBroker } from '../auth/obo/callerBroker.js';

@@ -4,7 +4,7 @@ import { auditedCall } from '../policy/auditedCall.js';
 import { registerPrompts } from '../prompts/index.js';
 import { registerResources } from '../resources/index.js';
 import type { CallRunner } from '../resources/runner.js';
-import { toToolError } from '../tools/result.js';
+import { toToolError } from './toolError.js';
 import type { ToolDefinition } from '../tools/tool.js';
 import { annotationsOf } from './annotations.js';
 import { instructionsFor } from './instructions.js';

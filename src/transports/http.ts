@@ -12,7 +12,7 @@ import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcon
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
-import type { EntraTokenVerifier } from '../auth/bearer/entraTokenVerifier.js';
+import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 
 export const MCP_PATH = '/mcp';

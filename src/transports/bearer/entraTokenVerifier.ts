@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { OAuthError, OAuthErrorCode, type AuthInfo, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
-import type { INetworkModule } from '@azure/msal-node';
+import type { NetworkClient } from '../../auth/networkClient.js';
 
 /**
  * Validates the bearer tokens MCP clients present in HTTP mode, locally (no call to Entra per
@@ -18,7 +18,7 @@ export interface EntraVerifierOptions {
   /** Accepted `aud` values: the server's client id and/or its application id URI. */
   audiences: string[];
   /** Identity traffic goes through the same trust list as MSAL's (the emulator CA, corporate roots). */
-  network: INetworkModule;
+  network: NetworkClient;
   clockSkewSeconds?: number;
   /** Seconds to wait before refetching the JWKS for an unknown key id (key rotation). */
   jwksCooldownSeconds?: number;

@@ -1,4 +1,4 @@
-import type { INetworkModule } from '@azure/msal-node';
+import type { NetworkClient } from '../../auth/networkClient.js';
 import type { Logger } from '../../log.js';
 
 /**
@@ -6,7 +6,7 @@ import type { Logger } from '../../log.js';
  * keys, so the home tenant's (or `organizations`') document serves all allowed tenants. When the
  * authority is unreachable at start, the well-known path is used and /readyz reports the keys.
  */
-export async function discoverJwksUri(network: INetworkModule, authorityHost: string, tenantId: string, log: Logger): Promise<string> {
+export async function discoverJwksUri(network: NetworkClient, authorityHost: string, tenantId: string, log: Logger): Promise<string> {
   const base = `${authorityHost.replace(/\/+$/, '')}/${tenantId}`;
   const fallback = `${base}/discovery/v2.0/keys`;
   try {
