@@ -8,6 +8,7 @@ import type { Endpoints, ServerAppRegistration } from '../config/endpoints.js';
 import type { Config } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { cursorSeal, derivedCursorKey, processCursorKey } from '../policy/cursorSeal.js';
 import { createGovernance } from '../policy/governance.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
@@ -109,6 +110,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   // One per process: the budget and the audit writer must outlive each request.
   const governance = createGovernance(config, log);
   const graphFor = createGraphClientFactory(config, endpoints, log, governance);
+  const processKey = processCursorKey();
   const shared = {
     environment: runtimeInfo(endpoints, 'http', selection.unavailable),
     log,
@@ -116,6 +118,8 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     graphFor,
     appGraph: graphFor('app', { getToken: (request, signal) => appOnly.token(request.forceRefresh, signal) }),
     exportRule: { role: config.exportRole, tenantId: () => appOnly.tenantId() },
+    // With Redis, every instance holds the same key, so any of them accepts a cursor another issued.
+    cursorSeal: cursorSeal(async () => (config.redisKey ? derivedCursorKey(config.redisKey) : processKey)),
   };
   const forToken = (token: string): ServerRuntime => {
     const caller = verifier.verifiedCaller(token);
@@ -141,6 +145,8 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
         scope: `${serverApp.appIdUri ?? `api://${serverApp.clientId}`}/${config.requiredScope}`,
       }),
     maxRequestBytes: config.maxRequestBytes,
+    headersTimeoutMs: config.httpHeadersTimeoutSeconds * 1000,
+    maxConnections: config.maxConnections,
     readiness: readiness(verifier, redis),
     log: log.child({ component: 'http' }),
   };

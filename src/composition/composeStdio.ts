@@ -1,6 +1,9 @@
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
-import { createGovernance, protectedFromExport } from '../policy/governance.js';
+import { join } from 'node:path';
+import { loadOrCreateHashKey } from '../policy/auditText.js';
+import { cursorSeal as makeCursorSeal } from '../policy/cursorSeal.js';
+import { createGovernance, CURSOR_KEY_FILE_NAME, protectedFromExport } from '../policy/governance.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import { resolveExportDir } from '../tools/export/exportDir.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
@@ -28,6 +31,8 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
   for (const t of selection.unavailable) log.info('tool not registered in this cloud', { tool: t.name, reason: t.reason });
   const source = await endpointSource(config, log);
   const governance = createGovernance(config, log);
+  // Kept in the state directory, so a cursor still works after the client restarts the server.
+  const cursorSeal = makeCursorSeal(() => loadOrCreateHashKey(join(config.stateDir, CURSOR_KEY_FILE_NAME)));
   const runtime = Promise.all([source.endpoints, tokenCacheFor(config, log)]).then(([endpoints, cache]) => {
     if (endpoints.tenantSource === 'cloud' && !endpoints.publicClientId && !config.accessToken)
       log.warn('no client id configured: tools will ask for M365_COPILOT_MCP_CLIENT_ID (or run with --demo)');
@@ -36,7 +41,7 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
     const { broker } = localAuth(config, endpoints, log, cache.plugin);
     const graphFor = createGraphClientFactory(config, endpoints, log, governance);
     const environment = runtimeInfo(endpoints, 'stdio', selection.unavailable);
-    return runtimeFor({ environment, log, governance, graphFor, appGraph: graphFor('app', broker), ...(files ? { files } : {}) }, broker);
+    return runtimeFor({ environment, log, governance, graphFor, appGraph: graphFor('app', broker), cursorSeal, ...(files ? { files } : {}) }, broker);
   });
   return { surface: { version: packageVersion(), tools: selection.offered }, runtime, log, stop: () => source.stop() };
 }

@@ -1,4 +1,5 @@
 import type { TokenBroker } from '../auth/broker.js';
+import type { CursorSeal } from '../policy/cursorSeal.js';
 import type { ExportRule } from '../policy/exportAuthorization.js';
 import type { Governance } from '../policy/governance.js';
 import type { Logger } from '../log.js';
@@ -18,6 +19,7 @@ export interface SharedRuntime {
   appGraph: GraphClient;
   exportRule?: ExportRule;
   files?: LocalFiles;
+  cursorSeal: CursorSeal;
 }
 
 /** The runtime tools see, for one broker: stdio's local user, or one HTTP caller (with their identity). */
@@ -29,6 +31,7 @@ export function runtimeFor(shared: SharedRuntime, broker: TokenBroker, caller?: 
     environment: shared.environment,
     log: shared.log,
     governance: shared.governance,
+    cursorSeal: shared.cursorSeal,
     ...(caller ? { caller } : {}),
     ...(shared.exportRule ? { exportRule: shared.exportRule } : {}),
     ...(shared.files ? { files: shared.files } : {}),

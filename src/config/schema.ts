@@ -113,6 +113,10 @@ export const ConfigSchema = z
     redisTtlSeconds: z.number().int().min(60).max(30 * 86400).default(86400),
     /** Largest accepted MCP request body (413 above). */
     maxRequestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Seconds a client has to send its request headers before the socket is closed. */
+    httpHeadersTimeoutSeconds: z.number().int().min(1).max(600).default(10),
+    /** Most open HTTP connections at once; more are refused until some close. */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
     /** On SIGTERM, how long in-flight calls may finish before the process exits. */
     shutdownGraceSeconds: z.number().int().min(0).max(600).default(10),
   })
@@ -177,5 +181,7 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'redisKey', flag: '--redis-key', env: 'M365_COPILOT_MCP_REDIS_KEY', kind: 'string', help: 'HTTP mode: base64 32-byte key encrypting tokens in Redis (prefer the variable)' },
   { key: 'redisTtlSeconds', flag: '--redis-ttl', env: 'M365_COPILOT_MCP_REDIS_TTL', kind: 'number', help: "HTTP mode: seconds a user's cached tokens live in Redis (default 86400)" },
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: 'M365_COPILOT_MCP_MAX_REQUEST_BYTES', kind: 'number', help: 'HTTP mode: largest request body accepted, 413 above (default 1048576)' },
+  { key: 'httpHeadersTimeoutSeconds', flag: '--http-headers-timeout', env: 'M365_COPILOT_MCP_HTTP_HEADERS_TIMEOUT', kind: 'number', help: 'HTTP mode: seconds a client has to send its request headers (default 10)' },
+  { key: 'maxConnections', flag: '--max-connections', env: 'M365_COPILOT_MCP_MAX_CONNECTIONS', kind: 'number', help: 'HTTP mode: most open connections at once (default 1000)' },
   { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },
 ];

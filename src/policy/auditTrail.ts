@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { summariseArguments } from './auditArgs.js';
+import { summariseArguments, type AuditedArguments } from './auditArgs.js';
 import { AuditFile } from './auditFile.js';
 import { summariseResult, type ResultSummary } from './auditResult.js';
 import { loadOrCreateHashKey, textRenderer, type AuditTextMode, type TextRenderer } from './auditText.js';
@@ -32,6 +32,8 @@ export interface AuditRecord {
 
 export interface CallFacts {
   tool: string;
+  /** What of its arguments may be recorded, and how (from its definition). */
+  audited: AuditedArguments;
   transport: 'stdio' | 'http';
   caller: { userId: string; upn?: string | undefined; tenantId: string } | undefined;
   args: unknown;
@@ -88,7 +90,7 @@ export class AuditTrail {
 }
 
 export function buildRecord(f: CallFacts, text: TextRenderer): AuditRecord {
-  const args = summariseArguments(f.tool, f.args, text);
+  const args = summariseArguments(f.audited, f.args, text);
   const ok = f.error === undefined;
   return {
     v: AUDIT_RECORD_VERSION,

@@ -1,9 +1,11 @@
 import type { CallerIdentity } from '../tools/tool.js';
+import type { AuditedArguments } from './auditArgs.js';
 import type { AuditTrail } from './auditTrail.js';
 import { collectGraphCalls, type GraphCallRecord } from './graphCalls.js';
 
 export interface AuditedCallInfo {
   tool: string;
+  audited: AuditedArguments;
   args: unknown;
   transport: 'stdio' | 'http';
   /** Asked after the call, so a call that signed the user in is attributed to them. */
@@ -28,7 +30,7 @@ export async function auditedCall<R extends { structuredContent?: unknown }>(aud
   }
   const ended = Date.now();
   const caller = await info.caller().catch(() => undefined);
-  await audit.write({ tool: info.tool, transport: info.transport, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
+  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
   if (error !== undefined) throw error;
   return result as R;
 }

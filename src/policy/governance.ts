@@ -10,6 +10,8 @@ import { RetrievalBudgetTracker } from './retrievalBudget.js';
 export const AUDIT_OFF = 'off';
 export const DEFAULT_AUDIT_FILE_NAME = 'audit.jsonl';
 export const AUDIT_HASH_KEY_FILE_NAME = 'audit-hash.key';
+/** The key that seals cursors (stdio), beside the audit hash key. */
+export const CURSOR_KEY_FILE_NAME = 'cursor.key';
 
 /**
  * Process-wide governance state: one audit file, one label policy, one retrieval budget per user.

@@ -58,7 +58,7 @@ async function recentMeetingIds(ctx: ToolContext): Promise<string[]> {
 /** A completion never fails the client's typing: no sign-in yet, a Graph error, a timeout all mean "no suggestions". */
 async function completion(calls: CallRunner, variable: string, ids: (ctx: ToolContext) => Promise<string[]>, typed: string): Promise<string[]> {
   try {
-    const all = await calls.run(`completion:meeting_insight.${variable}`, {}, AbortSignal.timeout(COMPLETION_TIMEOUT_MS), ids);
+    const all = await calls.run(`completion:meeting_insight.${variable}`, {}, {}, AbortSignal.timeout(COMPLETION_TIMEOUT_MS), ids);
     const prefix = lenientDecode(typed)?.toLowerCase() ?? '';
     return all.filter((id) => id.toLowerCase().startsWith(prefix));
   } catch (err) {

@@ -10,7 +10,7 @@ import { annotationsOf } from './annotations.js';
 import { instructionsFor } from './instructions.js';
 import type { ServerRuntime, ServerSurface } from './runtime.js';
 import { callContext } from './toolContext.js';
-import { preparedSchemas } from './toolSchemas.js';
+import { preparedSchemas, type ValidationIssue } from './toolSchemas.js';
 import { signInThroughUrlElicitation } from './urlSignIn.js';
 
 export const SERVER_NAME = 'm365-copilot-mcp';
@@ -57,11 +57,13 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
         tool,
       );
       const run = async () => {
-        const answer = await tool.handle(args as never, ctx);
+        const checked = await prepared.validate(args);
+        if ('issues' in checked) throw invalidArguments(tool, checked.issues);
+        const answer = await tool.handle(checked.value as never, ctx);
         log.info('tool call done', { ms: Date.now() - started });
         return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
       };
-      const audit = { tool: tool.name, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
+      const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
       try {
         // One audit record per tools/call, written before the answer (or error) goes back.
         return await auditedCall(runtime.governance.audit, audit, async () => {
@@ -84,14 +86,24 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
   );
 }
 
+/** One InvalidArgument for every refusal of a tool's arguments: each argument with its rule. */
+function invalidArguments(tool: ToolDefinition, issues: readonly ValidationIssue[]): AppError {
+  const named = issues.map((i) => ({ name: (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'), message: i.message }));
+  const names = [...new Set(named.map((n) => n.name.split('.')[0]).filter(Boolean))];
+  return new AppError('InvalidArgument', `invalid arguments for ${tool.name}: ${named.map((n) => (n.name ? `${n.name}: ${n.message}` : n.message)).join('; ')}`, {
+    nextStep: `Fix ${names.length ? names.join(', ') : 'the arguments'} as described (the tool's input schema gives each argument's rule), then call ${tool.name} again.`,
+    details: { arguments: names },
+  });
+}
+
 /** Resource reads and completions run like tool calls: the caller's context, one audit record each. */
 function resourceCalls(runtimeReady: ServerRuntime | Promise<ServerRuntime>): CallRunner {
   return {
-    async run(name, args, signal, work) {
+    async run(name, args, audited, signal, work) {
       const runtime = await runtimeReady;
       const log = runtime.log.child({ resource: name });
       const ctx = callContext(runtime, log, signal);
-      const info = { tool: name, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
+      const info = { tool: name, audited, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
       // Wrapped: a resource result has no structuredContent for the audit summary to read.
       return (await auditedCall(runtime.governance.audit, info, async () => ({ structuredContent: undefined, value: await work(ctx) }))).value;
     },

@@ -2,6 +2,7 @@ import type { TokenBroker } from '../auth/broker.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import type { ExportRule } from '../policy/exportAuthorization.js';
+import type { CursorSeal } from '../policy/cursorSeal.js';
 import type { Governance } from '../policy/governance.js';
 import type { CallerIdentity, LocalFiles, RuntimeInfo, ToolDefinition } from '../tools/tool.js';
 
@@ -20,6 +21,8 @@ export interface ServerRuntime {
   governance: Governance;
   /** stdio with --export-dir: where file exports may be written. */
   files?: LocalFiles;
+  /** Seals the cursors tools hand out (one key per process, or shared by instances). */
+  cursorSeal: CursorSeal;
 }
 
 /** What tools/list shows; known before any endpoint is, so the protocol can answer at once. */

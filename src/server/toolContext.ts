@@ -24,6 +24,11 @@ export function callContext(
     log,
     policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
     ...(runtime.files ? { files: runtime.files } : {}),
+    // Bound to the HTTP caller; over stdio there is one local user.
+    cursors: {
+      seal: (purpose, payload) => runtime.cursorSeal.seal(purpose, callerKey(runtime), payload),
+      open: (purpose, cursor) => runtime.cursorSeal.open(purpose, callerKey(runtime), cursor),
+    },
     async caller() {
       if (runtime.caller) return runtime.caller;
       const account = await runtime.broker.currentAccount();
@@ -40,4 +45,8 @@ export function callContext(
     progress,
   };
   return ctx;
+}
+
+function callerKey(runtime: ServerRuntime): string {
+  return runtime.caller ? `${runtime.caller.tenantId.toLowerCase()}/${runtime.caller.userId.toLowerCase()}` : 'local';
 }

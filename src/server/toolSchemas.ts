@@ -64,8 +64,16 @@ function loneSurrogates(schema: ToolDefinition['input'], value: unknown): { mess
 }
 
 interface PreparedSchemas {
+  /** What the SDK sees: the tool's JSON Schema, and a validation that lets every object through to the handler. */
   input: ToolDefinition['input'];
   output: ToolDefinition['output'];
+  /** The real validation (the tool's schema, guarded), run by the handler so a refusal is audited and coded. */
+  validate: (args: unknown) => Promise<{ value: Record<string, unknown> } | { issues: readonly ValidationIssue[] }>;
+}
+
+export interface ValidationIssue {
+  message: string;
+  path?: readonly (PropertyKey | { key: PropertyKey })[] | undefined;
 }
 const preparedByTool = new WeakMap<ToolDefinition, PreparedSchemas>();
 
@@ -75,7 +83,24 @@ const preparedByTool = new WeakMap<ToolDefinition, PreparedSchemas>();
  */
 export function preparedSchemas(tool: ToolDefinition): PreparedSchemas {
   let prepared = preparedByTool.get(tool);
-  if (!prepared)
-    preparedByTool.set(tool, (prepared = { input: advertised(guardedInput(tool.input), 'input'), output: advertised(tool.output, 'output') }));
+  if (!prepared) {
+    const guarded = guardedInput(tool.input)['~standard'];
+    const validate: PreparedSchemas['validate'] = async (args) => {
+      const result = await guarded.validate(args ?? {});
+      return result.issues ? { issues: result.issues } : { value: result.value as Record<string, unknown> };
+    };
+    preparedByTool.set(tool, (prepared = { input: advertised(passThrough(tool.input), 'input'), output: advertised(tool.output, 'output'), validate }));
+  }
   return prepared;
+}
+
+/**
+ * The tool's schema as the SDK advertises it, whose validation accepts anything: the handler
+ * validates for real, so a refused call still gets its audit record and an InvalidArgument error
+ * that names the argument and the next step (the SDK's own refusal would leave neither).
+ */
+function passThrough<S extends ToolDefinition['input']>(schema: S): S {
+  const std = schema['~standard'];
+  const validate: typeof std.validate = (value) => ({ value: value as never });
+  return { '~standard': { ...std, validate } } as unknown as S;
 }

@@ -53,6 +53,7 @@ export const chatTool = defineTool({
   input,
   output,
   permissions: { delegated: CHAT_SCOPES, application: [] },
+  audited: { message: 'text', conversationId: 'value', timeZone: 'value', webGrounding: 'value' },
   async handle(args, ctx) {
     const conversationId = args.conversationId ?? (await createConversation(ctx.graph, ctx.signal)).id;
     // Copilot can think for tens of seconds: a notification now keeps clients that reset their timeout on progress waiting.

@@ -45,6 +45,7 @@ export const exportInteractionsTool = defineTool({
   input,
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
+  audited: { userId: 'value', appClass: 'value', since: 'value', until: 'value', limit: 'value', cursor: 'presence' },
   async handle(args, ctx) {
     const query = exportQuery(args);
     const user = await resolveAndAuthorize(query.userRefs[0]!, ctx);

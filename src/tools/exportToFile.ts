@@ -73,6 +73,7 @@ export const exportToFileTool = defineTool({
   input,
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
+  audited: { userIds: 'value', appClass: 'value', since: 'value', until: 'value', outputFile: 'value', overwrite: 'value', maxSeconds: 'value' },
   async handle(args, ctx) {
     if (!ctx.files)
       throw new AppError('InvalidArgument', 'file export is off: the user has not configured an export directory', {

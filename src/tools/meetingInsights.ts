@@ -54,6 +54,8 @@ export const meetingInsightsTool = defineTool({
   input,
   output,
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
+  // A join link lets its holder into the meeting lobby: recorded as text. The meeting id Graph resolved is in the request paths.
+  audited: { joinUrl: 'text', meetingId: 'value', latest: 'value', insightId: 'value' },
   async handle(args, ctx) {
     const userId = await signedInUserId(ctx, [INSIGHT_SCOPE]);
 

@@ -105,6 +105,7 @@ export const retrieveTool = defineTool({
   input,
   output,
   permissions: { delegated: [...SHAREPOINT_SCOPES, CONNECTOR_SCOPE], application: [] },
+  audited: { query: 'text', sources: 'value', connectionIds: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
   async handle(args, ctx) {
     const sources = args.sources ?? DEFAULT_SOURCES;
     const requested = args.metadata ?? [];

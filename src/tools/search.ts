@@ -4,7 +4,6 @@ import { nextPageLink, searchNextPage, searchOneDrive, SEARCH_SCOPES } from '../
 import { withholdsAnything } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
 
-const CURSOR_PREFIX = 's1.';
 
 const input = z.object({
   query: z.string().trim().min(1).max(1500).describe('What to find in the user\'s OneDrive, in natural language or key words (max 1,500 characters).'),
@@ -50,9 +49,11 @@ export const searchTool = defineTool({
   input,
   output,
   permissions: { delegated: SEARCH_SCOPES, application: [] },
+  // A cursor holds Graph's next-page link, whose skip token encodes the query: free text like the query.
+  audited: { query: 'text', pageSize: 'value', folder: 'text', cursor: 'text' },
   async handle(args, ctx) {
     const data = args.cursor
-      ? await searchNextPage(ctx.graph, decodeCursor(args.cursor), ctx.signal)
+      ? await searchNextPage(ctx.graph, nextPageOf(await ctx.cursors.open(CURSOR_PURPOSE, args.cursor), ctx.environment.graphBaseUrl), ctx.signal)
       : await searchOneDrive(ctx.graph, { query: args.query, pageSize: args.pageSize, folder: args.folder }, ctx.signal);
     // Search hits carry no sensitivity label, so the policy cannot be applied per hit: withhold every preview.
     const withheld = withholdsAnything(ctx.policy.labels);
@@ -74,33 +75,32 @@ export const searchTool = defineTool({
     const structured: Out = {
       hits,
       ...(data.totalCount !== undefined && data.totalCount !== null ? { totalCount: data.totalCount } : {}),
-      ...(next ? { nextCursor: encodeCursor(next) } : {}),
+      ...(next ? { nextCursor: await ctx.cursors.seal(CURSOR_PURPOSE, { u: next }) } : {}),
       ...(withheld ? { withheld: 'policy' as const } : {}),
     };
     return { structured, text: renderText(args.query, structured) };
   },
 });
 
-/** The cursor is Graph's whole nextLink, wrapped: it is followed as given, never rebuilt (contract §5.5). */
-function encodeCursor(nextLink: string): string {
-  return CURSOR_PREFIX + Buffer.from(nextLink, 'utf8').toString('base64url');
-}
+const CURSOR_PURPOSE = 'search-page';
 
-function decodeCursor(cursor: string): URL {
-  const invalid = () =>
-    new AppError('InvalidArgument', 'cursor is not a copilot_search nextCursor', {
-      nextStep: 'Pass nextCursor exactly as the previous copilot_search answer gave it, or start again without cursor.',
-    });
-  if (!cursor.startsWith(CURSOR_PREFIX)) throw invalid();
+/**
+ * The cursor holds Graph's whole nextLink, sealed: it is followed as given, never rebuilt (contract
+ * §5.5), and only if it is exactly Search's next-page function on this Graph: a cursor must not turn
+ * this tool into a GET of any Graph URL.
+ */
+function nextPageOf(payload: unknown, graphBaseUrl: string): URL {
+  const link = (payload as { u?: unknown } | null)?.u;
+  const base = new URL(graphBaseUrl.endsWith('/') ? graphBaseUrl : `${graphBaseUrl}/`);
   try {
-    // The graph client refuses a URL on another origin, so a forged cursor cannot send the token elsewhere.
-    const url = new URL(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'));
-    // Only a next page of Search: a cursor must not turn this tool into a GET of any Graph URL.
-    if (/\/copilot\/searchNextPage$/i.test(url.pathname)) return url;
+    const url = new URL(String(link));
+    if (typeof link === 'string' && url.origin === base.origin && url.pathname.toLowerCase() === new URL('beta/copilot/searchNextPage', base).pathname.toLowerCase()) return url;
   } catch {
     // fall through
   }
-  throw invalid();
+  throw new AppError('InvalidArgument', 'cursor is not a copilot_search nextCursor', {
+    nextStep: 'Pass nextCursor exactly as the previous copilot_search answer gave it, or start again without cursor.',
+  });
 }
 
 function renderText(query: string, out: Out): string {

@@ -32,6 +32,7 @@ export const statusTool = defineTool({
   input: z.object({}),
   output,
   permissions: { delegated: [PROFILE_SCOPE], application: [] },
+  audited: {},
   async handle(_args, ctx) {
     const me = await ctx.whoAmI([PROFILE_SCOPE]);
     const profile = await getMe(ctx.graph, ctx.signal);

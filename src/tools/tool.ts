@@ -3,6 +3,7 @@ import type { SignedInAccount } from '../auth/broker.js';
 import type { Cloud } from '../graph/clouds.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import type { AuditedArguments } from '../policy/auditArgs.js';
 import type { ExportGrant, ExportTarget } from '../policy/exportAuthorization.js';
 import type { LabelPolicy } from '../policy/labelPolicy.js';
 import type { RetrievalBudget } from '../policy/retrievalBudget.js';
@@ -35,6 +36,11 @@ export interface ToolContext {
   policy: ToolPolicy;
   /** Local files the user allowed (stdio with --export-dir); absent otherwise. */
   files?: LocalFiles;
+  /**
+   * Cursors handed to the model, sealed (HMAC) and bound to this caller and a purpose: one that comes
+   * back changed, or from another user, is refused (InvalidArgument) before it is used.
+   */
+  cursors: { seal(purpose: string, payload: unknown): Promise<string>; open(purpose: string, cursor: string): Promise<unknown> };
 }
 
 export interface LocalFiles {
@@ -109,6 +115,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   /** The Graph API the tool stands on, as people name it, and the national clouds where Microsoft offers it. */
   api: { name: string; clouds: readonly Cloud[] };
   permissions: ToolPermissions;
+  /** What the audit log records of each argument (anything not listed: its name only). */
+  audited: AuditedArguments;
   needs?: readonly HostNeed[];
   input: I;
   output: O;

@@ -99,6 +99,7 @@ export const usageReportTool = defineTool({
   input,
   output,
   permissions: { delegated: [REPORTS_SCOPE], application: [] },
+  audited: { report: 'value', period: 'value' },
   async handle(args, ctx) {
     const report = args.report as Report;
     const period = args.period;

@@ -31,6 +31,10 @@ export interface HttpServerOptions {
   requiredScope: string;
   authMetadata: (resourceUrl: URL) => AuthMetadataOptions;
   maxRequestBytes: number;
+  /** A client must have sent its request headers within this long (slow-header sockets are closed). */
+  headersTimeoutMs: number;
+  /** Most open connections; more are refused until some close. */
+  maxConnections: number;
   /** Named checks for /readyz; each true when its dependency answers. */
   readiness: () => Promise<Record<string, boolean>>;
   log: Logger;
@@ -58,6 +62,54 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * JSON-RPC batches were removed from MCP in the 2025-06-18 revision (and stay out of 2025-11-25
+ * and 2026-07-28); only a client speaking an older revision may send an array.
+ */
+const LAST_ERA_WITH_BATCHES = '2025-03-26';
+
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+/**
+ * The body, read here (not by the SDK) so that every refusal has a JSON-RPC body that says why: too
+ * large (413), not JSON (-32700), a batch in an era without batches (-32600). Undefined when refused.
+ */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ body: unknown } | undefined> {
+  const declared = Number(req.headers['content-length']);
+  const tooLarge = () => jsonRpcError(res, 413, -32600, `Request body too large: this server accepts at most ${maxBytes} bytes (--max-request-bytes)`);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    tooLarge();
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      tooLarge();
+      req.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    jsonRpcError(res, 400, -32700, 'Parse error: the request body is not JSON');
+    return undefined;
+  }
+  const era = String(req.headers['mcp-protocol-version'] ?? '');
+  if (Array.isArray(body) && era > LAST_ERA_WITH_BATCHES) {
+    jsonRpcError(res, 400, -32600, `Invalid Request: JSON-RPC batches are not part of MCP ${era} (removed in 2025-06-18); send one message per request`);
+    return undefined;
+  }
+  return { body };
+}
+
 function webRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
 }
@@ -83,7 +135,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   );
   const nodeMcp = toNodeHandler(mcp, { maxRequestBodySize: opts.maxRequestBytes, onerror: (err) => log.warn('mcp request failed', { error: err.message }) });
 
-  const server = createServer();
+  // Bounded time to send headers and a whole request, and a bounded number of sockets: a client that
+  // opens connections and trickles bytes cannot hold the server's sockets (400 stayed open 66 s).
+  const server = createServer({ headersTimeout: opts.headersTimeoutMs, requestTimeout: Math.max(opts.headersTimeoutMs, 30_000) });
+  server.maxConnections = opts.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -131,7 +186,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
-    await nodeMcp(req, res);
+    if (req.method === 'POST') {
+      const parsed = await readJsonBody(req, res, opts.maxRequestBytes);
+      if (!parsed) return;
+      await nodeMcp(req, res, parsed.body);
+    } else await nodeMcp(req, res);
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

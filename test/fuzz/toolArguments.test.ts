@@ -146,7 +146,8 @@ const REGRESSIONS = (facts: TenantFacts): Case[] => [
 
 /** The format of src/tools/result.ts: a stable code, the message, then the next step. */
 const TOOL_ERROR = /^Error \[([A-Za-z]+)\]: .+\nNext step: .+/s;
-const VALIDATION = /^Input validation error: Invalid arguments for tool ([\w-]+): /;
+/** The server validates arguments itself (so a refusal is audited): InvalidArgument, naming the tool and each argument. */
+const VALIDATION = /^Error \[InvalidArgument\]: invalid arguments for ([\w-]+): /;
 
 interface Tally {
   success: number;

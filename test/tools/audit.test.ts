@@ -193,4 +193,25 @@ describe('audit log', () => {
       await broken.close();
     }
   });
+
+  it('records a call refused for its arguments, and the free text of every tool under the hashing policy (finding 5)', async () => {
+    const dir = stateDir();
+    const exportDir = mkdtempSync(join(tmpdir(), 'm365-audit-exports-'));
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--enable-beta', '--export-dir', exportDir], serverEnv(dir));
+    try {
+      const refused = await client.callTool('copilot_export_interactions', { userId: 'not a user' });
+      expect(textOf(refused)).toMatch(/\[InvalidArgument\]: invalid arguments for copilot_export_interactions: userId/);
+      await client.callTool('copilot_search', { query: 'quarterly planning' });
+      await client.callTool('copilot_chat', { message: 'what changed in the travel policy?' });
+      await client.callTool('copilot_export_interactions_to_file', { userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });
+      const { records } = auditRecords(join(dir, 'audit.jsonl'));
+      expect(records.find((r) => r.tool === 'copilot_export_interactions')).toMatchObject({ outcome: 'error', errorCode: 'InvalidArgument', args: { userId: 'not a user' }, graph: [] });
+      expect(records.find((r) => r.tool === 'copilot_search')!.args).toEqual({ query: hmac(dir, 'quarterly planning') });
+      expect(records.find((r) => r.tool === 'copilot_chat')!.args).toEqual({ message: hmac(dir, 'what changed in the travel policy?') });
+      expect(records.find((r) => r.tool === 'copilot_export_interactions_to_file')!.args).toEqual({ userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });
+      expect(records.every((r) => !r.unrecordedArgs)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
 });
