@@ -137,7 +137,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   // Bounded time to send headers and a whole request, and a bounded number of sockets: a client that
   // opens connections and trickles bytes cannot hold the server's sockets (400 stayed open 66 s).
-  const server = createServer({ headersTimeout: opts.headersTimeoutMs, requestTimeout: Math.max(opts.headersTimeoutMs, 30_000) });
+  // Node checks those deadlines every connectionsCheckingInterval (30 s by default): often enough to keep them.
+  const server = createServer({
+    headersTimeout: opts.headersTimeoutMs,
+    requestTimeout: Math.max(opts.headersTimeoutMs, 30_000),
+    connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs),
+  });
   server.maxConnections = opts.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
