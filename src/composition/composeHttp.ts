@@ -116,7 +116,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     log,
     governance,
     graphFor,
-    appGraph: graphFor('app', { getToken: (request, signal) => appOnly.token(request.forceRefresh, signal) }),
+    appTokens: { getToken: (request: { forceRefresh?: boolean }, signal?: AbortSignal) => appOnly.token(request.forceRefresh, signal) },
     exportRule: { role: config.exportRole, tenantId: () => appOnly.tenantId() },
     // With Redis, every instance holds the same key, so any of them accepts a cursor another issued.
     cursorSeal: cursorSeal(async () => (config.redisKey ? derivedCursorKey(config.redisKey) : processKey)),

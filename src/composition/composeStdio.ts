@@ -41,7 +41,7 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
     const { broker } = localAuth(config, endpoints, log, cache.plugin);
     const graphFor = createGraphClientFactory(config, endpoints, log, governance);
     const environment = runtimeInfo(endpoints, 'stdio', selection.unavailable);
-    return runtimeFor({ environment, log, governance, graphFor, appGraph: graphFor('app', broker), cursorSeal, ...(files ? { files } : {}) }, broker);
+    return runtimeFor({ environment, log, governance, graphFor, appTokens: broker, cursorSeal, ...(files ? { files } : {}) }, broker);
   });
   return { surface: { version: packageVersion(), tools: selection.offered }, runtime, log, stop: () => source.stop() };
 }

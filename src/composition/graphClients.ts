@@ -6,7 +6,7 @@ import { createGraphClient, type GraphClient } from '../graph/client.js';
 import { reauthOnce } from '../graph/reauthPolicy.js';
 import { createRetryBudget, retrying } from '../graph/retryPolicy.js';
 import type { Logger } from '../log.js';
-import { exportRoutePolicy } from '../policy/exportRateLimit.js';
+import { exportRateLimit } from '../policy/exportRateLimit.js';
 import type { Governance } from '../policy/governance.js';
 import { recordGraphCall } from '../policy/graphCalls.js';
 import type { BudgetCaller } from '../policy/retrievalBudget.js';
@@ -14,8 +14,8 @@ import { retrievalBudgetPolicy } from '../policy/retrievalBudgetPolicy.js';
 import { packageVersion } from '../version.js';
 
 /**
- * `caller`: whose retrieval budget a delegated client's requests count against (the policy asks it
- * after the token is in hand, so it always has an answer).
+ * `caller`: whose retrieval budget a delegated client's requests count against, and whose turn an
+ * app-only client's export requests take (asked after the token is in hand, so it has an answer).
  */
 export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getToken'>, caller?: () => Promise<BudgetCaller | undefined>) => GraphClient;
 
@@ -34,13 +34,14 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
   const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
-  const exportPolicy = exportRoutePolicy();
+  const exportPolicyFor = exportRateLimit();
   return (flow, tokens, caller) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
     const reauth = reauthOnce(() => (stale = true));
     return createGraphClient({
       ...common,
-      policies: flow === 'app' ? [exportPolicy] : caller ? [retrievalBudgetPolicy(governance.retrievalBudget, caller)] : [],
+      // The export limit holds for every app-only client; the budget counts for a known caller.
+      policies: flow === 'app' ? [exportPolicyFor(caller ?? (async () => undefined))] : caller ? [retrievalBudgetPolicy(governance.retrievalBudget, caller)] : [],
       sendPolicy: (send) => reauth(breakers[flow](retry(send))),
       ...batchRetry,
       getToken: async (scopes, signal) => {

@@ -3,7 +3,6 @@ import type { CursorSeal } from '../policy/cursorSeal.js';
 import type { ExportRule } from '../policy/exportAuthorization.js';
 import type { Governance } from '../policy/governance.js';
 import type { Logger } from '../log.js';
-import type { GraphClient } from '../graph/client.js';
 import type { ServerRuntime } from '../server/runtime.js';
 import type { CallerIdentity, LocalFiles, RuntimeInfo } from '../tools/tool.js';
 import type { GraphClientFor } from './graphClients.js';
@@ -15,8 +14,8 @@ export interface SharedRuntime {
   /** One audit writer, label policy and retrieval budget per process. */
   governance: Governance;
   graphFor: GraphClientFor;
-  /** App-only Graph (interaction export), the same for every caller. */
-  appGraph: GraphClient;
+  /** Where app-only tokens (interaction export) come from: the same credential for every caller. */
+  appTokens: Pick<TokenBroker, 'getToken'>;
   exportRule?: ExportRule;
   files?: LocalFiles;
   cursorSeal: CursorSeal;
@@ -24,10 +23,12 @@ export interface SharedRuntime {
 
 /** The runtime tools see, for one broker: stdio's local user, or one HTTP caller (with their identity). */
 export function runtimeFor(shared: SharedRuntime, broker: TokenBroker, caller?: CallerIdentity): ServerRuntime {
+  const who = caller ? async () => caller : () => broker.currentAccount();
   return {
     broker,
-    graph: shared.graphFor('delegated', broker, caller ? async () => caller : () => broker.currentAccount()),
-    appGraph: shared.appGraph,
+    graph: shared.graphFor('delegated', broker, who),
+    // Per caller too: the export limiter, shared by all of them, serves callers in turn.
+    appGraph: shared.graphFor('app', shared.appTokens, who),
     environment: shared.environment,
     log: shared.log,
     governance: shared.governance,

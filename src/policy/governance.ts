@@ -5,6 +5,7 @@ import { AuditFile } from './auditFile.js';
 import { AuditTrail } from './auditTrail.js';
 import { labelPolicy, type LabelPolicy } from './labelPolicy.js';
 import { RetrievalBudgetTracker } from './retrievalBudget.js';
+import { ScanGate } from './scanGate.js';
 
 /** The value of auditFile that turns the audit log off. */
 export const AUDIT_OFF = 'off';
@@ -22,6 +23,8 @@ export interface Governance {
   audit: AuditTrail | undefined;
   labels: LabelPolicy;
   retrievalBudget: RetrievalBudgetTracker;
+  /** One interaction-history scan per caller at a time (conversation resources). */
+  scans: ScanGate;
 }
 
 type GovernanceConfig = Pick<
@@ -45,6 +48,7 @@ export function createGovernance(config: GovernanceConfig, log: Logger): Governa
     audit,
     labels: labelPolicy({ withholdLabelPriorityAbove: config.withholdLabelPriorityAbove, withholdLabels: config.withholdLabels }),
     retrievalBudget: new RetrievalBudgetTracker(config.retrievalBudgetPerHour),
+    scans: new ScanGate(),
   };
 }
 

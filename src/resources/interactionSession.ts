@@ -32,7 +32,8 @@ export function registerInteractionSession(server: McpServer, calls: CallRunner)
       const checked = userRef.safeParse(ref);
       if (!checked.success) throw new AppError('InvalidArgument', `userId ${checked.error.issues[0]?.message ?? 'is not valid'}`, { nextStep: 'Fix the userId part of the resource URI.' });
       const user = await resolveAndAuthorize(checked.data, ctx);
-      const items = await sessionInteractions(user.id, sessionId, ctx);
+      const who = await ctx.caller();
+      const items = await ctx.policy.scans.run(who ? `${who.tenantId}/${who.userId}` : 'local', () => sessionInteractions(user.id, sessionId, ctx));
       if (!items.length)
         throw new AppError('NotFound', `no Copilot session ${sessionId} was found in the interactions of ${user.upn ?? user.id}`, {
           nextStep: 'Take the sessionId from a copilot_export_interactions result for this user.',

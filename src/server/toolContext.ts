@@ -22,7 +22,7 @@ export function callContext(
     environment: runtime.environment,
     signal,
     log,
-    policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget },
+    policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget, scans: runtime.governance.scans },
     ...(runtime.files ? { files: runtime.files } : {}),
     // Bound to the HTTP caller; over stdio there is one local user.
     cursors: {

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { AuditedArguments } from '../policy/auditArgs.js';
 import type { ExportGrant, ExportTarget } from '../policy/exportAuthorization.js';
 import type { LabelPolicy } from '../policy/labelPolicy.js';
+import type { ScanGate } from '../policy/scanGate.js';
 import type { RetrievalBudget } from '../policy/retrievalBudget.js';
 
 /** What a tool handler may use. Tools never see tokens, MSAL, transports or the environment. */
@@ -56,6 +57,8 @@ export interface ToolPolicy {
   labels: LabelPolicy;
   /** The per-user Copilot Retrieval budget, shared by every call of this process. */
   retrievalBudget: RetrievalBudget;
+  /** One interaction-history scan per caller at a time. */
+  scans: ScanGate;
 }
 
 export interface CallerIdentity {

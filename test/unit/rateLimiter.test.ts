@@ -143,7 +143,7 @@ describe('token bucket for the export route', () => {
       const endpoints = { graphBaseUrl: srv.baseUrl } as Parameters<typeof createGraphClientFactory>[1];
       const graphFor = createGraphClientFactory(config, endpoints, createLogger('silent'), createGovernance(config, createLogger('silent')));
       const tokens = { getToken: async () => ({ accessToken: 'app-token', expiresOn: undefined, scopes: [] }) };
-      const [a, b] = [graphFor('app', tokens), graphFor('app', tokens)];
+      const [a, b] = [graphFor('app', tokens, async () => ({ userId: 'a', tenantId: 't' })), graphFor('app', tokens, async () => ({ userId: 'b', tenantId: 't' }))];
       const started = Date.now();
       const pages = Array.from({ length: 12 }, (_, i) => fetchExportPage(i % 2 ? a : b, firstPageUrl(srv.baseUrl, `u${i}`, undefined), AbortSignal.timeout(10_000)));
       await Promise.all(pages);
@@ -151,6 +151,20 @@ describe('token bucket for the export route', () => {
       expect(hits.filter((t) => t - started < 40).length).toBeLessThanOrEqual(7);
       expect(hits).toHaveLength(12);
     }
+  });
+
+  it('serves waiting callers in turn: one caller\'s backlog does not delay another behind it (finding 4)', async () => {
+    const t = fakeTime();
+    const bucket = createTokenBucket({ ratePerSecond: 10, burst: 1, clock: t.clock, timers: t.timers });
+    expect(bucket.tryAcquire()).toBe(0);
+    const order: string[] = [];
+    const scanner = Array.from({ length: 10 }, (_, i) => bucket.acquire(undefined, 'user-a').then(() => order.push(`a${i}`)));
+    const admin = bucket.acquire(undefined, 'admin').then(() => order.push('admin'));
+    while (order.length < 11 && t.fireNext()) await Promise.resolve();
+    await Promise.all([...scanner, admin]);
+    // The admin arrived after ten of user-a's requests and is served second, not eleventh.
+    expect(order.indexOf('admin')).toBe(1);
+    expect(order.filter((o) => o !== 'admin')).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
   });
 
   it('refuses settings that could never grant a permit', () => {
