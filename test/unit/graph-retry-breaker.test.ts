@@ -104,3 +104,11 @@ describe('circuitBreaker', () => {
     expect(srv.seen).toHaveLength(4);
   });
 });
+
+describe('circuit breaker keys (finding 4)', () => {
+  it('keys on the route template, not the path, so distinct ids cannot grow its state', () => {
+    const at = (path: string) => ({ method: 'GET' as const, url: new URL(`https://graph.microsoft.com/v1.0${path}`), route: 'GET /users/{id}', scopes: [] });
+    expect(routeKey(at(`/users/${'a'.repeat(1000)}@x.example`))).toBe(routeKey(at('/users/someone@x.example')));
+    expect(routeKey(at('/users/u1'))).toBe('graph.microsoft.com GET /users/{id}');
+  });
+});
