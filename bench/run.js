@@ -261,6 +261,47 @@ async function tokenBroker() {
   }
 }
 
+/**
+ * What tools/list costs a model, in o200k_base tokens (gpt-tokenizer, offline): per tool its name,
+ * description and input schema as one compact JSON object (what a host turns into the model's function
+ * definitions; title, annotations and output schema stay with the client), and the whole tools/list
+ * answer line as the server sends it. Default tool set and --enable-beta, each from a fresh start with
+ * an empty HOME, as the cold start.
+ */
+async function toolsListTokens() {
+  const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+  // Special-token text such as <|endoftext|> is counted as the text it is, never refused.
+  const tokens = (text) => countTokens(text, { disallowedSpecial: new Set() });
+  const listed = async (args) => {
+    const env = peerEnv();
+    const probe = spawnProbe(process.execPath, [cli, ...args], env, { replaceEnv: true, timeoutMs: PEER_TIMEOUT_MS, cwd: env.HOME });
+    try {
+      await probe.request('initialize', INIT);
+      probe.notify('notifications/initialized');
+      const answer = await probe.request('tools/list');
+      if (answer.msg.error) throw new Error(`tools/list failed: ${JSON.stringify(answer.msg.error)}`);
+      const line = answer.line; // as the server wrote it
+      const perTool = answer.msg.result.tools.map((t) => ({ name: t.name, tokens: tokens(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })) }));
+      return { perTool, modelFacing: perTool.reduce((n, t) => n + t.tokens, 0), whole: tokens(line), bytes: answer.bytes };
+    } finally {
+      await probe.close();
+      rmSync(env.HOME, { recursive: true, force: true });
+    }
+  };
+  const sets = { default: await listed([]), beta: await listed(['--enable-beta']) };
+  const inDefault = new Map(sets.default.perTool.map((t) => [t.name, t.tokens]));
+  for (const t of sets.beta.perTool) {
+    const base = inDefault.get(t.name);
+    const extra = base === undefined ? { toolSet: '--enable-beta only' } : { toolSet: 'default', ...(base !== t.tokens ? { withEnableBeta: t.tokens } : {}) };
+    record(`tools/list model-facing tokens (o200k; name + description + input schema): ${t.name}${base === undefined ? ' (beta, --enable-beta)' : ''}`, base ?? t.tokens, 'tokens', extra);
+  }
+  for (const [key, label] of [['default', 'default tools'], ['beta', 'with --enable-beta']]) {
+    const set = sets[key];
+    record(`tools/list model-facing tokens (o200k), all ${set.perTool.length} tools, ${label}`, set.modelFacing, 'tokens', { tools: set.perTool.map((t) => t.name) });
+    record(`tools/list whole answer tokens (o200k), ${label}`, set.whole, 'tokens', { bytes: set.bytes, tools: set.perTool.length });
+  }
+}
+
 /** HTTP mode (bench/httpBench.js): overhead, server CPU per call, throughput, on-behalf-of exchanges for 50 users. */
 async function httpMode() {
   const r = await httpBench({ calls, scripts: referenceBuild });
@@ -280,9 +321,9 @@ async function httpMode() {
   record(`HTTP: on-behalf-of token requests for 1,000 concurrent calls by ${r.obo.users} users`, r.obo.tokenRequests, 'requests', { goal: r.obo.users });
 }
 
-// BENCH_ONLY=coldStart,callOverhead,tokenBroker,http,exportToJsonl runs a subset and prints it, without writing results.
+// BENCH_ONLY=coldStart,toolsListTokens,callOverhead,tokenBroker,http,exportToJsonl runs a subset and prints it, without writing results.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const parts = { coldStart, callOverhead, tokenBroker, http: httpMode, exportToJsonl: () => exportBench(record) };
+const parts = { coldStart, toolsListTokens, callOverhead, tokenBroker, http: httpMode, exportToJsonl: () => exportBench(record) };
 for (const [name, part] of Object.entries(parts)) if (!only || only.includes(name)) await part();
 referenceBuild.remove();
 if (only) {
