@@ -13,7 +13,13 @@ const input = z
   .object({
     userId: userRef.describe("Whose Copilot interactions to export: Entra object id or UPN."),
     ...exportFilterFields,
-    limit: z.number().int().min(1).max(1000).default(50).describe('Maximum interactions to return (1–1000, default 50).'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe('Maximum interactions to return (1–1000, default 50). A prompt and its responses are not split across calls, so a call may return fewer.'),
     cursor: z.string().min(1).max(8192).optional().describe('nextCursor from a previous call, to continue the same export.'),
   })
   .superRefine(checkWindow);

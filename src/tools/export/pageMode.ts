@@ -61,9 +61,12 @@ export async function exportPage(query: ExportQuery, user: ExportUser, limit: nu
     const page = await fetchExportPage(ctx.appGraph, pageUrl, ctx.signal);
     const items = page.items.slice(skip);
     const room = limit - taken.length;
-    let use = Math.min(room, items.length);
-    // Never split a prompt from its response across calls when the response is already in hand.
-    while (use > 0 && use < items.length && sameRequest(items[use - 1]!, items[use]!)) use++;
+    const fits = Math.min(room, items.length);
+    let use = fits;
+    // `limit` is a maximum: rather than split a prompt from its response, stop before the prompt,
+    // unless that exchange alone is larger than the limit (then it is split, and the cursor continues it).
+    while (use > 0 && use < items.length && sameRequest(items[use - 1]!, items[use]!)) use--;
+    if (use === 0 && taken.length === 0) use = fits;
     taken.push(...items.slice(0, use));
     if (use < items.length) {
       nextCursor = await cursorAt(pageUrl, skip + use);
