@@ -37,7 +37,12 @@ export const ConfigSchema = z
     /** Directory for the encrypted token cache, its key file and lock (created 0700). */
     stateDir: z.string().min(1),
     /** Overrides for sovereign or test deployments; normally derived from `cloud`. */
-    authorityHost: z.string().url().optional(),
+    authorityHost: z
+      .string()
+      .url()
+      // MSAL refuses any authority that is not https (and would then fail with an opaque AuthFailed).
+      .refine((u) => u.toLowerCase().startsWith('https://'), { message: 'must be an https URL, e.g. https://login.microsoftonline.com' })
+      .optional(),
     graphBaseUrl: z.string().url().optional(),
     /** PEM file of an extra CA to trust for identity and Graph (corporate TLS inspection, the emulator). */
     caCertPath: z.string().min(1).optional(),

@@ -9,6 +9,7 @@ import {
   type AuthMetadataOptions,
 } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
@@ -60,6 +61,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A port in use or an address this machine does not have is a setting to change, not a crash. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): unknown {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: the port is in use`, { cause: err, nextStep: 'Choose another --port (0 picks a free one), or stop the process that holds it.' });
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: this machine has no such address`, { cause: err, nextStep: 'Fix --host (127.0.0.1 for this machine only, 0.0.0.0 for every interface).' });
+  if (err.code === 'EACCES')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: permission denied`, { cause: err, nextStep: 'Use a --port above 1023, or run with the privilege to bind low ports.' });
+  return err;
 }
 
 /**
@@ -145,9 +158,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
   server.maxConnections = opts.maxConnections;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, opts.host, opts.port)));
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
