@@ -70,3 +70,26 @@ describe('start-up mistakes', () => {
     expect(r.stderr).toMatch(/serve without --http serves MCP over stdio/);
   });
 });
+
+describe('sign-in commands (issue 15, friction 9)', () => {
+  it('login --browser without a display says at once how to sign in instead; login --demo and logout --all need nothing', async () => {
+    const emulator = await startEmulatorProcess();
+    const dir = mkdtempSync(join(tmpdir(), 'm365-login-'));
+    const env = { M365_COPILOT_MCP_STATE_DIR: dir, HOME: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'file' };
+    try {
+      let hinted = false;
+      await runCli(['login', '--browser', '--emulator', emulator.file], env, (_chunk, all) => {
+        if (/No display here, so no browser will open\. .*login --device-code/.test(all)) hinted = true;
+      }, 8_000).catch(() => undefined); // the flow itself waits for a browser; the hint is what counts
+      expect(hinted).toBe(true);
+      const demo = await runCli(['login', '--demo'], env);
+      expect(demo.code).toBe(0);
+      expect(demo.stdout).toMatch(/Nothing to do: with --demo the server signs in .* by itself/);
+      const out = await runCli(['logout', '--all'], env);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(/Signed out of every account/);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
