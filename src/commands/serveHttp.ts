@@ -8,8 +8,10 @@ export async function runHttpServer(config: Config): Promise<number> {
   const { log } = composed;
   const server = await startHttpServer(composed.options);
   // One JSON line on stdout, like the emulator's: scripts and tests learn the port chosen for --port 0.
-  process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
+  const demo = composed.demoDescriptorFile;
+  process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, ...(demo ? { emulator: demo } : {}) })}\n`);
   log.info('serving MCP over HTTP', { url: server.url, allowedTenants: composed.allowedTenants, audiences: composed.audiences });
+  if (demo) log.info(`demo tenant: get a bearer token with \`m365-copilot-mcp emulator token --emulator ${demo} --user demo\``, { emulator: demo });
 
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../auth/cache/privateFiles.js';
 import { discoverJwksUri } from '../transports/bearer/discovery.js';
 import { EntraTokenVerifier } from '../transports/bearer/entraTokenVerifier.js';
 import { RedisTokenStore } from '../auth/cache/redisTokenStore.js';
@@ -67,6 +69,8 @@ function redisStore(config: Config, log: Logger): RedisTokenStore | undefined {
 export interface HttpComposition {
   options: HttpServerOptions;
   log: Logger;
+  /** --demo: where the in-process tenant's descriptor was written (0600), for `emulator token --emulator FILE`. */
+  demoDescriptorFile?: string;
   /** For the startup line: who may call and which audiences tokens may carry. */
   allowedTenants: string[] | '*';
   audiences: string[];
@@ -85,6 +89,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   if (config.exportDir) log.warn('--export-dir is ignored in HTTP mode: remote callers never write files on the server');
   const source = await endpointSource(config, log);
   const endpoints = await source.endpoints;
+  const demoDescriptorFile = source.demoDescriptor ? await writeDemoDescriptor(config.stateDir, await source.demoDescriptor) : undefined;
   const serverApp = requireServerApp(endpoints);
   const tenants = allowedTenants(config, endpoints);
   const network = createNetworkClient({ ...(endpoints.extraCaPem ? { extraCaPem: endpoints.extraCaPem } : {}), onlyExtraCa: endpoints.onlyExtraCa });
@@ -153,6 +158,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   return {
     options,
     log,
+    ...(demoDescriptorFile ? { demoDescriptorFile } : {}),
     allowedTenants: tenants,
     audiences,
     async close() {
@@ -161,4 +167,16 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
       await source.stop();
     },
   };
+}
+
+/**
+ * `serve --http --demo` runs its tenant in-process, so nothing else could mint a token for it: its
+ * descriptor is written where only this user can read it (it holds the emulated apps' secrets).
+ */
+async function writeDemoDescriptor(stateDir: string, descriptor: unknown): Promise<string> {
+  const dir = join(stateDir, 'demo');
+  await ensurePrivateDir(dir);
+  const file = join(dir, 'emulator.json');
+  await writeFileAtomic(file, `${JSON.stringify(descriptor)}\n`);
+  return file;
 }

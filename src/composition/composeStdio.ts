@@ -36,7 +36,6 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
   const runtime = Promise.all([source.endpoints, tokenCacheFor(config, log)]).then(([endpoints, cache]) => {
     if (endpoints.tenantSource === 'cloud' && !endpoints.publicClientId && !config.accessToken)
       log.warn('no client id configured: tools will ask for M365_COPILOT_MCP_CLIENT_ID (or run with --demo)');
-    log.info('token cache', { backend: cache.info.kind, location: cache.info.location, reason: cache.info.reason });
     for (const notice of cache.notices()) log.warn(notice);
     const { broker } = localAuth(config, endpoints, log, cache.plugin);
     const graphFor = createGraphClientFactory(config, endpoints, log, governance);

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 export interface EndpointSource {
   /** A promise while the in-process emulator of --demo is still starting. */
   endpoints: Endpoints | Promise<Endpoints>;
+  /** --demo: the in-process emulator's descriptor line (for `emulator token`), once it runs. */
+  demoDescriptor?: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -14,13 +16,14 @@ export interface EndpointSource {
 export async function endpointSource(config: Config, log: Logger): Promise<EndpointSource> {
   if (config.demo) {
     let stop = async () => {};
-    const endpoints = import('../emulator/index.js').then(async ({ startEmulator }) => {
+    const started = import('../emulator/index.js').then(async ({ startEmulator }) => {
       const emulator = await startEmulator({ autoApproveDemoUser: true });
       stop = () => emulator.close();
       log.info('demo: emulated tenant started in-process (not Microsoft 365)', { graph: emulator.descriptor.graphBaseUrl, demoUser: emulator.descriptor.demoUser });
-      return endpointsFromEmulator(emulator.descriptor);
+      return emulator.descriptor;
     });
-    return { endpoints, stop: () => endpoints.then(() => stop(), () => undefined) };
+    const endpoints = started.then((descriptor) => endpointsFromEmulator(descriptor));
+    return { endpoints, demoDescriptor: started, stop: () => endpoints.then(() => stop(), () => undefined) };
   }
   if (config.emulatorFile) return { endpoints: await endpointsFromEmulator(await readEmulatorDescriptor(config.emulatorFile)), stop: async () => {} };
   return { endpoints: await endpointsFromConfig(config), stop: async () => {} };

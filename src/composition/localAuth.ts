@@ -38,7 +38,7 @@ export interface LocalAuth {
 export function localAuth(config: Config, endpoints: Endpoints, log: Logger, cachePlugin?: ICachePlugin): LocalAuth {
   const authLog = log.child({ component: 'auth' });
   const session = new PublicClientSession({ identity: identityOf(endpoints), publicClientId: endpoints.publicClientId, account: config.account, cachePlugin, log: authLog });
-  const flows = new SignInFlows(session, { baseScopes: ['User.Read'], signInWaitMs: config.signInWaitSeconds * 1000 });
+  const flows = new SignInFlows(session, { baseScopes: ['User.Read'], signInWaitMs: config.signInWaitSeconds * 1000, autoApproved: config.demo });
   const appOnly = appOnlyClient(endpoints, log);
   const local = new LocalBroker(session, flows, appOnly);
   return { broker: config.accessToken ? new ProvidedTokenBroker(config.accessToken, appOnly) : local, flows, accounts: new AccountStore(session), appOnly };

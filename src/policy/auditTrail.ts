@@ -17,6 +17,8 @@ export interface AuditRecord {
   time: string;
   tool: string;
   transport: 'stdio' | 'http';
+  /** Present (true) for calls against an emulated tenant: demo and test runs, not Microsoft 365. */
+  emulated?: true;
   /** null before anyone signed in (stdio) when the call failed before sign-in. */
   caller: { userId: string; upn?: string; tenantId: string } | null;
   args: Record<string, unknown>;
@@ -32,6 +34,8 @@ export interface AuditRecord {
 
 export interface CallFacts {
   tool: string;
+  /** The call ran against an emulated tenant (--demo, --emulator): marked, so it is never mistaken for real use. */
+  emulated?: boolean;
   /** What of its arguments may be recorded, and how (from its definition). */
   audited: AuditedArguments;
   transport: 'stdio' | 'http';
@@ -97,6 +101,7 @@ export function buildRecord(f: CallFacts, text: TextRenderer): AuditRecord {
     time: new Date(f.started).toISOString(),
     tool: f.tool,
     transport: f.transport,
+    ...(f.emulated ? { emulated: true as const } : {}),
     caller: f.caller ? { userId: f.caller.userId, ...(f.caller.upn ? { upn: f.caller.upn } : {}), tenantId: f.caller.tenantId } : null,
     args: args.values,
     ...(args.unrecorded ? { unrecordedArgs: args.unrecorded } : {}),

@@ -8,6 +8,7 @@ export interface AuditedCallInfo {
   audited: AuditedArguments;
   args: unknown;
   transport: 'stdio' | 'http';
+  emulated?: boolean;
   /** Asked after the call, so a call that signed the user in is attributed to them. */
   caller: () => Promise<CallerIdentity | undefined>;
 }
@@ -30,7 +31,7 @@ export async function auditedCall<R extends { structuredContent?: unknown }>(aud
   }
   const ended = Date.now();
   const caller = await info.caller().catch(() => undefined);
-  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
+  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
   if (error !== undefined) throw error;
   return result as R;
 }

@@ -63,7 +63,7 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
         log.info('tool call done', { ms: Date.now() - started });
         return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
       };
-      const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
+      const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
       try {
         // One audit record per tools/call, written before the answer (or error) goes back.
         return await auditedCall(runtime.governance.audit, audit, async () => {
@@ -103,7 +103,7 @@ function resourceCalls(runtimeReady: ServerRuntime | Promise<ServerRuntime>): Ca
       const runtime = await runtimeReady;
       const log = runtime.log.child({ resource: name });
       const ctx = callContext(runtime, log, signal);
-      const info = { tool: name, audited, args, transport: runtime.environment.transport, caller: () => ctx.caller() };
+      const info = { tool: name, audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
       // Wrapped: a resource result has no structuredContent for the audit summary to read.
       return (await auditedCall(runtime.governance.audit, info, async () => ({ structuredContent: undefined, value: await work(ctx) }))).value;
     },

@@ -1,5 +1,6 @@
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
+import { answeringParseErrors } from './jsonLines.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 
@@ -13,7 +14,8 @@ export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';
  */
 class WatchedStdioTransport extends StdioServerTransport {
   constructor(private readonly onClosed: () => void) {
-    super();
+    // A line that is not JSON gets its -32700 answer instead of silence (the SDK skips it).
+    super(process.stdin.pipe(answeringParseErrors((response) => process.stdout.write(response))), process.stdout);
   }
 
   override async close(): Promise<void> {

@@ -206,6 +206,8 @@ describe('audit log', () => {
       await client.callTool('copilot_export_interactions_to_file', { userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });
       const { records } = auditRecords(join(dir, 'audit.jsonl'));
       expect(records.find((r) => r.tool === 'copilot_export_interactions')).toMatchObject({ outcome: 'error', errorCode: 'InvalidArgument', args: { userId: 'not a user' }, graph: [] });
+      // Runs against the emulator are marked (issue 15, friction 10).
+      expect(records.every((r) => r.emulated === true)).toBe(true);
       expect(records.find((r) => r.tool === 'copilot_search')!.args).toEqual({ query: hmac(dir, 'quarterly planning') });
       expect(records.find((r) => r.tool === 'copilot_chat')!.args).toEqual({ message: hmac(dir, 'what changed in the travel policy?') });
       expect(records.find((r) => r.tool === 'copilot_export_interactions_to_file')!.args).toEqual({ userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });

@@ -22,6 +22,8 @@ export interface SignInFlowOptions {
   baseScopes: string[];
   /** How long a tool call waits for a device-code sign-in before answering with the code. */
   signInWaitMs: number;
+  /** --demo: the in-process emulated tenant approves every sign-in by itself. */
+  autoApproved?: boolean;
 }
 
 /**
@@ -150,7 +152,12 @@ export class SignInFlows {
         }
         resolvePrompt({ verificationUri: response.verificationUri, userCode: response.userCode, message: response.message, expiresAt: new Date(Date.now() + response.expiresIn * 1000) });
         // The code itself goes only to the tool call that asked; the log says where to look.
-        log.info('device code sign-in started; the tool call that needs it answers with the verification URL and code', { verificationUri: response.verificationUri, scopes });
+        log.info(
+          this.opts.autoApproved
+            ? 'device code sign-in started; the emulated tenant approves it as its demo user'
+            : 'device code sign-in started; the tool call that needs it answers with the verification URL and code',
+          { verificationUri: response.verificationUri, scopes },
+        );
       },
     }) as Promise<AuthenticationResult>;
     const pending: PendingSignIn = {
