@@ -86,12 +86,20 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
   );
 }
 
-/** One InvalidArgument for every refusal of a tool's arguments: each argument with its rule. */
+/**
+ * One InvalidArgument for every refusal of a tool's arguments: each argument with its rule and a
+ * valid value. A value of the wrong type is reported as that alone (zod also runs the length checks
+ * on it, whose messages would only contradict it).
+ */
 function invalidArguments(tool: ToolDefinition, issues: readonly ValidationIssue[]): AppError {
   const named = issues.map((i) => ({ name: (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'), message: i.message }));
-  const names = [...new Set(named.map((n) => n.name.split('.')[0]).filter(Boolean))];
-  return new AppError('InvalidArgument', `invalid arguments for ${tool.name}: ${named.map((n) => (n.name ? `${n.name}: ${n.message}` : n.message)).join('; ')}`, {
-    nextStep: `Fix ${names.length ? names.join(', ') : 'the arguments'} as described (the tool's input schema gives each argument's rule), then call ${tool.name} again.`,
+  const wrongType = new Set(named.filter((n) => /^Invalid input: expected /.test(n.message)).map((n) => n.name));
+  const shown = named.filter((n) => !wrongType.has(n.name) || /^Invalid input: expected /.test(n.message));
+  const names = [...new Set(shown.map((n) => n.name.split('.')[0]!).filter(Boolean))];
+  const example = (name: string) => (Object.hasOwn(tool.examples, name) ? ` (e.g. ${JSON.stringify(tool.examples[name])})` : '');
+  const described = shown.map((n) => (n.name ? `${n.name}: ${n.message}${n.name === n.name.split('.')[0] ? example(n.name) : ''}` : n.message));
+  return new AppError('InvalidArgument', `invalid arguments for ${tool.name}: ${[...new Set(described)].join('; ')}`, {
+    nextStep: `Fix ${names.length ? names.join(', ') : 'the arguments'} as described, then call ${tool.name} again; its input schema gives every argument's rule.`,
     details: { arguments: names },
   });
 }

@@ -54,6 +54,7 @@ export const chatTool = defineTool({
   output,
   permissions: { delegated: CHAT_SCOPES, application: [] },
   audited: { message: 'text', conversationId: 'value', timeZone: 'value', webGrounding: 'value' },
+  examples: { message: 'What did we decide about the travel policy?', conversationId: '0d110e7e-2b7e-4270-a899-fd2af6fde333', timeZone: 'Europe/Berlin', webGrounding: false },
   async handle(args, ctx) {
     const conversationId = args.conversationId ?? (await createConversation(ctx.graph, ctx.signal)).id;
     // Copilot can think for tens of seconds: a notification now keeps clients that reset their timeout on progress waiting.

@@ -52,6 +52,7 @@ export const exportInteractionsTool = defineTool({
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
   audited: { userId: 'value', appClass: 'value', since: 'value', until: 'value', limit: 'value', cursor: 'presence' },
+  examples: { userId: 'adele.vance@contoso.com', appClass: ['word', 'teams'], since: '2026-11-01', until: '2026-11-30T23:59:59Z', limit: 50, cursor: '(the nextCursor of the previous answer, unchanged)' },
   async handle(args, ctx) {
     const query = exportQuery(args);
     const user = await resolveAndAuthorize(query.userRefs[0]!, ctx);

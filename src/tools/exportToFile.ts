@@ -74,6 +74,7 @@ export const exportToFileTool = defineTool({
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
   audited: { userIds: 'value', appClass: 'value', since: 'value', until: 'value', outputFile: 'value', overwrite: 'value', maxSeconds: 'value' },
+  examples: { userIds: ['adele.vance@contoso.com'], appClass: ['word'], since: '2026-11-01', until: '2026-11-30T23:59:59Z', outputFile: 'copilot-export.jsonl', overwrite: false, maxSeconds: 600 },
   async handle(args, ctx) {
     if (!ctx.files)
       throw new AppError('InvalidArgument', 'file export is off: the user has not configured an export directory', {

@@ -56,6 +56,7 @@ export const meetingInsightsTool = defineTool({
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
   // A join link lets its holder into the meeting lobby: recorded as text. The meeting id Graph resolved is in the request paths.
   audited: { joinUrl: 'text', meetingId: 'value', latest: 'value', insightId: 'value' },
+  examples: { joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ1%40thread.v2/0', meetingId: 'MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ', latest: true, insightId: 'MCMxOTptZWV0aW5nX05qUTFAdGhyZWFkLnYyIyMw' },
   async handle(args, ctx) {
     const userId = await signedInUserId(ctx, [INSIGHT_SCOPE]);
 

@@ -106,6 +106,7 @@ export const retrieveTool = defineTool({
   output,
   permissions: { delegated: [...SHAREPOINT_SCOPES, CONNECTOR_SCOPE], application: [] },
   audited: { query: 'text', sources: 'value', connectionIds: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
+  examples: { query: 'How do I set up the corporate VPN?', sources: ['sharePoint', 'oneDriveBusiness'], connectionIds: ['ContosoITServiceNowKB'], filter: 'FileExtension:"pdf"', metadata: ['author', 'lastModifiedTime'], maxResults: 10 },
   async handle(args, ctx) {
     const sources = args.sources ?? DEFAULT_SOURCES;
     const requested = args.metadata ?? [];

@@ -8,7 +8,7 @@ import { defineTool } from './tool.js';
 const input = z.object({
   query: z.string().trim().min(1).max(1500).describe('What to find in the user\'s OneDrive, in natural language or key words (max 1,500 characters).'),
   pageSize: z.number().int().min(1).max(100).optional().describe('Hits per page (1–100, default 25).'),
-  folder: z.string().url().max(2000).optional().describe('Only files under this OneDrive folder URL (becomes a path: filter).'),
+  folder: z.string().url({ message: 'must be the full URL of a OneDrive folder (open the folder in the browser and copy its address)' }).max(2000).optional().describe('Only files under this OneDrive folder URL (becomes a path: filter).'),
   cursor: z.string().min(1).max(8000).optional().describe('nextCursor of the previous page; the query, pageSize and folder of the first call then apply.'),
 });
 
@@ -51,6 +51,7 @@ export const searchTool = defineTool({
   permissions: { delegated: SEARCH_SCOPES, application: [] },
   // A cursor holds Graph's next-page link, whose skip token encodes the query: free text like the query.
   audited: { query: 'text', pageSize: 'value', folder: 'text', cursor: 'text' },
+  examples: { query: 'quarterly planning', pageSize: 25, cursor: '(the nextCursor of the previous answer, unchanged)', folder: 'https://contoso-my.sharepoint.com/personal/adele_contoso_com/Documents/Notes' },
   async handle(args, ctx) {
     const data = args.cursor
       ? await searchNextPage(ctx.graph, nextPageOf(await ctx.cursors.open(CURSOR_PURPOSE, args.cursor), ctx.environment.graphBaseUrl), ctx.signal)

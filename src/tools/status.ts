@@ -33,6 +33,7 @@ export const statusTool = defineTool({
   output,
   permissions: { delegated: [PROFILE_SCOPE], application: [] },
   audited: {},
+  examples: {},
   async handle(_args, ctx) {
     const me = await ctx.whoAmI([PROFILE_SCOPE]);
     const profile = await getMe(ctx.graph, ctx.signal);

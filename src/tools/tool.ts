@@ -120,6 +120,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   permissions: ToolPermissions;
   /** What the audit log records of each argument (anything not listed: its name only). */
   audited: AuditedArguments;
+  /** A valid value per argument, shown when an argument is refused (not advertised: tools/list stays lean). */
+  examples: Readonly<Record<string, unknown>>;
   needs?: readonly HostNeed[];
   input: I;
   output: O;

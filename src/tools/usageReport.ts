@@ -100,6 +100,7 @@ export const usageReportTool = defineTool({
   output,
   permissions: { delegated: [REPORTS_SCOPE], application: [] },
   audited: { report: 'value', period: 'value' },
+  examples: { report: 'userCountSummary', period: 'D30' },
   async handle(args, ctx) {
     const report = args.report as Report;
     const period = args.period;

@@ -203,6 +203,14 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
     // Only the cursor case reaches Graph (to resolve nothing: the cursor is checked first) — none at all.
     expect(stats.graphRequests.total).toBe(0);
   });
+
+  it('a refused argument gets one InvalidArgument: the argument, its rule, a valid value, the next step (issue 15, friction 6)', async () => {
+    const wrongType = textOf(await demo.callTool('copilot_retrieve', { query: 'vpn', sources: 'sharePoint' }));
+    expect(wrongType).toMatch(/^Error \[InvalidArgument\]: invalid arguments for copilot_retrieve: sources: Invalid input: expected array, received string \(e\.g\. \["sharePoint","oneDriveBusiness"\]\)\nNext step: Fix sources/);
+    expect(wrongType, 'no contradictory length message on a value of the wrong type').not.toMatch(/Too big|Too small/);
+    const notUrl = textOf(await demo.callTool('copilot_meeting_insights', { joinUrl: 'meeting tomorrow' }));
+    expect(notUrl).toMatch(/joinUrl: .* \(e\.g\. "https:\/\/teams\.microsoft\.com\/l\/meetup-join\//);
+  });
 });
 
 describe('permissions, licences and Graph errors', () => {
