@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLogger, type Logger } from '../log.js';
 import { CONTROL_PREFIX, createControlRoutes } from './control.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+import { createEmulatorLogger, type EmulatorLogger } from './emulatorLogger.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import { createGraphGateway, isGraphPath, type GraphRouter } from './graphGateway.js';
 import { createClientCertificate, writeClientCertificate, type ClientCertificate } from './identity/clientCertificate.js';
@@ -43,7 +43,7 @@ export interface EmulatorOptions {
   router?: GraphRouter;
   /** Milliseconds since the epoch; lets tests move time (token expiry, device code expiry). */
   clock?: () => number;
-  logger?: Logger;
+  logger?: EmulatorLogger;
   /** Application permissions the export app is NOT granted (to emulate a missing admin consent). */
   withoutAppRoles?: string[];
   /** Per-user consent for the public client instead of tenant-wide admin consent. */
@@ -99,7 +99,7 @@ function positiveSeconds(name: string, value: number | undefined, fallback: numb
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const clock = opts.clock ?? Date.now;
-  const logger = opts.logger ?? createLogger('warn', { component: 'emulator' });
+  const logger = opts.logger ?? createEmulatorLogger('warn', { component: 'emulator' });
   const accessTokenLifetimeSec = positiveSeconds('accessTokenLifetimeSec', opts.accessTokenLifetimeSec, 3600);
   const deviceCodeIntervalSec = positiveSeconds('deviceCodeIntervalSec', opts.deviceCodeIntervalSec, 5);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { faultsFlag } from '../../src/commands/emulator.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { createLogger } from '../../src/log.js';
+import { createEmulatorLogger } from '../../src/emulator/emulatorLogger.js';
 import { fixtureTenant, postForm } from './emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
@@ -34,7 +34,7 @@ describe('emulator Graph fault injection', () => {
 
   beforeAll(async () => {
     // The real router over a small tenant, so fault route keys are the router's own templates.
-    emu = await startEmulator({ tenant: fixtureTenant(), autoApproveUpn: ADELE, logger: createLogger('silent') });
+    emu = await startEmulator({ tenant: fixtureTenant(), autoApproveUpn: ADELE, logger: createEmulatorLogger('silent') });
     const ca = readFileSync(emu.descriptor.caCertPath, 'utf8');
     const { authority, apps } = emu.descriptor;
     const start = (await postForm(`${authority}/oauth2/v2.0/devicecode`, { client_id: apps.publicClient.clientId, scope: `${GRAPH}/User.Read openid` }, ca)).json();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { createLogger } from '../../src/log.js';
+import { createEmulatorLogger } from '../../src/emulator/emulatorLogger.js';
 import { echoRouter, fixtureTenant, postForm, request, type RawResponse } from './emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
@@ -59,7 +59,7 @@ describe('emulator transport: one port, https + http, Graph gateway', () => {
       router: echoRouter,
       autoApproveUpn: ADELE,
       clock: () => Date.now() + clockOffsetMs,
-      logger: createLogger('silent'), // the router-bug test would log its expected error
+      logger: createEmulatorLogger('silent'), // the router-bug test would log its expected error
     });
     ca = readFileSync(emu.descriptor.caCertPath, 'utf8');
     delegated = await delegatedTokens(emu, ca, `${GRAPH}/Files.Read.All Sites.Read.All openid offline_access`);

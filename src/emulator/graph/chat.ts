@@ -4,7 +4,6 @@ import { retrieve, type RetrievalHit } from '../search/retrieve.js';
 import { isLicensed, LICENCE_MESSAGE, missingScopes } from './auth.js';
 import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './context.js';
 import { replyFor, type Reply } from './errors.js';
-import { CHAT_SCOPES } from '../../graph/chatPermissions.js';
 
 /**
  * Copilot Chat (beta, contract §4, §6.12): conversations grounded in what the caller may read.
@@ -15,7 +14,23 @@ export const CREATE_CONVERSATION_ROUTE = 'POST /copilot/conversations';
 export const CHAT_ROUTE = 'POST /copilot/conversations/{id}/chat';
 export const CHAT_STREAM_ROUTE = 'POST /copilot/conversations/{id}/chatOverStream';
 
-export { CHAT_SCOPES };
+/**
+ * The delegated permissions the Copilot Chat API requires: all of them, or the call fails. The
+ * emulator's own copy of the contract, taken from Microsoft's Chat API reference (MicrosoftDocs/
+ * m365copilot-docs, docs/api/ai-services/chat/copilotroot-post-conversations.md and
+ * copilotconversation-chat.md, "Permissions" table: "You need all of these Microsoft Graph
+ * permissions"). Deliberately not shared with the client: were the client's list wrong, a shared
+ * list would make the emulator enforce the same mistake and the tests agree with it.
+ */
+export const CHAT_SCOPES: readonly string[] = [
+  'Sites.Read.All',
+  'Mail.Read',
+  'People.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'Chat.Read',
+  'ChannelMessage.Read.All',
+  'ExternalItem.Read.All',
+];
 const MAX_MESSAGE_LENGTH = 10_000;
 const GROUNDING_PER_SOURCE = 3;
 const MAX_CITATIONS = 4;
