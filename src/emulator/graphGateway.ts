@@ -5,7 +5,7 @@ import { batchFaults } from './faultBatch.js';
 import { FAULT_ERRORS, isErrorFault, sleep, wrongShapeBody, type FaultDecision, type FaultInjector } from './faults.js';
 import { BodyTooLargeError, closeAfterResponse, headerValue, readBody } from './httpIo.js';
 import type { SigningKeys } from './identity/keys.js';
-import { GRAPH_APP_ID } from './identity/scopes.js';
+import { GRAPH_APP_ID } from './identity/scopeGrants.js';
 import { accessTokenIssuer } from './identity/tokens.js';
 import type { GraphCaller, GraphRequest, GraphResponse, Tenant } from './model.js';
 import type { EmulatorStats } from './stats.js';

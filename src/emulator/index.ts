@@ -12,7 +12,7 @@ import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js
 import type { Tenant } from './model.js';
 import { EmulatorStats, type StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
-import { listenDualProtocol, type DualProtocolServer, type Scheme } from './transport.js';
+import { listenDualProtocol, type DualProtocolServer, type Scheme } from './dualProtocolListener.js';
 
 export type { StatsSnapshot } from './stats.js';
 export type { GraphRouter } from './graphGateway.js';
@@ -82,7 +82,7 @@ async function loadTenant(opts: EmulatorOptions): Promise<Tenant> {
 
 async function loadRouter(opts: EmulatorOptions, tenant: Tenant): Promise<GraphRouter> {
   if (opts.router !== undefined) return opts.router;
-  const { createGraphRouter } = await import('./graph/router.js');
+  const { createGraphRouter } = await import('./graphApi/graphRouter.js');
   return createGraphRouter(tenant, {
     ...(opts.retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour: opts.retrievalBudgetPerHour }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tenantFacts } from '../../src/emulator/data/facts.js';
 import { generateTenant } from '../../src/emulator/data/generate.js';
-import { createGraphRouter } from '../../src/emulator/graph/router.js';
+import { createGraphRouter } from '../../src/emulator/graphApi/graphRouter.js';
 import type { EmuUser, GraphCaller, GraphRequest, GraphResponse } from '../../src/emulator/model.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');

@@ -3,7 +3,7 @@ import { tenantFacts } from '../../src/emulator/data/facts.js';
 import { generateTenant } from '../../src/emulator/data/generate.js';
 import { Bm25Index } from '../../src/emulator/search/bm25.js';
 import { tenantCorpora } from '../../src/emulator/search/corpus.js';
-import { retrieve, type RetrievalRequestBody } from '../../src/emulator/search/retrieve.js';
+import { retrieve, type RetrievalRequestBody } from '../../src/emulator/search/retrievalQuery.js';
 import { stem, tokenize } from '../../src/emulator/search/tokenize.js';
 
 const tenant = generateTenant({ now: new Date('2026-03-10T12:00:00Z') });

@@ -235,7 +235,7 @@ describe('emulator transport: one port, https + http, Graph gateway', () => {
   });
 });
 
-const hasRealGraph = ['../../src/emulator/data/generate.ts', '../../src/emulator/graph/router.ts'].every((p) =>
+const hasRealGraph = ['../../src/emulator/data/generate.ts', '../../src/emulator/graphApi/graphRouter.ts'].every((p) =>
   existsSync(fileURLToPath(new URL(p, import.meta.url))),
 );
 

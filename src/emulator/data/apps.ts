@@ -9,7 +9,7 @@ export const PUBLIC_CLIENT_SCOPES = [
   'OnlineMeetingAiInsight.Read.All',
   'OnlineMeetings.Read',
   'Calendars.Read',
-  // Copilot usage reports (the user also needs a reports role; see graph/usageReports.ts).
+  // Copilot usage reports (the user also needs a reports role; see graphApi/usageReportsEndpoint.ts).
   'Reports.Read.All',
   // Copilot Chat (beta) needs all of these, besides Sites.Read.All and ExternalItem.Read.All above.
   'Mail.Read',

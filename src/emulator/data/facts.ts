@@ -2,7 +2,7 @@ import type { EmuConnection, EmuDocument, EmuExternalItem, EmuInsight, EmuLabel,
 import { canReadDocument, readersInclude } from './access.js';
 import { IT_CONNECTION_ID } from './connector.js';
 import { anchorDocumentIds, personalMarkerDocuments } from './generate.js';
-import { usageReportFacts } from '../graph/usageReports.js';
+import { usageReportFacts } from '../graphApi/usageReportsEndpoint.js';
 
 /**
  * What tests and demos may rely on in a generated tenant, found in the data rather than
@@ -55,7 +55,7 @@ export interface TenantFacts {
    * only they can read and a query that finds it, so many users' results can be told apart.
    */
   personalDocs?: { user: EmuUser; document: EmuDocument; query: string }[];
-  /** Copilot usage reports as the emulator computes them from the interactions (graph/usageReports.ts). */
+  /** Copilot usage reports as the emulator computes them from the interactions (graphApi/usageReportsEndpoint.ts). */
   usageReports: ReturnType<typeof usageReportFacts>;
 }
 

@@ -1,6 +1,6 @@
 import { OAuthError } from './oauthError.js';
 import { verifierMatches } from './pkce.js';
-import type { GrantedScopes } from './scopes.js';
+import type { GrantedScopes } from './scopeGrants.js';
 import { hashSecret, opaqueSecret } from './secrets.js';
 
 /** Everything a code is bound to at the authorize endpoint and checked against at redemption. */

@@ -6,7 +6,7 @@ import { errorAnswer, replyToClient } from './authorizeReply.js';
 import { AuthorizePageError, AuthorizeRedirectError, parseAuthorizeRequest, type AuthorizeRequest } from './authorizeRequest.js';
 import { OAuthError } from './oauthError.js';
 import type { IdentityProvider } from './provider.js';
-import { scopeResponseString } from './scopes.js';
+import { scopeResponseString } from './scopeGrants.js';
 
 /**
  * `/{tenant}/oauth2/v2.0/authorize`: GET (or a form POST) starts sign-in; a POST carrying

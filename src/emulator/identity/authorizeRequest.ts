@@ -2,7 +2,7 @@ import type { EmuApp, Tenant } from '../model.js';
 import { findApp } from './clients.js';
 import { OAuthError } from './oauthError.js';
 import { isS256Challenge } from './pkce.js';
-import { exposedApis, resolveDelegatedScopes, type GrantedScopes } from './scopes.js';
+import { exposedApis, resolveDelegatedScopes, type GrantedScopes } from './scopeGrants.js';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 

@@ -1,5 +1,5 @@
 import { OAuthError } from './oauthError.js';
-import type { GrantedScopes } from './scopes.js';
+import type { GrantedScopes } from './scopeGrants.js';
 import { hashSecret, newUserCode, normalizeUserCode, opaqueSecret } from './secrets.js';
 
 type DeviceCodeState = 'pending' | 'approved' | 'denied' | 'redeemed';

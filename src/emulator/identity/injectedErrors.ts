@@ -1,5 +1,5 @@
 import { OAuthError } from './oauthError.js';
-import { GRAPH_APP_ID } from './scopes.js';
+import { GRAPH_APP_ID } from './scopeGrants.js';
 
 export const INJECTABLE_ERRORS = ['interaction_required', 'consent_required', 'invalid_grant', 'login_required'] as const;
 export type InjectableError = (typeof INJECTABLE_ERRORS)[number];

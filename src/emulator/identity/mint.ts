@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { EmuUser, Tenant } from '../model.js';
 import { apiAccessTokenClaims, apiApp, assignedRoles } from './apiTokens.js';
-import { GRAPH_APP_ID } from './scopes.js';
+import { GRAPH_APP_ID } from './scopeGrants.js';
 import { graphAccessTokenClaims, type IssuerContext } from './tokens.js';
 
 /**

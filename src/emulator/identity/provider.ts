@@ -11,7 +11,7 @@ import { OAuthError } from './oauthError.js';
 import { mintAccessToken, type MintedToken, type MintRequest } from './mint.js';
 import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBehalfOf.js';
 import { RefreshTokenStore } from './refreshTokens.js';
-import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopes.js';
+import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopeGrants.js';
 import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
 export interface IdentityProviderOptions {

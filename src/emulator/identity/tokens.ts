@@ -4,7 +4,7 @@ import type { EmuApp, EmuUser, Tenant } from '../model.js';
 import { apiAccessTokenClaims, apiApp, assignedRoles } from './apiTokens.js';
 import type { SigningKeys } from './keys.js';
 import type { RefreshTokenStore } from './refreshTokens.js';
-import { scopeResponseString, type GrantedScopes } from './scopes.js';
+import { scopeResponseString, type GrantedScopes } from './scopeGrants.js';
 
 export interface IssuerContext {
   tenant: Tenant;

@@ -1,8 +1,8 @@
 import type { EmuUser, GraphRequest, Tenant } from '../model.js';
 import { APP_CLASS_PREFIX } from '../data/interactionTemplates.js';
-import { hasAnyRole, hasAnyScope } from './auth.js';
-import type { RouteContext, RouteHandler, RouteParams } from './context.js';
-import { replyFor } from './errors.js';
+import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 
 /*
  * Microsoft 365 Copilot usage reports (GA in v1.0, also in beta):

@@ -4,11 +4,11 @@ import { tenantCorpora } from '../search/corpus.js';
 import { compileKql, type KqlPredicate, type KqlPropertyKind } from '../search/kqlEval.js';
 import { documentProperty } from '../search/properties.js';
 import { tokenize } from '../search/tokenize.js';
-import { isLicensed, LICENCE_MESSAGE, missingScopes } from './auth.js';
-import { userById, type RouteContext, type RouteHandler } from './context.js';
-import { replyFor, type Reply } from './errors.js';
-import { decodeSkipToken, encodeSkipToken, queryString } from './paging.js';
-import { SlidingWindowBudget } from './throttle.js';
+import { isLicensed, LICENCE_MESSAGE, missingScopes } from './callerPermissions.js';
+import { userById, type RouteContext, type RouteHandler } from './routeContext.js';
+import { replyFor, type Reply } from './graphErrorReplies.js';
+import { decodeSkipToken, encodeSkipToken, queryString } from './skipTokens.js';
+import { SlidingWindowBudget } from './slidingWindowBudget.js';
 
 /** Copilot Search (beta): hybrid search over the caller's OneDrive (contract §4, §6.12). */
 export const SEARCH_ROUTE = 'POST /copilot/search';

@@ -1,19 +1,19 @@
 import type { GraphRequest, GraphResponse, Tenant } from '../model.js';
 import { tenantCorpora } from '../search/corpus.js';
-import { batchHandler } from './batch.js';
-import { calendarViewHandler } from './calendar.js';
-import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chat.js';
-import type { RouteContext, RouteHandler, RouteParams } from './context.js';
-import { graphError } from './errors.js';
-import { exportHandler } from './export.js';
-import { insightGetHandler, insightsListHandler } from './insights.js';
-import { onlineMeetingsHandler } from './onlineMeetings.js';
-import { retrievalHandler } from './retrieval.js';
-import { searchHandler, searchNextPageHandler } from './search.js';
-import { SlidingWindowBudget } from './throttle.js';
-import { usageReportRoute } from './usageReports.js';
-import { meHandler, userHandler } from './users.js';
-import { licenseDetailsHandler } from './licenseDetails.js';
+import { batchHandler } from './batchEndpoint.js';
+import { calendarViewHandler } from './calendarEndpoint.js';
+import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
+import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
+import { graphError } from './graphErrorReplies.js';
+import { exportHandler } from './exportEndpoint.js';
+import { insightGetHandler, insightsListHandler } from './insightsEndpoint.js';
+import { onlineMeetingsHandler } from './onlineMeetingsEndpoint.js';
+import { retrievalHandler } from './retrievalEndpoint.js';
+import { searchHandler, searchNextPageHandler } from './searchEndpoint.js';
+import { SlidingWindowBudget } from './slidingWindowBudget.js';
+import { usageReportRoute } from './usageReportsEndpoint.js';
+import { meHandler, userHandler } from './usersEndpoint.js';
+import { licenseDetailsHandler } from './licenseDetailsEndpoint.js';
 
 export interface GraphRouterOptions {
   /** Retrieval calls per user per hour before 429 (the service documents 200). */

@@ -1,10 +1,10 @@
 import type { EmuInteraction } from '../model.js';
-import { hasAnyRole, isLicensed } from './auth.js';
-import { odataContext, userById, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
+import { hasAnyRole, isLicensed } from './callerPermissions.js';
+import { odataContext, userById, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 import { compileExportFilter, ExportFilterError, type InteractionPredicate } from './exportFilter.js';
 import { renderInteraction } from './exportRender.js';
-import { decodeSkipToken, encodeSkipToken, queryString } from './paging.js';
+import { decodeSkipToken, encodeSkipToken, queryString } from './skipTokens.js';
 
 export const EXPORT_ROUTE = 'GET /copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions';
 export const EXPORT_DEFAULT_TOP = 10;

@@ -1,7 +1,7 @@
 import type { EmuInsight, EmuMeeting, GraphRequest, GraphResponse } from '../model.js';
-import { hasAnyRole, hasAnyScope, isLicensed, LICENCE_MESSAGE } from './auth.js';
-import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './context.js';
-import { replyFor, type Reply } from './errors.js';
+import { hasAnyRole, hasAnyScope, isLicensed, LICENCE_MESSAGE } from './callerPermissions.js';
+import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './routeContext.js';
+import { replyFor, type Reply } from './graphErrorReplies.js';
 import { userIdentitySet } from './identities.js';
 
 export const INSIGHTS_LIST_ROUTE = 'GET /copilot/users/{id}/onlineMeetings/{id}/aiInsights';

@@ -1,7 +1,7 @@
 import type { EmuUser } from '../model.js';
-import { hasAnyRole, hasAnyScope } from './auth.js';
-import { odataContext, userById, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
+import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { odataContext, userById, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 
 export const ME_ROUTE = 'GET /me';
 export const USER_ROUTE = 'GET /users/{id}';

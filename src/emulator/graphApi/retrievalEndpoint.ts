@@ -1,8 +1,8 @@
 import type { GraphRequest } from '../model.js';
-import { retrieve, type RetrievalDataSource, type RetrievalRequestBody } from '../search/retrieve.js';
-import { isLicensed, LICENCE_MESSAGE, missingScopes } from './auth.js';
-import { userById, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
+import { retrieve, type RetrievalDataSource, type RetrievalRequestBody } from '../search/retrievalQuery.js';
+import { isLicensed, LICENCE_MESSAGE, missingScopes } from './callerPermissions.js';
+import { userById, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 
 export const RETRIEVAL_ROUTE = 'POST /copilot/retrieval';
 export const MAX_QUERY_LENGTH = 1500;

@@ -1,5 +1,5 @@
 import type { EmuUser, GraphRequest, GraphResponse, Tenant } from '../model.js';
-import type { SlidingWindowBudget } from './throttle.js';
+import type { SlidingWindowBudget } from './slidingWindowBudget.js';
 
 /** What every route handler may use; one per router. */
 export interface RouteContext {

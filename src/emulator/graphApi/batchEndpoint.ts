@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphRequest, GraphResponse } from '../model.js';
-import type { RouteHandler } from './context.js';
-import { graphError, replyFor } from './errors.js';
+import type { RouteHandler } from './routeContext.js';
+import { graphError, replyFor } from './graphErrorReplies.js';
 
 export const BATCH_ROUTE = 'POST /$batch';
 export const MAX_BATCH_REQUESTS = 20;

@@ -1,7 +1,7 @@
 import type { EmuMeeting } from '../model.js';
-import { hasAnyScope } from './auth.js';
-import { odataContext, userById, type RouteContext, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
+import { hasAnyScope } from './callerPermissions.js';
+import { odataContext, userById, type RouteContext, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 import { normaliseJoinUrl, parseJoinUrlFilter } from './joinUrl.js';
 
 export const ONLINE_MEETINGS_ROUTE = 'GET /me/onlineMeetings';

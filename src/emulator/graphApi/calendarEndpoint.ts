@@ -1,8 +1,8 @@
 import type { EmuMeeting, GraphRequest } from '../model.js';
-import { hasAnyScope } from './auth.js';
-import { odataContext, userById, type RouteContext, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
-import { queryString } from './paging.js';
+import { hasAnyScope } from './callerPermissions.js';
+import { odataContext, userById, type RouteContext, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
+import { queryString } from './skipTokens.js';
 
 export const CALENDAR_VIEW_ROUTE = 'GET /me/calendarView';
 const SCOPES = ['Calendars.Read', 'Calendars.ReadBasic', 'Calendars.ReadWrite'];

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EmuLabel, GraphRequest, GraphResponse, Tenant } from '../model.js';
-import { retrieve, type RetrievalHit } from '../search/retrieve.js';
-import { isLicensed, LICENCE_MESSAGE, missingScopes } from './auth.js';
-import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './context.js';
-import { replyFor, type Reply } from './errors.js';
+import { retrieve, type RetrievalHit } from '../search/retrievalQuery.js';
+import { isLicensed, LICENCE_MESSAGE, missingScopes } from './callerPermissions.js';
+import { odataContext, userById, type RouteContext, type RouteHandler, type RouteParams } from './routeContext.js';
+import { replyFor, type Reply } from './graphErrorReplies.js';
 
 /**
  * Copilot Chat (beta, contract §4, §6.12): conversations grounded in what the caller may read.

@@ -1,7 +1,7 @@
 import type { EmuUser } from '../model.js';
-import { hasAnyScope } from './auth.js';
-import { odataContext, userById, type RouteHandler } from './context.js';
-import { replyFor } from './errors.js';
+import { hasAnyScope } from './callerPermissions.js';
+import { odataContext, userById, type RouteHandler } from './routeContext.js';
+import { replyFor } from './graphErrorReplies.js';
 
 export const LICENSE_DETAILS_ROUTE = 'GET /me/licenseDetails';
 const SCOPES = ['User.Read', 'User.ReadWrite', 'User.Read.All', 'Directory.Read.All'];
