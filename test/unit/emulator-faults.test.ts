@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { faultsFlag } from '../../src/commands/emulator.js';
+import { faultsFlag } from '../../src/emulator/commandLine/emulatorFlags.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createEmulatorLogger } from '../../src/emulator/emulatorLogger.js';
 import { fixtureTenant, postForm } from './emulator-identity-helpers.js';
