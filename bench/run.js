@@ -98,7 +98,7 @@ async function coldStart() {
 }
 
 async function callOverhead() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('m365-copilot-emulator');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
   const { MsalBroker } = await import('../dist/auth/msalBroker.js');
   const { createLogger } = await import('../dist/log.js');
@@ -164,7 +164,7 @@ async function callOverhead() {
 }
 
 async function tokenBroker() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('m365-copilot-emulator');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
   const { MsalBroker } = await import('../dist/auth/msalBroker.js');
   const { createLogger } = await import('../dist/log.js');

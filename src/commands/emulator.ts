@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
  * emulator's own command line does the work; a bad flag becomes this CLI's InvalidArgument error.
  */
 export async function runEmulatorCommand(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  const { EmulatorFlagError, emulatorOptionsFromFlags, serveUntilSignal } = await import('../emulator/commandLine/emulatorCommand.js');
+  const { EmulatorFlagError, emulatorOptionsFromFlags, serveUntilSignal } = await import('m365-copilot-emulator/cli');
   let options;
   try {
     options = await emulatorOptionsFromFlags(flags);

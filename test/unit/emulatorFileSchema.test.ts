@@ -1,8 +1,7 @@
-import * as z from 'zod';
+import { EmulatorDescriptorSchema, startEmulator, type RunningEmulator } from 'm365-copilot-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { EmulatorFileSchema } from '../../src/config/emulatorFile.js';
-import { EmulatorDescriptorSchema } from '../../src/emulator/descriptor.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 
 /**
  * The emulator's JSON line is a wire contract between two programs that keep their own schemas:

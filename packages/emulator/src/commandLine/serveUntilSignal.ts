@@ -1,4 +1,4 @@
-import { startEmulator, type EmulatorOptions } from '../index.js';
+import { startEmulator, type EmulatorOptions } from '../startEmulator.js';
 
 /**
  * Runs the emulated tenant until SIGINT or SIGTERM. stdout carries exactly ONE JSON line, the

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import type { EmuApp, GraphRequest, GraphResponse, Tenant } from '../../src/emulator/model.js';
+import type { EmuApp, GraphRequest, GraphResponse, Tenant } from '../../src/model.js';
 
 /** A small tenant so identity and transport tests do not depend on the data generator. */
 export function fixtureTenant(): Tenant {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulatorLogger } from '../../src/emulator/emulatorLogger.js';
+import { createEmulatorLogger } from '../src/emulatorLogger.js';
 
 describe("the emulator's own logger", () => {
   it('writes one JSON object per line, from its level up, with the base fields', () => {

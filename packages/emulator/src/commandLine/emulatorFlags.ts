@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseFaultPlan, type FaultPlan } from '../faultPlan.js';
-import type { EmulatorOptions } from '../index.js';
+import type { EmulatorOptions } from '../startEmulator.js';
 
 export type EmulatorFlags = Record<string, string | boolean | undefined>;
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { faultsFlag } from '../../src/emulator/commandLine/emulatorFlags.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { createEmulatorLogger } from '../../src/emulator/emulatorLogger.js';
-import { fixtureTenant, postForm } from './emulator-identity-helpers.js';
+import { faultsFlag } from '../src/commandLine/emulatorFlags.js';
+import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
+import { createEmulatorLogger } from '../src/emulatorLogger.js';
+import { fixtureTenant, postForm } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN_ID = 'aaaaaaaa-0000-4000-8000-000000000002';

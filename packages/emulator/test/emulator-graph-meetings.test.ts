@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { tenantFacts } from '../../src/emulator/data/facts.js';
-import { generateTenant } from '../../src/emulator/data/generate.js';
-import { createGraphRouter } from '../../src/emulator/graphApi/graphRouter.js';
-import type { EmuUser, GraphCaller, GraphRequest, GraphResponse } from '../../src/emulator/model.js';
+import { tenantFacts } from '../src/data/facts.js';
+import { generateTenant } from '../src/data/generate.js';
+import { createGraphRouter } from '../src/graphApi/graphRouter.js';
+import type { EmuUser, GraphCaller, GraphRequest, GraphResponse } from '../src/model.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');
 const BASE = 'http://127.0.0.1:9999';

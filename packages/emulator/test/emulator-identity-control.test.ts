@@ -8,8 +8,8 @@ import {
   type NetworkRequestOptions,
 } from '@azure/msal-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, postJson, request } from './emulator-identity-helpers.js';
+import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
+import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, postJson, request } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN = 'megan.bowen@contoso-emu.example';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
 import {
   decodeJwt,
   echoRouter,
@@ -10,7 +10,7 @@ import {
   postForm,
   postJson,
   request,
-} from './emulator-identity-helpers.js';
+} from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN = 'megan.bowen@contoso-emu.example';

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { browse, type ConsentChoice } from '../helpers/browser.js';
-import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, request } from './emulator-identity-helpers.js';
+import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
+import { browse, type ConsentChoice } from './helpers/browser.js';
+import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, request } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN = 'megan.bowen@contoso-emu.example';

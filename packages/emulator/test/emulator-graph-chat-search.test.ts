@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readableBy, tenantFacts } from '../../src/emulator/data/facts.js';
-import { generateTenant } from '../../src/emulator/data/generate.js';
-import { CHAT_SCOPES } from '../../src/emulator/graphApi/chatEndpoint.js';
-import { createGraphRouter } from '../../src/emulator/graphApi/graphRouter.js';
-import type { EmuUser, GraphCaller, GraphRequest, GraphResponse } from '../../src/emulator/model.js';
+import { readableBy, tenantFacts } from '../src/data/facts.js';
+import { generateTenant } from '../src/data/generate.js';
+import { CHAT_SCOPES } from '../src/graphApi/chatEndpoint.js';
+import { createGraphRouter } from '../src/graphApi/graphRouter.js';
+import type { EmuUser, GraphCaller, GraphRequest, GraphResponse } from '../src/model.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');
 const tenant = generateTenant({ now: new Date(NOW) });

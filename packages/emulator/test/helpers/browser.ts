@@ -1,4 +1,4 @@
-import { request, type RawResponse } from '../unit/emulator-identity-helpers.js';
+import { request, type RawResponse } from './emulator-identity-helpers.js';
 
 /**
  * A "browser" for the authorization code flow, without a browser: follows redirects, answers the

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { tenantFacts } from '../../src/emulator/data/facts.js';
-import { generateTenant } from '../../src/emulator/data/generate.js';
-import { Bm25Index } from '../../src/emulator/search/bm25.js';
-import { tenantCorpora } from '../../src/emulator/search/corpus.js';
-import { retrieve, type RetrievalRequestBody } from '../../src/emulator/search/retrievalQuery.js';
-import { stem, tokenize } from '../../src/emulator/search/tokenize.js';
+import { tenantFacts } from '../src/data/facts.js';
+import { generateTenant } from '../src/data/generate.js';
+import { Bm25Index } from '../src/search/bm25.js';
+import { tenantCorpora } from '../src/search/corpus.js';
+import { retrieve, type RetrievalRequestBody } from '../src/search/retrievalQuery.js';
+import { stem, tokenize } from '../src/search/tokenize.js';
 
 const tenant = generateTenant({ now: new Date('2026-03-10T12:00:00Z') });
 const facts = tenantFacts(tenant);

@@ -3,8 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm } from './emulator-identity-helpers.js';
+import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
+import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm } from './helpers/emulator-identity-helpers.js';
 
 const GRAPH = 'https://graph.microsoft.com';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { createEmulatorTls, EMULATOR_CA_CN } from '../../src/emulator/tls.js';
+import { createEmulatorTls, EMULATOR_CA_CN } from '../src/tls.js';
 
 it('creates a CA and a loopback server certificate it signs, and cleans up after itself', async () => {
   const tls = await createEmulatorTls();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KqlSyntaxError, parseKql } from '../../src/emulator/search/kql.js';
-import { compileKql, SHAREPOINT_KQL_SCHEMA, type KqlSubject } from '../../src/emulator/search/kqlEval.js';
+import { KqlSyntaxError, parseKql } from '../src/search/kql.js';
+import { compileKql, SHAREPOINT_KQL_SCHEMA, type KqlSubject } from '../src/search/kqlEval.js';
 
 const DOC: Record<string, string> = {
   title: 'Corporate VPN Setup Guide',

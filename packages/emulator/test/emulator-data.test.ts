@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { tenantFacts } from '../../src/emulator/data/facts.js';
-import { generateTenant } from '../../src/emulator/data/generate.js';
-import { createRng } from '../../src/emulator/data/prng.js';
-import type { EmuInteraction, Tenant } from '../../src/emulator/model.js';
+import { tenantFacts } from '../src/data/facts.js';
+import { generateTenant } from '../src/data/generate.js';
+import { createRng } from '../src/data/prng.js';
+import type { EmuInteraction, Tenant } from '../src/model.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const tenant = generateTenant({ now: NOW });
