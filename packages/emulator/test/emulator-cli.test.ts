@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EmulatorDescriptorSchema } from '../src/descriptor.js';
 
-/** The package's own program (its bin), as built: `npm test` (here or at the root) builds first. */
-const BIN = fileURLToPath(new URL('../dist/commandLine/emulatorCli.js', import.meta.url));
+/** The package's own program (its bin, which runs the build output: `npm test` here or at the root builds first). */
+const BIN = fileURLToPath(new URL('../bin/m365-copilot-emulator.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../dist/commandLine/emulatorCli.js', import.meta.url));
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first`);
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
