@@ -11,7 +11,7 @@ const TRANSPORTS = forbid(['**/transports/**'], 'Transports are wired by the com
 const COMPOSITION = forbid(['**/composition/**'], 'Only commands call the composition root.');
 const POLICY = forbid(['**/policy/**'], 'The Graph layer knows routes, not the policies behind them: they are assembled in src/composition.');
 const AUTH = forbid(['**/auth/**'], 'Configuration is read before anything signs in.');
-const EMULATOR = forbid(['**/emulator/**', 'm365-copilot-emulator', 'm365-copilot-emulator/*'], 'The server reaches the emulator only from src/composition (--demo) and src/commands (emulator).');
+const EMULATOR = forbid(['**/packages/emulator/**', 'm365-copilot-emulator', 'm365-copilot-emulator/*'], 'The server reaches the emulator only from src/composition (--demo) and src/commands (emulator).');
 /**
  * The emulator is a product of its own and imports nothing of the server: from a file N folders
  * below its root, a path with N+1 `..` steps leaves it. One entry per depth, so the rule is exact.
@@ -58,5 +58,6 @@ export default tseslint.config(
   { files: ['src/resources/**/*.ts', 'src/prompts/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, TRANSPORTS, COMPOSITION, EMULATOR, TOOL_INTERNALS) } },
   { files: ['src/auth/**/*.ts'], rules: { ...noEnv, ...restrict(SDK, TRANSPORTS, COMPOSITION, EMULATOR, forbid(['**/tools/**', '**/server/**'], 'Auth knows nothing of tools or the MCP server.')) } },
   { files: ['src/server/**/*.ts', 'src/transports/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, COMPOSITION, EMULATOR) } },
-  ...insideOnly('src/emulator'),
+  ...insideOnly('packages/emulator/src'),
+  ...insideOnly('packages/emulator/test'),
 );

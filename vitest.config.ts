@@ -2,11 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Tool tests spawn real processes; two cores cannot run many at once.
+    // Tool tests spawn real processes; two cores cannot run many at once (for all projects together).
     maxWorkers: 2,
-    pool: 'forks',
+    // `npm test` runs everything: the server's tests here, and each workspace package's own project.
+    projects: [
+      {
+        test: {
+          name: 'server',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      'packages/*',
+    ],
   },
 });

@@ -133,7 +133,7 @@ async function coldStart() {
 }
 
 async function callOverhead() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('m365-copilot-emulator');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
   const { localAuth } = await import('../dist/composition/localAuth.js');
   const { resolveConfig } = await import('../dist/config/load.js');
@@ -206,7 +206,7 @@ async function callOverhead() {
 }
 
 async function tokenBroker() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('m365-copilot-emulator');
   const { endpointsFromEmulator } = await import('../dist/config/endpoints.js');
   const { localAuth } = await import('../dist/composition/localAuth.js');
   const { resolveConfig } = await import('../dist/config/load.js');

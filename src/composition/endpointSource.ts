@@ -16,7 +16,7 @@ export interface EndpointSource {
 export async function endpointSource(config: Config, log: Logger): Promise<EndpointSource> {
   if (config.demo) {
     let stop = async () => {};
-    const started = import('../emulator/index.js').then(async ({ startEmulator }) => {
+    const started = import('m365-copilot-emulator').then(async ({ startEmulator }) => {
       const emulator = await startEmulator({ autoApproveDemoUser: true });
       stop = () => emulator.close();
       log.info('demo: emulated tenant started in-process (not Microsoft 365)', { graph: emulator.descriptor.graphBaseUrl, demoUser: emulator.descriptor.demoUser });

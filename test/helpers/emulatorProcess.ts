@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EmulatorDescriptor } from '../../src/emulator/descriptor.js';
+import type { EmulatorDescriptor } from 'm365-copilot-emulator';
 import { CLI } from './paths.js';
 
 export interface EmulatorProcess {

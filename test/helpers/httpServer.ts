@@ -7,7 +7,7 @@ import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { MintRequest } from '../../src/emulator/identity/mint.js';
+import type { MintRequest } from 'm365-copilot-emulator';
 import type { EmulatorProcess } from './emulatorProcess.js';
 import { wrapV1, wrapV2, type Era, type McpTestClient } from './mcpClients.js';
 import { CLI } from './paths.js';

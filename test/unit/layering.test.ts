@@ -20,8 +20,10 @@ describe('layering, enforced by lint', () => {
     ['src/graph/copilot/x.ts', "import { TOOLS } from '../../tools/registry.js';", /never imports them/],
     ['src/config/x.ts', "import { AppOnlyClient } from '../auth/appOnlyClient.js';", /before anything signs in/],
     ['src/resources/x.ts', "import { mergeHits } from '../tools/export/pageMode.js';", /not tool internals/],
-    ['src/emulator/x.ts', "import { createLogger } from '../log.js';", /imports nothing of the server/],
-    ['src/emulator/graph/x.ts', "import { ROUTES } from '../../graph/copilot/routes.js';", /imports nothing of the server/],
+    ['src/tools/x.ts', "import { startEmulator } from 'm365-copilot-emulator';", /reaches the emulator only from/],
+    ['packages/emulator/src/x.ts', "import { createLogger } from '../../../src/log.js';", /imports nothing of the server/],
+    ['packages/emulator/src/graphApi/x.ts', "import { ROUTES } from '../../../../src/graph/copilot/routes.js';", /imports nothing of the server/],
+    ['packages/emulator/src/graphApi/x.ts', "import { CHAT_SCOPES } from 'm365-copilot-mcp';", /imports nothing of the server/],
   ])('%s: %s is refused', async (file, code, why) => {
     expect((await problems(file, code)).join('\n')).toMatch(why);
   });

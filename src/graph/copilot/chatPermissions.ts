@@ -1,6 +1,6 @@
 /**
  * The delegated permissions the beta Copilot Chat API requires, every one of them (contract §4). The
- * client declares them and the emulator enforces them: one list, so the two cannot drift apart.
+ * emulator enforces its own copy, taken from Microsoft's reference: a mistake here fails the tests.
  */
 export const CHAT_SCOPES: string[] = [
   'Sites.Read.All',
