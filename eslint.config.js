@@ -13,16 +13,6 @@ const POLICY = forbid(['**/policy/**'], 'The Graph layer knows routes, not the p
 const AUTH = forbid(['**/auth/**'], 'Configuration is read before anything signs in.');
 const EMULATOR = forbid(['**/packages/emulator/**', 'm365-copilot-emulator', 'm365-copilot-emulator/*'], 'The server reaches the emulator only from src/composition (--demo) and src/commands (emulator).');
 /**
- * The emulator is a product of its own and imports nothing of the server: from a file N folders
- * below its root, a path with N+1 `..` steps leaves it. One entry per depth, so the rule is exact.
- */
-function insideOnly(root, depths = 4) {
-  return Array.from({ length: depths }, (_, depth) => ({
-    files: [`${root}/${'*/'.repeat(depth)}*.ts`],
-    rules: restrict(forbid([`${'../'.repeat(depth + 1)}**`, 'm365-copilot-mcp', 'm365-copilot-mcp/*'], 'The emulator is a product of its own: it imports nothing of the server (keep your own copy of a contract constant).')),
-  }));
-}
-/**
  * What resources and prompts may take from src/tools: the tool definitions they stand on and lead to
  * (their names, permissions), the context type, and the export family's shared rules (who may
  * export whom, how a user is named, how interactions pair), which a conversation resource must
@@ -33,7 +23,20 @@ const TOOL_INTERNALS = {
   message: "Resources and prompts use the Copilot API layer (src/graph/copilot) and the tools' public definitions, not tool internals.",
 };
 
+
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+/**
+ * The emulator is a product of its own and imports nothing of the server: from a file N folders
+ * below the package's src/ or test/, a path with N+2 `..` steps leaves the package. One entry per
+ * depth, so the rule is exact.
+ */
+function insideOnly(packageRoot, depths = 4) {
+  return Array.from({ length: depths }, (_, depth) => ({
+    files: [`${packageRoot}/*/${'*/'.repeat(depth)}*.ts`],
+    rules: restrict(forbid([`${'../'.repeat(depth + 2)}**`, 'm365-copilot-mcp', 'm365-copilot-mcp/*'], 'The emulator is a product of its own: it imports nothing of the server (keep your own copy of a contract constant).')),
+  }));
+}
+
 const noEnv = { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'The environment is read in src/config only (config/load.ts).' }] };
 
 export default tseslint.config(
@@ -58,6 +61,5 @@ export default tseslint.config(
   { files: ['src/resources/**/*.ts', 'src/prompts/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, TRANSPORTS, COMPOSITION, EMULATOR, TOOL_INTERNALS) } },
   { files: ['src/auth/**/*.ts'], rules: { ...noEnv, ...restrict(SDK, TRANSPORTS, COMPOSITION, EMULATOR, forbid(['**/tools/**', '**/server/**'], 'Auth knows nothing of tools or the MCP server.')) } },
   { files: ['src/server/**/*.ts', 'src/transports/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, COMPOSITION, EMULATOR) } },
-  ...insideOnly('packages/emulator/src'),
-  ...insideOnly('packages/emulator/test'),
+  ...insideOnly('packages/emulator'),
 );

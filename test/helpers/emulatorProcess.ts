@@ -19,6 +19,7 @@ export interface EmulatorProcess {
 export interface EmulatorStats {
   tokenRequests: { total: number; byGrant: Record<string, number>; byUser: Record<string, number>; byClient: Record<string, number> };
   graphRequests: { total: number; byRoute: Record<string, Record<string, number>> };
+  deviceCodes: { issued: number };
 }
 
 /** Starts `m365-copilot-mcp emulator` as a real process and reads its one JSON line. */

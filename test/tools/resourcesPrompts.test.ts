@@ -43,6 +43,7 @@ async function connect(era: Era, emulatorFile: string): Promise<Connected> {
     era,
     listTools: () => Promise.reject(new Error('not used here')),
     callTool: (name, a = {}) => surface.callTool({ name, arguments: a }) as Promise<ToolResult>,
+    readResource: (uri) => surface.readResource({ uri }),
     stderr: () => '',
     close: () => surface.close(),
   };

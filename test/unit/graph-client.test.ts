@@ -49,6 +49,7 @@ describe('graph client: request', () => {
     const { graph, tokenCalls } = client(srv.baseUrl);
     const out = await graph.request({
       method: 'POST',
+      route: 'POST /copilot/retrieval',
       path: '/copilot/retrieval',
       body: { queryString: 'vpn', dataSource: 'sharePoint' },
       scopes: ['Files.Read.All', 'Sites.Read.All'],
@@ -86,6 +87,7 @@ describe('graph client: request', () => {
     const filter = `JoinWebUrl eq '${joinUrl}'`;
     await graph.request({
       method: 'GET',
+      route: 'GET /me/onlineMeetings',
       path: '/me/onlineMeetings?$count=true',
       query: { $filter: filter, $top: '5', $skip: undefined },
       scopes: [],
