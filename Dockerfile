@@ -24,10 +24,14 @@ FROM ${BASE_IMAGE} AS build
 ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The emulator workspace package's manifest too, so its dependencies (node-forge) are installed for the build.
+COPY packages/emulator/package.json ./packages/emulator/
 # No install scripts: the build needs none (esbuild's binary comes as a platform package; keytar,
 # the optional keychain module, is of no use in a container).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
+COPY packages/emulator/tsconfig.json ./packages/emulator/
+COPY packages/emulator/src ./packages/emulator/src
 COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
@@ -37,6 +41,8 @@ FROM ${BASE_IMAGE} AS runtime
 ARG NODE_EXTRA_CA_CERTS
 ENV NODE_ENV=production
 WORKDIR /app
+# No workspace package here: the emulator and its node-forge are inside the bundle, so npm ci installs
+# the server's own production dependencies only.
 COPY package.json package-lock.json ./
 # Source maps of dependencies go too: nothing reads them without --enable-source-maps.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \

@@ -1,12 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { SLOW } from './test/helpers/tiers.js';
 
 /**
- * Three tiers, as vitest projects (README "Tests"):
+ * Tiers, as vitest projects (README "Tests"):
  *
- * - fast: unit and in-process tests. No build: they import src/ and start nothing from dist/ (the
- *   CLI path points nowhere in this tier, so a test that needs the build fails here instead of
- *   testing a stale one). `npm run test:fast`.
+ * - fast: the server's unit and in-process tests, and the emulator package's own project
+ *   (packages/emulator/vitest.config.ts). No build: they import the sources (the emulator package
+ *   too, through the alias below) and start nothing from dist/ (the CLI path points nowhere in this
+ *   tier, so a test that needs the build fails here instead of testing a stale one).
+ *   `npm run test:fast`.
  * - integration: the built CLI over stdio and HTTP, real clients, security tests, and the fuzz
  *   tests at a small case count. Plain `npm test` runs fast + integration.
  * - slow: soak, the fuzz tests at their full case count, MCP conformance (downloads Node 22 and
@@ -20,13 +24,24 @@ const SLOW_FILES = ['test/soak/**/*.test.ts', 'test/conformance/**/*.test.ts', '
 /** Every project's; not `extends: true`, which would also run the global setup once per project. */
 const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' as const };
 
+/** m365-copilot-emulator[/subpath] → its TypeScript source, from the package's own exports (dist/X.js ← src/X.ts). */
+function emulatorSources(): { find: RegExp; replacement: string }[] {
+  const dir = new URL('./packages/emulator/', import.meta.url);
+  const { exports } = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { exports: Record<string, { default: string }> };
+  return Object.entries(exports).map(([subpath, target]) => ({
+    find: new RegExp(`^m365-copilot-emulator${subpath === '.' ? '' : subpath.slice(1).replace(/[/.-]/g, '\\$&')}$`),
+    replacement: fileURLToPath(new URL(target.default.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts'), dir)),
+  }));
+}
+
 export default defineConfig({
   test: {
-    // Tool tests spawn real processes; two cores cannot run many at once.
+    // Tool tests spawn real processes; two cores cannot run many at once (for all projects together).
     maxWorkers: 2,
     globalSetup: ['test/helpers/globalSetup.ts'],
     projects: [
       {
+        resolve: { alias: emulatorSources() },
         test: { ...shared, name: 'fast', include: ['test/unit/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NEEDS_BUILD_IN_UNIT], env: { M365_TEST_TIER: 'fast' } },
       },
       {
@@ -38,6 +53,8 @@ export default defineConfig({
         },
       },
       ...(SLOW ? [{ test: { ...shared, name: 'slow', include: [...SLOW_FILES, ...FUZZ] } }] : []),
+      // Each workspace package's own project (the emulator's is named "emulator").
+      'packages/*',
     ],
   },
 });

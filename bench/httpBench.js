@@ -1,5 +1,7 @@
-// HTTP mode benchmark (issue 4): tool-call overhead over a direct emulator call, p50/p99, and
-// throughput at concurrency 1, 16 and 64, with the emulator adding no latency. Run alone with
+// HTTP mode benchmark (issue 4): tool-call overhead over a direct emulator call, p50/p99, server CPU per
+// call, and throughput at concurrency 1, 16 and 64 for copilot_status and copilot_retrieve, with the
+// emulator adding no latency. Beside ours, interleaved (ours, bare SDK, raw, ours, …), the two reference
+// servers of bench/reference/ (issue 17: the floor) doing the same Graph request per call. Run alone with
 // `node bench/httpBench.js` (prints JSON) or through `npm run bench`, which records its metrics.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { referenceServers } from './reference/build.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'cli.js');
@@ -31,8 +34,8 @@ function percentile(xs, p) {
 }
 
 /** Starts a process that prints one JSON line on stdout when ready. */
-async function startLineProcess(args, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+async function startLineProcess(args, env, nodeArgs = [], script = cli) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
   const line = await new Promise((resolve, reject) => {
@@ -46,20 +49,47 @@ async function startLineProcess(args, env, nodeArgs = []) {
   return { child, info: JSON.parse(line), stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
 }
 
-export async function httpBench({ calls = 400, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+/** The measured servers, in the order every interleaved round visits them. */
+export const HTTP_SERVERS = ['ours', 'bareSdk', 'raw'];
+const QUERY = 'How to setup corporate VPN?';
+/** What each measured tool is called with: copilot_status is one GET /me, copilot_retrieve over one source one POST /copilot/retrieval. */
+export const HTTP_TOOLS = {
+  status: { name: 'copilot_status', arguments: {} },
+  retrieval: { name: 'copilot_retrieve', arguments: { query: QUERY, sources: ['sharePoint'] } },
+};
+
+/** `scripts`: the reference servers' scripts (bench/reference/build.js); built here when not given. */
+export async function httpBench({ calls = 400, rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 2), scripts, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+  const built = scripts ? undefined : await referenceServers();
+  const reference = scripts ?? built;
   const dir = mkdtempSync(join(tmpdir(), 'm365-bench-http-'));
   const env = { PATH: process.env.PATH, HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_LOG_LEVEL: 'warn' };
   const emulator = await startLineProcess(['emulator', '--retrieval-budget', '1000000', '--users', '50'], env);
   const descriptor = emulator.info;
   const file = join(dir, 'emulator.json');
   writeFileSync(file, JSON.stringify(descriptor));
-  const server = await startLineProcess(['serve', '--http', '--port', '0', '--emulator', file, '--audit-file', 'off', '--log-level', 'warn'], env, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  const url = server.info.url;
+  const started = [];
   const control = (path, body) => fetch(`${descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const mint = async (opts) => (await (await control('/tokens/mint', opts)).json()).access_token;
   try {
+    // The server's own retrieval budget (200/user/hour, as Graph) would stop the retrieval runs: lifted, as the emulator's.
+    const server = await startLineProcess(
+      ['serve', '--http', '--port', '0', '--emulator', file, '--audit-file', 'off', '--log-level', 'warn', '--retrieval-budget-per-hour', '1000000'],
+      env,
+      (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    );
+    started.push(server);
     const bearer = await mint({ user: descriptor.demoUser });
-    const graphToken = await mint({ user: descriptor.demoUser, audience: descriptor.graphResource, scope: 'User.Read' });
+    // One Graph token for the direct calls and, fixed, for both reference servers (they have no sign-in).
+    const graphToken = await mint({ user: descriptor.demoUser, audience: descriptor.graphResource, scope: 'User.Read Files.Read.All Sites.Read.All' });
+    const refEnv = { PATH: process.env.PATH, HOME: dir, BENCH_GRAPH_BASE_URL: descriptor.graphBaseUrl, BENCH_GRAPH_TOKEN: graphToken };
+    const servers = { ours: { url: server.info.url, child: server.child } };
+    for (const key of ['bareSdk', 'raw']) {
+      const ref = await startLineProcess(['--http'], refEnv, [], reference[key]);
+      started.push(ref);
+      servers[key] = { url: ref.info.url, child: ref.child };
+    }
+    // The same request bytes to every server (the references ignore the bearer).
     const headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -67,14 +97,14 @@ export async function httpBench({ calls = 400, log = (m) => process.stderr.write
       'mcp-protocol-version': '2025-11-25',
     };
     let id = 0;
-    // copilot_status: one Graph request (GET /me), so the difference to a direct GET /me is our overhead.
-    const viaTool = async () => {
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } }) });
+    const viaTool = async (key, tool = 'status') => {
+      const res = await fetch(servers[key].url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: HTTP_TOOLS[tool] }) });
       const text = await res.text();
-      if (res.status !== 200 || text.includes('"isError":true')) throw new Error(`tool call failed: ${res.status} ${text.slice(0, 300)}`);
+      if (res.status !== 200 || text.includes('"isError":true') || !text.includes('"result"')) throw new Error(`${key} ${tool} call failed: ${res.status} ${text.slice(0, 300)}`);
     };
+    // copilot_status: one Graph request (GET /me), so the difference to a direct GET /me is the server's overhead.
     const direct = async () => {
-      const res = await fetch(`${descriptor.graphBaseUrl}/v1.0/me`, { headers: { authorization: `Bearer ${graphToken}` } });
+      const res = await fetch(`${descriptor.graphBaseUrl}/v1.0/me?$select=id,displayName,userPrincipalName`, { headers: { authorization: `Bearer ${graphToken}` } });
       await res.text();
       if (res.status !== 200) throw new Error(`direct call failed: ${res.status}`);
     };
@@ -83,53 +113,103 @@ export async function httpBench({ calls = 400, log = (m) => process.stderr.write
       await fn();
       return performance.now() - t0;
     };
+    const perServer = (make) => Object.fromEntries(HTTP_SERVERS.map((k) => [k, make(k)]));
     // Warm-up: JIT, the OBO exchange, keep-alive sockets.
-    for (let i = 0; i < 50; i++) await viaTool(), await direct();
-    // Server CPU per call: unlike latency, barely moved by other load on a shared machine.
-    const cpuBefore = cpuMs(server.child.pid);
-    for (let i = 0; i < 1000; i++) await viaTool();
-    const serverCpuPerCallMs = (cpuMs(server.child.pid) - cpuBefore) / 1000;
-    if (process.env.BENCH_DEBUG) log(readFileSync(`/proc/${server.child.pid}/status`, 'utf8').split('\n').filter((l) => /ctxt|VmRSS/.test(l)).join(' '));
-    log(`HTTP server CPU per tool call: ${serverCpuPerCallMs.toFixed(3)} ms`);
-    const tool = [];
-    const raw = [];
-    for (let i = 0; i < calls; i++) {
-      tool.push(await timed(viaTool));
-      raw.push(await timed(direct));
+    for (let i = 0; i < 50; i++) for (const key of HTTP_SERVERS) await viaTool(key), await viaTool(key, 'retrieval'), await direct();
+
+    // Server CPU per call, one call at a time: unlike latency, barely moved by other load on a shared
+    // machine. 1,000 calls per server in interleaved blocks of 250.
+    const cpu = perServer(() => ({ ms: 0, calls: 0 }));
+    for (let block = 0; block < 4; block++) {
+      for (const key of HTTP_SERVERS) {
+        const before = cpuMs(servers[key].child.pid);
+        for (let i = 0; i < 250; i++) await viaTool(key);
+        cpu[key].ms += cpuMs(servers[key].child.pid) - before;
+        cpu[key].calls += 250;
+      }
     }
-    const overhead = { p50: median(tool) - median(raw), p99: percentile(tool, 99) - percentile(raw, 99), toolP50: median(tool), directP50: median(raw), toolP99: percentile(tool, 99), directP99: percentile(raw, 99) };
-    log(`HTTP overhead p50 ${overhead.p50.toFixed(2)} ms, p99 ${overhead.p99.toFixed(2)} ms`);
-    const throughput = {};
+    const serverCpuPerCallMs = perServer((k) => cpu[k].ms / cpu[k].calls);
+    if (process.env.BENCH_DEBUG) log(readFileSync(`/proc/${server.child.pid}/status`, 'utf8').split('\n').filter((l) => /ctxt|VmRSS/.test(l)).join(' '));
+    log(`HTTP server CPU per tool call: ${HTTP_SERVERS.map((k) => `${k} ${serverCpuPerCallMs[k].toFixed(3)} ms`).join(', ')}`);
+
+    // Overhead: every tool call followed by a direct GET /me, servers interleaved call by call.
+    const tool = perServer(() => []);
+    const raw = perServer(() => []);
+    for (let i = 0; i < calls; i++) {
+      for (const key of HTTP_SERVERS) {
+        tool[key].push(await timed(() => viaTool(key)));
+        raw[key].push(await timed(direct));
+      }
+    }
+    const overheads = perServer((k) => ({
+      p50: median(tool[k]) - median(raw[k]),
+      p99: percentile(tool[k], 99) - percentile(raw[k], 99),
+      toolP50: median(tool[k]),
+      directP50: median(raw[k]),
+      toolP99: percentile(tool[k], 99),
+      directP99: percentile(raw[k], 99),
+    }));
+    log(`HTTP overhead ${HTTP_SERVERS.map((k) => `${k} p50 ${overheads[k].p50.toFixed(2)} ms, p99 ${overheads[k].p99.toFixed(2)} ms`).join('; ')}`);
+
+    // Throughput (and server CPU per call under that load) per tool and concurrency: `rounds` rounds,
+    // each running every server in turn; calls and seconds added up over the rounds.
+    const throughputs = { status: perServer(() => ({})), retrieval: perServer(() => ({})) };
+    const cpuUnderLoad = { status: perServer(() => ({})), retrieval: perServer(() => ({})) };
     for (const concurrency of [1, 16, 64]) {
       const total = Math.max(200, concurrency * 40);
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next++ < total) await viaTool();
-        }),
-      );
-      throughput[concurrency] = total / ((performance.now() - t0) / 1000);
-      log(`HTTP throughput at concurrency ${concurrency}: ${throughput[concurrency].toFixed(0)} calls/s`);
+      for (const toolName of ['status', 'retrieval']) {
+        const sums = perServer(() => ({ calls: 0, seconds: 0, cpuMs: 0 }));
+        for (let round = 0; round < rounds; round++) {
+          for (const key of HTTP_SERVERS) {
+            let next = 0;
+            const before = cpuMs(servers[key].child.pid);
+            const t0 = performance.now();
+            await Promise.all(
+              Array.from({ length: concurrency }, async () => {
+                while (next++ < total) await viaTool(key, toolName);
+              }),
+            );
+            sums[key].seconds += (performance.now() - t0) / 1000;
+            sums[key].cpuMs += cpuMs(servers[key].child.pid) - before;
+            sums[key].calls += total;
+          }
+        }
+        for (const key of HTTP_SERVERS) {
+          throughputs[toolName][key][concurrency] = sums[key].calls / sums[key].seconds;
+          cpuUnderLoad[toolName][key][concurrency] = sums[key].cpuMs / sums[key].calls;
+        }
+        log(`HTTP ${toolName} at concurrency ${concurrency}: ${HTTP_SERVERS.map((k) => `${k} ${throughputs[toolName][k][concurrency].toFixed(0)} calls/s, ${cpuUnderLoad[toolName][k][concurrency].toFixed(2)} ms CPU/call`).join('; ')}`);
+      }
     }
+
     // 1,000 concurrent calls by 50 users (20 each), every token fresh to the server: on-behalf-of
-    // exchanges at the identity provider, from the emulator's counters. Goal: exactly 50.
+    // exchanges at the identity provider, from the emulator's counters. Goal: exactly 50. Ours only.
     const users = descriptor.users.slice(0, 50);
     const bearers = await Promise.all(users.map((u) => mint({ user: u.upn })));
     await fetch(`${descriptor.controlUrl}/stats/reset`, { method: 'POST' });
     const callAs = async (token) => {
-      const res = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } }) });
+      const res = await fetch(servers.ours.url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: HTTP_TOOLS.status }) });
       await res.text();
     };
     await Promise.all(Array.from({ length: 1000 }, (_, i) => callAs(bearers[i % bearers.length])));
     const stats = await (await fetch(`${descriptor.controlUrl}/stats`)).json();
     const oboRequests = stats.tokenRequests.byGrant.on_behalf_of ?? 0;
     log(`on-behalf-of token requests for 1,000 concurrent calls by ${users.length} users: ${oboRequests}`);
-    return { calls, overhead, throughput, serverCpuPerCallMs, obo: { users: users.length, calls: 1000, tokenRequests: oboRequests } };
+    return {
+      calls,
+      rounds,
+      // Ours, as before; the reference servers' figures beside them under `references`.
+      overhead: overheads.ours,
+      throughput: throughputs.status.ours,
+      serverCpuPerCallMs: serverCpuPerCallMs.ours,
+      servers: { overhead: overheads, serverCpuPerCallMs, throughput: throughputs, cpuPerCallUnderLoadMs: cpuUnderLoad },
+      obo: { users: users.length, calls: 1000, tokenRequests: oboRequests },
+    };
   } finally {
-    await server.stop();
+    for (const s of started.reverse()) await s.stop();
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
+    built?.remove();
   }
 }
 

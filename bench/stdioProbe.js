@@ -46,7 +46,7 @@ export function spawnProbe(command, args, env = {}, opts = {}) {
       const w = waiters.get(msg.id);
       if (w) {
         waiters.delete(msg.id);
-        w.resolve({ msg, at: performance.now(), bytes: Buffer.byteLength(line) });
+        w.resolve({ msg, at: performance.now(), bytes: Buffer.byteLength(line), line });
       }
     }
   });

@@ -7,13 +7,18 @@
 //
 // Rules this script keeps:
 // - Only ESM packages on the startup path are bundled (BUNDLED below). Everything else stays an
-//   import from node_modules: CommonJS (MSAL, node-forge, ioredis) would turn into a `require` shim
-//   that fails in ESM output, and keytar is a native optional module.
+//   import from node_modules: CommonJS (MSAL, ioredis) would turn into a `require` shim that fails in
+//   ESM output, and keytar is a native optional module.
+// - The emulator (the workspace package m365-copilot-emulator, built by tsc into its own dist/) is
+//   bundled into lazy chunks with its node-forge: the published package neither ships the workspace
+//   package nor depends on node-forge. node-forge is CommonJS, but its only require of anything
+//   outside itself is of the crypto builtin, which builtinsForCommonJs below serves as an ES module.
 // - Chunks live next to dist/cli.js, at the same depth as tsc's dist/runtime.js, so reads relative
 //   to import.meta.url (runtime.ts reads ../package.json) resolve exactly as they do unbundled.
 // - A module read by path at run time (a worker, a forked script) would need its own entry point here.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,8 +28,10 @@ const outdirArg = process.argv.indexOf('--outdir');
 const dist = outdirArg === -1 ? join(root, 'dist') : process.argv[outdirArg + 1];
 mkdirSync(dist, { recursive: true });
 
+/** Packages compiled into lazy chunks only: the emulator, and the CommonJS it alone needs. */
+const LAZY_BUNDLED = ['m365-copilot-emulator', 'node-forge'];
 /** Packages compiled into the bundle: pure ESM, loaded at start (or sharing instances with those that are). */
-const BUNDLED = ['zod', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'hono', '@hono/node-server'];
+const BUNDLED = ['zod', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'hono', '@hono/node-server', ...LAZY_BUNDLED];
 
 const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
 
@@ -36,6 +43,19 @@ const externalUnlessBundled = {
       if (BUNDLED.includes(packageName(args.path))) return undefined;
       return { path: args.path, external: true };
     });
+  },
+};
+
+// A bundled CommonJS module's `require('crypto')` would become esbuild's require shim, which throws in
+// ESM output. Resolved here to a tiny ES module re-exporting the builtin, it becomes a plain import.
+const builtinsForCommonJs = {
+  name: 'builtins-for-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind !== 'require-call' || !isBuiltin(args.path)) return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'builtin-as-esm' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-as-esm' }, (args) => ({ contents: `export * from 'node:${args.path}';`, loader: 'js' }));
   },
 };
 
@@ -55,7 +75,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  plugins: [externalUnlessBundled],
+  plugins: [builtinsForCommonJs, externalUnlessBundled],
   metafile: true,
   logLevel: 'warning',
 });

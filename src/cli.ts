@@ -2,7 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError } from './errors.js';
 import { CONFIG_KEYS } from './config/schema.js';
-import { packageVersion } from './runtime.js';
+import { loadConfig, nearest, unknownEnvironment } from './config/load.js';
+import { packageVersion } from './version.js';
 
 /**
  * argv → config → one of: the stdio server (default) | the emulator.
@@ -99,7 +100,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    process.stderr.write(`m365-copilot-mcp: ${(err as Error).message}\nRun \`m365-copilot-mcp --help\` for the options.\n`);
+    const unknown = /Unknown option '(--?[^']+)'/.exec((err as Error).message)?.[1];
+    const suggestion = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(options ?? {})) : undefined;
+    const what = unknown ? `unknown option ${unknown}${suggestion ? ` (did you mean --${suggestion}?)` : ''}` : (err as Error).message;
+    process.stderr.write(`m365-copilot-mcp: ${what}\nRun \`m365-copilot-mcp --help\` for the options.\n`);
     return 2;
   }
   const { positionals } = parsed;
@@ -124,12 +128,18 @@ async function main(argv: string[]): Promise<number> {
     const { runEmulatorCommand } = await import('./commands/emulator.js');
     return runEmulatorCommand(flags);
   }
-  if (command === 'login') return (await import('./commands/login.js')).runLogin(flags);
-  if (command === 'logout') return (await import('./commands/login.js')).runLogout(flags);
-  if (command === 'status') return (await import('./commands/status.js')).runStatus(flags);
-  if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(flags);
+  for (const { name, suggestion } of unknownEnvironment())
+    process.stderr.write(`m365-copilot-mcp: warning: ${name} is not a setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}\n`);
+  // The configuration is loaded here, once, for every command that runs against a tenant.
+  if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(await loadConfig({ flags }).catch((err: Error) => err), flags);
+  const config = await loadConfig({ flags });
+  if (command === 'login') return (await import('./commands/login.js')).runLogin(config, flags);
+  if (command === 'logout') return (await import('./commands/login.js')).runLogout(config, flags);
+  if (command === 'status') return (await import('./commands/status.js')).runStatus(config, flags);
+  if (positionals[0] === 'serve' && !config.http)
+    process.stderr.write('m365-copilot-mcp: serve without --http serves MCP over stdio for one local user (add --http for Streamable HTTP)\n');
   const { runServe } = await import('./commands/serve.js');
-  return runServe(flags);
+  return runServe(config);
 }
 
 main(process.argv.slice(2)).then(
@@ -144,5 +154,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`m365-copilot-mcp: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 70;
     }
+    // Whatever started before the failure (an in-process emulator, sockets) must not keep a failed start alive.
+    setTimeout(() => process.exit(), 100).unref();
   },
 );

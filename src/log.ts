@@ -12,8 +12,8 @@ const SECRET_KEYS = /^(access_?token|refresh_?token|id_?token|token|client_?secr
 // base64url run started a scan to the run's end, quadratic in its length (a 120 KB id in an error
 // froze the event loop for 18 s). Anchored, each run is scanned a bounded number of times.
 const JWT_PATTERN = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-// A credential is long; "bearer refused" in a sentence is not one.
-const BEARER_PATTERN = /(?<![A-Za-z0-9])(Bearer\s+)[A-Za-z0-9._~+/-]{16,}=*/gi;
+// A credential has a digit or punctuation in it, or is long; "bearer refused" in a sentence is neither.
+const BEARER_PATTERN = /(?<![A-Za-z0-9])(Bearer\s+)(?=[A-Za-z0-9._~+/-]*[0-9._~+/-]|[A-Za-z0-9._~+/-]{16})[A-Za-z0-9._~+/-]+=*/gi;
 /** Log fields longer than this are cut before redaction: a log line is for people, not for payloads. */
 const MAX_LOGGED_STRING = 8 * 1024;
 

@@ -2,6 +2,9 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 
+/** The HTTP client identity traffic goes through (MSAL's network module): the bearer verifier fetches its keys with it too. */
+export type NetworkClient = INetworkModule;
+
 /**
  * MSAL's HTTP layer, over node:https with an explicit trust list. When an extra CA is configured
  * (the emulator's, or a corporate TLS-inspection root) we trust exactly the system roots plus that CA

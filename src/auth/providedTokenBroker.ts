@@ -1,42 +1,21 @@
 import { AppError } from '../errors.js';
+import type { AppOnlyClient } from './appOnlyClient.js';
 import type { SignedInAccount, TokenBroker, TokenGrant, TokenRequest } from './broker.js';
+import { peekClaims, type PeekedClaims } from './jwtClaims.js';
 
 const SKEW_MS = 60_000;
 
-interface Claims {
-  exp?: number;
-  scp?: string;
-  oid?: string;
-  tid?: string;
-  upn?: string;
-  preferred_username?: string;
-  unique_name?: string;
-  name?: string;
-}
-
-/** Reads a JWT's claims without verifying it: Graph verifies; we only need expiry and identity. */
-export function peekClaims(token: string): Claims | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-    return claims && typeof claims === 'object' ? (claims as Claims) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Bring-your-own delegated token (for platforms that already hold one). It is used as given, never
- * refreshed; once it lapses every call says so. App-only requests go to the fallback broker.
+ * refreshed; once it lapses every call says so. App-only requests go to the export app's client.
  */
 export class ProvidedTokenBroker implements TokenBroker {
-  private readonly claims: Claims | undefined;
+  private readonly claims: PeekedClaims | undefined;
   private readonly account: SignedInAccount | undefined;
 
   constructor(
     private readonly token: string,
-    private readonly appBroker: TokenBroker,
+    private readonly appOnly: Pick<AppOnlyClient, 'token'>,
     private readonly now: () => number = Date.now,
   ) {
     this.claims = peekClaims(token);
@@ -49,7 +28,7 @@ export class ProvidedTokenBroker implements TokenBroker {
   }
 
   async getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
-    if (request.flow === 'app') return this.appBroker.getToken(request, signal);
+    if (request.flow === 'app') return this.appOnly.token(request.forceRefresh, signal);
     const expiresOn = this.claims?.exp ? new Date(this.claims.exp * 1000) : undefined;
     if (expiresOn && expiresOn.getTime() - SKEW_MS <= this.now()) {
       throw new AppError('AuthRequired', `the access token provided with --access-token / M365_COPILOT_MCP_ACCESS_TOKEN expired at ${expiresOn.toISOString()}`, {

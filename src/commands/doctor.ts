@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { appOnlyCheck } from './doctor/appOnly.js';
 import { authorityCheck } from './doctor/authority.js';
@@ -18,11 +19,11 @@ const LABEL: Record<CheckResult['status'], string> = { pass: 'PASS', fail: 'FAIL
  * `m365-copilot-mcp doctor [--json]`: one line per check with the fix; never starts a sign-in.
  * Exit 0 when every registered tool can work, 1 when any cannot.
  */
-export async function runDoctor(flags: Record<string, string | boolean | undefined>): Promise<number> {
+export async function runDoctor(loaded: Config | Error, flags: Record<string, string | boolean | undefined>): Promise<number> {
   const json = flags['json'] === true;
   // Findings go to stdout; library chatter stays off the report.
   const log = createLogger(flags['log-level'] === 'debug' ? 'debug' : 'error', { component: 'doctor' });
-  const state: DoctorState = { flags, log, tools: [], unavailable: [] };
+  const state: DoctorState = { loaded, log, tools: [], unavailable: [] };
   const results: CheckResult[] = [];
   try {
     for (const check of DOCTOR_CHECKS) {

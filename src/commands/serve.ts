@@ -1,8 +1,7 @@
-import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 
 /** The default command: stdio for one local user, or Streamable HTTP (`--http`) for many. */
-export async function runServe(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  const config = await loadConfig({ flags });
-  if (config.http) return (await import('./serveHttp.js')).runHttpServer(flags);
-  return (await import('./serveStdio.js')).runStdioServer(flags);
+export async function runServe(config: Config): Promise<number> {
+  if (config.http) return (await import('./serveHttp.js')).runHttpServer(config);
+  return (await import('./serveStdio.js')).runStdioServer(config);
 }

@@ -1,4 +1,5 @@
-import { withAuthSession } from './session.js';
+import { withAuthSession } from '../composition/authSession.js';
+import type { Config } from '../config/schema.js';
 
 interface CachedAccessToken {
   home_account_id?: string;
@@ -10,10 +11,10 @@ interface CachedAccessToken {
  * `m365-copilot-mcp status [--json]`: accounts, tenant, cloud, granted scopes, token expiry and the
  * cache backend; never a secret. Exit 0 when signed in, 1 when not.
  */
-export async function runStatus(flags: Record<string, string | boolean | undefined>): Promise<number> {
-  return withAuthSession(flags, 'status', async ({ config, endpoints, cache, broker }) => {
-    const accounts = endpoints.publicClientId ? await broker.accounts() : [];
-    const snapshot = endpoints.publicClientId ? (JSON.parse(await broker.cacheSnapshot()) as { AccessToken?: Record<string, CachedAccessToken> }) : {};
+export async function runStatus(config: Config, flags: Record<string, string | boolean | undefined>): Promise<number> {
+  return withAuthSession(config, 'status', async ({ endpoints, cache, accounts: store }) => {
+    const accounts = endpoints.publicClientId ? await store.accounts() : [];
+    const snapshot = endpoints.publicClientId ? (JSON.parse(await store.cacheSnapshot()) as { AccessToken?: Record<string, CachedAccessToken> }) : {};
     const prefix = `${endpoints.graphResource}/`.toLowerCase();
     const tokens = Object.values(snapshot.AccessToken ?? {});
     const report = {

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { EmulatorDescriptorSchema, type EmulatorDescriptor } from '../emulator/descriptor.js';
+import { EmulatorFileSchema, type EmulatorFile } from './emulatorFile.js';
 import { CLOUD_ENDPOINTS } from '../graph/clouds.js';
 import type { Config } from './schema.js';
-import type { AppCredential } from '../auth/msalBroker.js';
-import { readCertificateCredential } from '../auth/certificate.js';
+import { readCertificateCredential } from './certificate.js';
 
 /** Where identity and Graph traffic goes, and with which app registrations: resolved once at start. */
 export interface Endpoints {
@@ -26,6 +25,14 @@ export interface Endpoints {
   demoUser?: string;
 }
 
+/** A confidential app's credential: a client secret or a certificate. */
+export interface AppCredential {
+  clientId: string;
+  authority: string;
+  clientSecret?: string;
+  certificate?: { privateKey: string; thumbprintSha256: string; x5c?: string };
+}
+
 export interface ServerAppRegistration {
   clientId: string;
   clientSecret?: string;
@@ -33,7 +40,7 @@ export interface ServerAppRegistration {
   appIdUri?: string;
 }
 
-export async function readEmulatorDescriptor(path: string): Promise<EmulatorDescriptor> {
+export async function readEmulatorDescriptor(path: string): Promise<EmulatorFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -46,7 +53,7 @@ export async function readEmulatorDescriptor(path: string): Promise<EmulatorDesc
   } catch (cause) {
     throw new AppError('ConfigInvalid', `the emulator file ${path} is not the emulator's JSON line`, { cause, nextStep: 'Save exactly the one JSON line `m365-copilot-mcp emulator` prints.' });
   }
-  const parsed = EmulatorDescriptorSchema.safeParse(json);
+  const parsed = EmulatorFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppError('ConfigInvalid', `the emulator file ${path} is missing or has a bad "${issue?.path.join('.')}": ${issue?.message}`, {
@@ -56,7 +63,7 @@ export async function readEmulatorDescriptor(path: string): Promise<EmulatorDesc
   return parsed.data;
 }
 
-export async function endpointsFromEmulator(d: EmulatorDescriptor): Promise<Endpoints> {
+export async function endpointsFromEmulator(d: EmulatorFile): Promise<Endpoints> {
   let caPem: string;
   try {
     caPem = await readFile(d.caCertPath, 'utf8');

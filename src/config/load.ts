@@ -52,7 +52,8 @@ export async function configFromFile(path: string): Promise<RawConfig> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte-order mark, which JSON.parse refuses.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (cause) {
     throw new AppError('ConfigInvalid', `config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause, nextStep: 'Fix the JSON syntax in the config file.' });
   }
@@ -67,7 +68,13 @@ export function resolveConfig(...layers: RawConfig[]): Config {
   const merged: RawConfig = {};
   for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
   const result = ConfigSchema.safeParse(merged);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.demo && result.data.emulatorFile)
+      throw new AppError('ConfigInvalid', '--demo and --emulator both choose the tenant: --demo starts one in this process, --emulator uses a running one', {
+        nextStep: 'Keep one of the two (check M365_COPILOT_MCP_DEMO and M365_COPILOT_MCP_EMULATOR too).',
+      });
+    return result.data;
+  }
   throw new AppError('ConfigInvalid', `invalid configuration: ${describeIssues(result.error)}`, {
     nextStep: 'Fix the setting named above (flag, M365_COPILOT_MCP_* variable or config file key); `m365-copilot-mcp --help` lists them all.',
   });
@@ -102,4 +109,35 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, platform: 
   if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'm365-copilot-mcp');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'm365-copilot-mcp');
   return join(env['XDG_STATE_HOME'] ?? join(home, '.local', 'state'), 'm365-copilot-mcp');
+}
+
+/** Variables that look like ours but are not settings: a typo sets nothing, so say so. */
+export function unknownEnvironment(env: NodeJS.ProcessEnv = process.env): { name: string; suggestion?: string }[] {
+  const known = new Set([...CONFIG_KEYS.map((d) => d.env), 'M365_COPILOT_MCP_CONFIG']);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('M365_COPILOT_MCP_') && !known.has(name))
+    .map((name) => {
+      const suggestion = nearest(name, [...known]);
+      return suggestion ? { name, suggestion } : { name };
+    });
+}
+
+/** The closest candidate within a few edits, for "did you mean". */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(word.length / 4)) ? best.candidate : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }

@@ -37,7 +37,12 @@ export const ConfigSchema = z
     /** Directory for the encrypted token cache, its key file and lock (created 0700). */
     stateDir: z.string().min(1),
     /** Overrides for sovereign or test deployments; normally derived from `cloud`. */
-    authorityHost: z.string().url().optional(),
+    authorityHost: z
+      .string()
+      .url()
+      // MSAL refuses any authority that is not https (and would then fail with an opaque AuthFailed).
+      .refine((u) => u.toLowerCase().startsWith('https://'), { message: 'must be an https URL, e.g. https://login.microsoftonline.com' })
+      .optional(),
     graphBaseUrl: z.string().url().optional(),
     /** PEM file of an extra CA to trust for identity and Graph (corporate TLS inspection, the emulator). */
     caCertPath: z.string().min(1).optional(),
@@ -81,6 +86,10 @@ export const ConfigSchema = z
      * tool writes files: a prompt-injected model must not name ~/.bashrc as an output file.
      */
     exportDir: z.string().min(1).optional(),
+    /** Only the tools of these toolsets (with `tools`: either); default every toolset. */
+    toolsets: z.preprocess(commaList, z.array(z.string().trim().min(1).max(64)).max(50)).optional(),
+    /** Only these tools (with `toolsets`: either); default every tool. */
+    tools: z.preprocess(commaList, z.array(z.string().trim().min(1).max(64)).max(50)).optional(),
     /** Also offer the beta Copilot Chat and Search tools (their Graph APIs are preview and may change). */
     enableBeta: z.boolean().default(false),
     // ---- HTTP (remote, many users) mode ----
@@ -109,6 +118,10 @@ export const ConfigSchema = z
     redisTtlSeconds: z.number().int().min(60).max(30 * 86400).default(86400),
     /** Largest accepted MCP request body (413 above). */
     maxRequestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Seconds a client has to send its request headers before the socket is closed. */
+    httpHeadersTimeoutSeconds: z.number().int().min(1).max(600).default(10),
+    /** Most open HTTP connections at once; more are refused until some close. */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
     /** On SIGTERM, how long in-flight calls may finish before the process exits. */
     shutdownGraceSeconds: z.number().int().min(0).max(600).default(10),
   })
@@ -156,6 +169,8 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
   { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },
   { key: 'exportDir', flag: '--export-dir', env: 'M365_COPILOT_MCP_EXPORT_DIR', kind: 'string', help: 'Directory interaction exports may be written into (stdio; default: none, no tool writes files)' },
+  { key: 'toolsets', flag: '--toolsets', env: 'M365_COPILOT_MCP_TOOLSETS', kind: 'string', help: 'Offer only the tools of these toolsets, comma-separated (default: all; the README tool table names each tool\'s toolset)' },
+  { key: 'tools', flag: '--tools', env: 'M365_COPILOT_MCP_TOOLS', kind: 'string', help: 'Offer only these tools, comma-separated (with --toolsets: either; default: all)' },
   { key: 'enableBeta', flag: '--enable-beta', env: 'M365_COPILOT_MCP_ENABLE_BETA', kind: 'boolean', help: 'Also offer the beta tools copilot_chat and copilot_search (preview Graph APIs that may change; default off)' },
   { key: 'http', flag: '--http', env: 'M365_COPILOT_MCP_HTTP', kind: 'boolean', help: 'Serve Streamable HTTP for many users (bearer tokens, on-behalf-of) instead of stdio' },
   { key: 'host', flag: '--host', env: 'M365_COPILOT_MCP_HOST', kind: 'string', help: 'HTTP mode: interface to listen on (default 127.0.0.1)' },
@@ -171,5 +186,7 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'redisKey', flag: '--redis-key', env: 'M365_COPILOT_MCP_REDIS_KEY', kind: 'string', help: 'HTTP mode: base64 32-byte key encrypting tokens in Redis (prefer the variable)' },
   { key: 'redisTtlSeconds', flag: '--redis-ttl', env: 'M365_COPILOT_MCP_REDIS_TTL', kind: 'number', help: "HTTP mode: seconds a user's cached tokens live in Redis (default 86400)" },
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: 'M365_COPILOT_MCP_MAX_REQUEST_BYTES', kind: 'number', help: 'HTTP mode: largest request body accepted, 413 above (default 1048576)' },
+  { key: 'httpHeadersTimeoutSeconds', flag: '--http-headers-timeout', env: 'M365_COPILOT_MCP_HTTP_HEADERS_TIMEOUT', kind: 'number', help: 'HTTP mode: seconds a client has to send its request headers (default 10)' },
+  { key: 'maxConnections', flag: '--max-connections', env: 'M365_COPILOT_MCP_MAX_CONNECTIONS', kind: 'number', help: 'HTTP mode: most open connections at once (default 1000)' },
   { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },
 ];

@@ -10,6 +10,8 @@ export const MAX_BATCH_ITEMS = 20;
 export interface BatchItem {
   id: string;
   method: HttpMethod;
+  /** The route template of this item, e.g. `POST /copilot/retrieval`. */
+  route: string;
   /** Relative and without the version, e.g. `/copilot/retrieval`. */
   url: string;
   body?: unknown;

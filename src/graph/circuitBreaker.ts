@@ -3,7 +3,7 @@ import { GraphError } from './errors.js';
 import type { Exchange, Send } from './transport.js';
 
 export interface CircuitBreakerOptions {
-  /** Which calls share a fate, e.g. one Graph API; defaults to `routeKey`. */
+  /** Which calls share a fate, e.g. one Graph API; defaults to `routeKey` (host and route template). */
   key?: (exchange: Exchange) => string;
   /** Consecutive failures (after retries) that open the circuit. */
   failureThreshold?: number;
@@ -18,12 +18,17 @@ interface Circuit {
   probing: boolean;
 }
 
-/** "graph.microsoft.com/copilot/retrieval": host plus the first two segments after the version. */
+/**
+ * "graph.microsoft.com GET /copilot/users/{id}/…": the host and the route template, never the path,
+ * so a caller cannot grow the breaker's state by asking for many distinct ids (one entry per path
+ * was one per UPN, forever).
+ */
 export function routeKey(ex: Exchange): string {
-  const segments = ex.url.pathname.split('/').filter(Boolean);
-  const rest = /^(v1\.0|beta)$/i.test(segments[0] ?? '') ? segments.slice(1) : segments;
-  return [ex.url.host, ...rest.slice(0, 2)].join('/');
+  return `${ex.url.host} ${ex.route}`;
 }
+
+/** A defensive bound on top: keys come from a fixed set of routes, but a custom key function might not. */
+const MAX_CIRCUITS = 256;
 
 type Outcome = 'success' | 'failure' | 'neutral';
 
@@ -61,7 +66,10 @@ export function circuitBreaker(opts: CircuitBreakerOptions = {}): (send: Send) =
   return (send) => async (ex) => {
     const key = keyOf(ex);
     let c = circuits.get(key);
-    if (!c) circuits.set(key, (c = { failures: 0, openedAt: undefined, probing: false }));
+    if (!c) {
+      if (circuits.size >= MAX_CIRCUITS) for (const [k, old] of circuits) if (old.openedAt === undefined) circuits.delete(k);
+      circuits.set(key, (c = { failures: 0, openedAt: undefined, probing: false }));
+    }
     const circuit = c;
 
     let probe = false;

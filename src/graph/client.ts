@@ -2,11 +2,13 @@ import * as z from 'zod';
 import type { Logger } from '../log.js';
 import { AppError } from '../errors.js';
 import { BatchAnswerSchema, batchRequestBody, checkBatchItems, matchBatchAnswers, sendWithItemRetries, type BatchItem, type BatchItemResult, type BatchRetryOptions } from './batch.js';
+import { authorizing } from './authorizing.js';
 import { parseJsonBody, validate } from './decode.js';
-import { randomUUID } from 'node:crypto';
-import { GraphError, parseGraphError } from './errors.js';
+import { GraphError } from './errors.js';
+import { backoffSleep, defaultSleep } from './retryPolicy.js';
+import { applyRoutePolicies, brokenBodyAttempts, type RoutePolicy } from './routePolicies.js';
 import { sseData } from './sse.js';
-import { createSend, type Exchange, type HttpMethod, type Send } from './transport.js';
+import { createSend, StreamConsumerError, type Exchange, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
 export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
@@ -15,6 +17,8 @@ export type { GraphVersion, QueryParams } from './url.js';
 
 export interface GraphRequestBase {
   method: HttpMethod;
+  /** The route template (`POST /copilot/retrieval`): per-route policies and the circuit breaker key on it. */
+  route: string;
   /** `/copilot/retrieval` (may carry a query string), or an absolute URL on the Graph origin such as a nextLink. */
   path: string | URL;
   version?: GraphVersion;
@@ -26,11 +30,6 @@ export interface GraphRequestBase {
   /** Human names of what the call needs, e.g. "Files.Read.All (delegated)", for 403 advice. */
   permissions?: string[];
   signal?: AbortSignal;
-  /**
-   * Awaited before every attempt of this request, retries included, e.g. to take a rate limiter's
-   * permit (interaction export: 30 requests/s per app per tenant). A rejection ends the request.
-   */
-  admit?: (signal?: AbortSignal) => Promise<void>;
 }
 
 export interface GraphRequest<T> extends GraphRequestBase {
@@ -68,12 +67,13 @@ export interface GraphClient {
   batch(items: BatchItem[], opts: BatchOptions): Promise<Map<string, BatchItemResult>>;
   /**
    * A Server-Sent Events answer: each event's data, parsed as JSON, is handed to `onEvent` as it
-   * arrives. Not retried (a stream cannot be replayed once the caller has relayed part of it).
+   * arrives. Through the same chain as every request (token, timeout, 401 re-auth, breaker,
+   * policies); retried only while nothing has reached the caller yet.
    */
   stream(req: GraphStreamRequest): Promise<{ requestId: string | undefined }>;
 }
 
-export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'signal'> {
+export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'signal'> {
   path: string;
   version?: GraphVersion;
   onEvent(data: unknown): void | Promise<void>;
@@ -82,6 +82,8 @@ export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 's
 export interface GraphClientOptions {
   /** Graph origin without a version, e.g. https://graph.microsoft.com. */
   baseUrl: string;
+  /** Per-route limits, admission gates and counts, applied to every attempt with its token in hand. */
+  policies?: readonly RoutePolicy[];
   defaultVersion?: GraphVersion;
   getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
   log?: Logger;
@@ -89,7 +91,7 @@ export interface GraphClientOptions {
   userAgent?: string;
   /** Deadline for one HTTP exchange, body included. */
   timeoutMs?: number;
-  /** Wraps the single-attempt sender, e.g. with retries and backoff. */
+  /** Wraps the authorized single-attempt sender, e.g. with retries, the breaker and 401 re-auth. */
   sendPolicy?: (send: Send) => Send;
   /** Resend only the $batch items Graph throttled (429/503/504); off unless given. */
   batchRetry?: BatchRetryOptions;
@@ -100,6 +102,7 @@ export interface GraphClientOptions {
 export interface ExchangeReport {
   method: string;
   path: string;
+  route: string;
   /** 0 when no answer came back (reset, timeout). */
   status: number;
   requestId?: string | undefined;
@@ -107,8 +110,7 @@ export interface ExchangeReport {
 }
 
 /** What one exchange needs besides its URL. */
-type Call = Pick<GraphRequestBase, 'method' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal' | 'admit'>;
-type AdmittedExchange = Exchange & Pick<GraphRequestBase, 'admit'>;
+type Call = Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal'> & Pick<Exchange, 'units'>;
 
 const PageSchema = z.looseObject({
   value: z.array(z.unknown()),
@@ -118,28 +120,51 @@ const PageSchema = z.looseObject({
 export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const base = normaliseBaseUrl(opts.baseUrl);
   const defaultVersion = opts.defaultVersion ?? 'v1.0';
-  const single = admitting(createSend({
-    getToken: opts.getToken,
+  const policies = opts.policies ?? [];
+  const single = createSend({
     fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     userAgent: opts.userAgent ?? 'm365-copilot-mcp',
     timeoutMs: opts.timeoutMs,
     log: opts.log,
-  }));
-  // Reported below the retry policy, so each attempt (and its request-id) is seen, not just the last.
+  });
+  // The one chain, inside out: each attempt is reported (so each request-id is seen, not just the
+  // last), passes the route's policies, and gets its token first; retries, the breaker and re-auth wrap it all.
   const observed = opts.onExchange ? reporting(single, opts.onExchange) : single;
-  const send = opts.sendPolicy ? opts.sendPolicy(observed) : observed;
+  const authorized = authorizing(opts.getToken)(applyRoutePolicies(observed, policies));
+  const send = opts.sendPolicy ? opts.sendPolicy(authorized) : authorized;
 
-  async function exchange(req: Call, url: URL) {
-    const ex: AdmittedExchange = { method: req.method, url, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, admit: req.admit };
+  async function exchange(req: Call, url: URL, extra: Pick<Exchange, 'onStream' | 'delivery'> = {}) {
+    const ex: Exchange = { method: req.method, url, route: req.route, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, units: req.units, ...extra };
     const answer = await send(ex);
     const ctx = { method: req.method, path: url.pathname, requestId: answer.requestId };
-    return { answer, ctx, json: parseJsonBody(answer, ctx) };
+    return { answer, ctx, json: extra.onStream ? undefined : parseJsonBody(answer, ctx) };
+  }
+
+  /**
+   * A body cut short or of the wrong shape (a proxy, a dropped connection that still looked complete)
+   * is asked again where the route's policy allows it: a read addressed by its URL. The other
+   * BadGraphResponse cases (a nextLink to another origin, or to itself) would only repeat.
+   */
+  async function decoded<T>(req: Call, decode: () => Promise<T>): Promise<T> {
+    const attempts = brokenBodyAttempts(policies, req.route);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await decode();
+      } catch (err) {
+        const broken = err instanceof AppError && err.code === 'BadGraphResponse' && ('contentType' in err.details || 'field' in err.details);
+        if (!broken || attempt >= attempts || req.signal?.aborted) throw err;
+        opts.log?.warn('graph answer had a broken body; asking again', { route: req.route, attempt, error: (err as Error).message });
+        await backoffSleep(defaultSleep, 200 * attempt, req.signal, req.route);
+      }
+    }
   }
 
   async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
     const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, req.query);
-    const { answer, ctx, json } = await exchange(req, url);
-    return { data: validate(req.schema, json, ctx), requestId: answer.requestId, status: answer.status };
+    return decoded(req, async () => {
+      const { answer, ctx, json } = await exchange(req, url);
+      return { data: validate(req.schema, json, ctx), requestId: answer.requestId, status: answer.status };
+    });
   }
 
   async function* paginate<T>(req: GraphPageRequest<T>): AsyncGenerator<GraphPage<T>, void, undefined> {
@@ -147,10 +172,13 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     // Later pages carry everything in the nextLink; the caller's query and body apply to the first only.
     let call: Call = req;
     while (url) {
-      const { answer, ctx, json } = await exchange(call, url);
-      const page = validate(PageSchema, json, ctx);
-      const items = page.value.map((item, i) => validate(req.itemSchema, item, ctx, ['value', i]));
-      const nextLink = page['@odata.nextLink'] ?? undefined;
+      const at: URL = url;
+      const { answer, ctx, items, nextLink } = await decoded(call, async () => {
+        const { answer, ctx, json } = await exchange(call, at);
+        const page = validate(PageSchema, json, ctx);
+        const items = page.value.map((item, i) => validate(req.itemSchema, item, ctx, ['value', i]));
+        return { answer, ctx, items, nextLink: page['@odata.nextLink'] ?? undefined };
+      });
       let next: URL | undefined;
       if (nextLink) {
         next = parseNextLink(nextLink, url, ctx.path);
@@ -163,51 +191,31 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       }
       yield { items, requestId: answer.requestId, ...(nextLink ? { nextLink } : {}) };
       url = next;
-      call = { method: 'GET', scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal, admit: req.admit };
+      call = { method: 'GET', route: req.route, scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal };
     }
   }
 
   async function stream(req: GraphStreamRequest): Promise<{ requestId: string | undefined }> {
     const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, undefined);
-    const path = url.pathname;
-    const token = await opts.getToken(req.scopes, req.signal);
-    const fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    let response: Response;
-    try {
-      response = await fetchImpl(url.href, {
-        method: req.method,
-        headers: {
-          Accept: 'text/event-stream',
-          'User-Agent': opts.userAgent ?? 'm365-copilot-mcp',
-          'client-request-id': randomUUID(),
-          Authorization: `Bearer ${token}`,
-          ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        },
-        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-        redirect: 'manual',
-      });
-    } catch (cause) {
-      if (req.signal?.aborted) throw new AppError('Cancelled', `${req.method} ${path} was cancelled`, { cause: req.signal.reason, nextStep: 'Nothing to do: the caller cancelled the request.' });
-      throw new AppError('NetworkError', `cannot reach Graph at ${url.host}`, { cause, nextStep: 'Check the network connection and the Graph host, then retry.' });
-    }
-    const requestId = response.headers.get('request-id') ?? undefined;
-    opts.onExchange?.({ method: req.method, path, status: response.status, requestId });
-    if (response.status < 200 || response.status >= 300 || !response.body) {
-      const bodyText = (await response.text()).split(token).join('[redacted]');
-      if (response.status >= 200 && response.status < 300) throw new AppError('BadGraphResponse', `Graph answered ${req.method} ${path} without a body`, { nextStep: 'Retry; if it persists, report the requestId.', details: { requestId } });
-      throw parseGraphError({ status: response.status, headers: response.headers, bodyText, method: req.method, path, ...(req.permissions ? { permissions: req.permissions } : {}) });
-    }
-    for await (const data of sseData(response.body)) {
-      let event: unknown;
-      try {
-        event = JSON.parse(data);
-      } catch (cause) {
-        throw new AppError('BadGraphResponse', `Graph streamed an event that is not JSON for ${req.method} ${path}`, { cause, nextStep: 'Retry; if it persists, report the requestId.', details: { requestId } });
+    const delivery = { started: false };
+    const onStream = async (body: ReadableStream<Uint8Array>) => {
+      for await (const data of sseData(body)) {
+        let event: unknown;
+        try {
+          event = JSON.parse(data);
+        } catch (cause) {
+          throw new StreamConsumerError(new AppError('BadGraphResponse', `Graph streamed an event that is not JSON for ${req.method} ${url.pathname}`, { cause, nextStep: 'Retry; if it persists, report the requestId.' }));
+        }
+        try {
+          await req.onEvent(event);
+        } catch (err) {
+          throw new StreamConsumerError(err);
+        }
       }
-      await req.onEvent(event);
-    }
-    return { requestId };
+    };
+    const { answer } = await exchange(req, url, { onStream, delivery });
+    if (!delivery.started) throw new AppError('BadGraphResponse', `Graph answered ${req.method} ${url.pathname} without a body`, { nextStep: 'Retry; if it persists, report the requestId.', details: { requestId: answer.requestId } });
+    return { requestId: answer.requestId };
   }
 
   async function batch(items: BatchItem[], batchOpts: BatchOptions): Promise<Map<string, BatchItemResult>> {
@@ -215,7 +223,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const url = resolveGraphUrl(base, '/$batch', batchOpts.version ?? defaultVersion, undefined);
     const sendBatch = async (subset: BatchItem[]) => {
       const permissions = [...new Set(subset.flatMap((i) => i.permissions ?? []))];
-      const call: Call = { method: 'POST', body: batchRequestBody(subset), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
+      const units = subset.map((i) => ({ id: i.id, route: i.route }));
+      const call: Call = { method: 'POST', route: BATCH_ROUTE, units, body: batchRequestBody(subset), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
       const { answer, ctx, json } = await exchange(call, url);
       const parsed = validate(BatchAnswerSchema, json, ctx);
       const known = new Set(subset.map((i) => i.id.toLowerCase()));
@@ -234,9 +243,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   return { request, paginate, batch, stream };
 }
 
+export const BATCH_ROUTE = 'POST /$batch';
+
 function reporting(send: Send, report: (r: ExchangeReport) => void): Send {
   return async (ex) => {
-    const base = { method: ex.method, path: ex.url.pathname };
+    const base = { method: ex.method, path: ex.url.pathname, route: ex.route };
     try {
       const answer = await send(ex);
       report({ ...base, status: answer.status, requestId: answer.requestId });
@@ -253,15 +264,7 @@ function reporting(send: Send, report: (r: ExchangeReport) => void): Send {
 function reportBatchItem(report: (r: ExchangeReport) => void, item: BatchItem, result: BatchItemResult | undefined): void {
   if (!result) return;
   const requestId = result.ok ? result.requestId : result.error.requestId;
-  report({ method: item.method, path: item.url.split('?')[0] ?? item.url, status: result.status, requestId, batchItem: item.id });
-}
-
-/** Sits below the retry policy (the policies pass the exchange through), so every attempt waits for admission. */
-function admitting(send: Send): Send {
-  return async (ex: AdmittedExchange) => {
-    if (ex.admit) await ex.admit(ex.signal);
-    return send(ex);
-  };
+  report({ method: item.method, path: item.url.split('?')[0] ?? item.url, route: item.route, status: result.status, requestId, batchItem: item.id });
 }
 
 function parseNextLink(nextLink: string, current: URL, path: string): URL {

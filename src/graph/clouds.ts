@@ -1,11 +1,10 @@
 /**
  * National clouds: a token from one cloud is useless in another, so the identity authority and the
- * Graph host are always chosen together. Copilot API availability differs per cloud (contract §0, §5.1).
+ * Graph host are always chosen together. Which Copilot API exists where is a fact of each tool's
+ * definition (`api.clouds`), not of this table.
  */
 export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
 export type Cloud = (typeof CLOUDS)[number];
-
-export type CopilotApi = 'retrieval' | 'interactionExport' | 'meetingInsights';
 
 export interface CloudEndpoints {
   /** Graph origin, no version segment. */
@@ -14,7 +13,6 @@ export interface CloudEndpoints {
   authorityHost: string;
   /** Resource id that prefixes scopes (`${graphResource}/Files.Read.All`). */
   graphResource: string;
-  copilotApis: readonly CopilotApi[];
 }
 
 export const CLOUD_ENDPOINTS: Readonly<Record<Cloud, CloudEndpoints>> = {
@@ -22,28 +20,20 @@ export const CLOUD_ENDPOINTS: Readonly<Record<Cloud, CloudEndpoints>> = {
     graphOrigin: 'https://graph.microsoft.com',
     authorityHost: 'https://login.microsoftonline.com',
     graphResource: 'https://graph.microsoft.com',
-    copilotApis: ['retrieval', 'interactionExport', 'meetingInsights'],
   },
   usgov: {
     graphOrigin: 'https://graph.microsoft.us',
     authorityHost: 'https://login.microsoftonline.us',
     graphResource: 'https://graph.microsoft.us',
-    copilotApis: ['interactionExport'],
   },
   usgovdod: {
     graphOrigin: 'https://dod-graph.microsoft.us',
     authorityHost: 'https://login.microsoftonline.us',
     graphResource: 'https://dod-graph.microsoft.us',
-    copilotApis: ['interactionExport'],
   },
   china: {
     graphOrigin: 'https://microsoftgraph.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
     graphResource: 'https://microsoftgraph.chinacloudapi.cn',
-    copilotApis: [],
   },
 };
-
-export function isCopilotApiAvailable(cloud: Cloud, api: CopilotApi): boolean {
-  return CLOUD_ENDPOINTS[cloud].copilotApis.includes(api);
-}

@@ -21,8 +21,12 @@ export interface TokenBucketOptions {
 }
 
 export interface RateLimiter {
-  /** Resolves once a permit is taken; waiters are served first come, first served. Rejects with Cancelled when the signal fires first. */
-  acquire(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves once a permit is taken. Waiters with the same key are served first come, first served;
+   * different keys take turns (round robin), so one caller's hundreds of requests cannot make
+   * another wait behind all of them. Rejects with Cancelled when the signal fires first.
+   */
+  acquire(signal?: AbortSignal, key?: string): Promise<void>;
   /** Takes a permit now and answers 0, or answers how many ms until one may be free (nothing taken). */
   tryAcquire(): number;
   /** Callers waiting for a permit. */
@@ -34,8 +38,9 @@ interface Waiter {
 }
 
 /**
- * A token bucket. Waiters queue in order, so a caller that arrives while others wait never jumps
- * ahead of them (a steady stream of tryAcquire calls cannot starve a waiting acquire).
+ * A token bucket with fair queueing. Waiters queue, so a caller that arrives while others wait
+ * never jumps ahead of them (a steady stream of tryAcquire calls cannot starve a waiting acquire),
+ * and each key has its own queue, served in turn.
  */
 export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
   if (!(opts.ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${opts.ratePerSecond}`);
@@ -45,7 +50,9 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
   const timers = opts.timers ?? realTimers;
   let tokens = burst;
   let last = clock();
-  const queue: Waiter[] = [];
+  /** Per key, in arrival order; a Map keeps the keys in the order they take their turns. */
+  const queues = new Map<string, Waiter[]>();
+  let waiting = 0;
   let timer: unknown;
 
   const refill = () => {
@@ -57,21 +64,34 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
   const msUntilToken = () => Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate));
 
   const schedule = () => {
-    if (timer === undefined && queue.length > 0) timer = timers.set(pump, msUntilToken());
+    if (timer === undefined && waiting > 0) timer = timers.set(pump, msUntilToken());
+  };
+  /** The next key in turn gives up its oldest waiter, then goes to the back of the line. */
+  const next = (): Waiter | undefined => {
+    for (const [key, queue] of queues) {
+      queues.delete(key);
+      const waiter = queue.shift();
+      if (queue.length) queues.set(key, queue);
+      if (waiter) return waiter;
+    }
+    return undefined;
   };
   function pump(): void {
     timer = undefined;
     refill();
-    while (queue.length > 0 && tokens >= 1) {
+    while (waiting > 0 && tokens >= 1) {
+      const waiter = next();
+      if (!waiter) break;
       tokens -= 1;
-      queue.shift()!.grant();
+      waiting--;
+      waiter.grant();
     }
     schedule();
   }
 
   const tryAcquire = (): number => {
     refill();
-    if (queue.length === 0 && tokens >= 1) {
+    if (waiting === 0 && tokens >= 1) {
       tokens -= 1;
       return 0;
     }
@@ -81,16 +101,21 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
   return {
     tryAcquire,
     get waiting() {
-      return queue.length;
+      return waiting;
     },
-    acquire(signal) {
+    acquire(signal, key = '') {
       if (signal?.aborted) return Promise.reject(cancelledError('waiting for a Graph request permit', signal));
       if (tryAcquire() === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => {
-          const at = queue.indexOf(waiter);
-          if (at >= 0) queue.splice(at, 1);
-          if (queue.length === 0 && timer !== undefined) {
+          const queue = queues.get(key);
+          const at = queue?.indexOf(waiter) ?? -1;
+          if (queue && at >= 0) {
+            queue.splice(at, 1);
+            waiting--;
+            if (!queue.length) queues.delete(key);
+          }
+          if (waiting === 0 && timer !== undefined) {
             timers.clear(timer);
             timer = undefined;
           }
@@ -103,7 +128,10 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
           },
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        queue.push(waiter);
+        const queue = queues.get(key);
+        if (queue) queue.push(waiter);
+        else queues.set(key, [waiter]);
+        waiting++;
         schedule();
       });
     },
@@ -117,17 +145,3 @@ export function createTokenBucket(opts: TokenBucketOptions): RateLimiter {
  * by this process alone.
  */
 export const EXPORT_RATE: Readonly<Pick<TokenBucketOptions, 'ratePerSecond' | 'burst'>> = { ratePerSecond: 24, burst: 6 };
-
-const exportLimiters = new Map<string, RateLimiter>();
-
-/**
- * The one limiter for interaction-export requests per app and tenant (keyed by Graph origin and
- * authority) in this process: every tool call, page, user and retry draws from it, so concurrent
- * exports share the tenant's budget instead of each assuming it has all of it.
- */
-export function exportRateLimiter(graphBaseUrl: string, authority: string): RateLimiter {
-  const key = `${new URL(graphBaseUrl).origin}|${authority.toLowerCase()}`;
-  let limiter = exportLimiters.get(key);
-  if (!limiter) exportLimiters.set(key, (limiter = createTokenBucket(EXPORT_RATE)));
-  return limiter;
-}

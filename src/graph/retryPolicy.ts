@@ -150,7 +150,8 @@ export function retrying(opts: RetryOptions = {}): (send: Send) => Send {
       } catch (e) {
         err = e;
       }
-      if (!isRetryable(err) || ex.signal?.aborted) throw attempt > 1 ? giveUp(err, attempt) : err;
+      // Once a stream delivered events to the caller it cannot be replayed without repeating them.
+      if (!isRetryable(err) || ex.signal?.aborted || ex.delivery?.started) throw attempt > 1 ? giveUp(err, attempt) : err;
       if (attempt >= maxAttempts) throw giveUp(err, attempt, 'attempts');
 
       const retryAfter = err instanceof GraphError ? err.retryAfterSeconds : undefined;

@@ -5,15 +5,48 @@ import { parseGraphError } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** One item of a $batch exchange, as policies see it: which route it calls. */
+export interface BatchUnit {
+  id: string;
+  route: string;
+}
+
+/**
+ * What a stream's consumer itself threw (its own verdict on an event, or a bug), carried through the
+ * transport unchanged: only a failure to read the body is a network error.
+ */
+export class StreamConsumerError extends Error {
+  constructor(readonly inner: unknown) {
+    super('stream consumer failed');
+  }
+}
+
+/** Shared by every attempt of a streamed exchange: once events reached the caller, nothing may be sent again. */
+export interface StreamDelivery {
+  started: boolean;
+}
+
 /** One HTTP exchange with Graph, fully resolved: what a retry policy would replay. */
 export interface Exchange {
   method: HttpMethod;
   url: URL;
+  /**
+   * The route template, e.g. `POST /copilot/retrieval` or `GET /copilot/users/{id}/…`: what
+   * per-route policies and the circuit breaker key on (a bounded set, unlike paths with ids in them).
+   */
+  route: string;
   scopes: string[];
   permissions?: string[] | undefined;
   body?: unknown;
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
+  /** The access token for this attempt, put there by the authorizing policy. */
+  token?: string | undefined;
+  /** $batch only: the route of each item. */
+  units?: readonly BatchUnit[] | undefined;
+  /** Server-Sent Events: the 2xx body goes here as it arrives, instead of being read as text. */
+  onStream?: ((body: ReadableStream<Uint8Array>) => Promise<void>) | undefined;
+  delivery?: StreamDelivery | undefined;
 }
 
 /** A 2xx answer with its body still unparsed. */
@@ -31,7 +64,6 @@ export interface RawAnswer {
 export type Send = (exchange: Exchange) => Promise<RawAnswer>;
 
 export interface TransportOptions {
-  getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
   fetch: typeof fetch;
   userAgent: string;
   timeoutMs?: number | undefined;
@@ -42,17 +74,12 @@ export function createSend(opts: TransportOptions): Send {
   return async (ex) => {
     const what = `${ex.method} ${ex.url.pathname}`;
     throwIfCancelled(ex.signal, what);
-    let token: string;
-    try {
-      token = await opts.getToken(ex.scopes, ex.signal);
-    } catch (err) {
-      if (ex.signal?.aborted) throw cancelled(what, ex.signal);
-      throw err;
-    }
+    const token = ex.token;
+    if (token === undefined) throw new Error(`${what} reached the transport without a token (the authorizing policy is missing)`);
     const clientRequestId = randomUUID();
     const headers: Record<string, string> = {
       ...callerHeaders(ex.headers),
-      Accept: 'application/json',
+      Accept: ex.onStream ? 'text/event-stream' : 'application/json',
       'User-Agent': opts.userAgent,
       'client-request-id': clientRequestId,
       Authorization: `Bearer ${token}`,
@@ -70,11 +97,19 @@ export function createSend(opts: TransportOptions): Send {
     try {
       // No automatic redirects: a 3xx to another host would otherwise be followed with our request.
       response = await opts.fetch(ex.url.href, { method: ex.method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: deadline.signal, redirect: 'manual' });
-      // A server that echoes the request (some proxies do) must not put our token into an error text or a tool result.
-      bodyText = scrub(await response.text(), token);
+      if (ex.onStream && response.status >= 200 && response.status < 300 && response.body) {
+        if (ex.delivery) ex.delivery.started = true;
+        await ex.onStream(response.body);
+        bodyText = '';
+      } else {
+        // A server that echoes the request (some proxies do) must not put our token into an error text or a tool result.
+        bodyText = scrub(await response.text(), token);
+      }
     } catch (cause) {
       if (ex.signal?.aborted) throw cancelled(what, ex.signal);
       if (deadline.timedOut()) throw timedOut(what, opts.timeoutMs ?? 0, cause);
+      // A stream consumer's own verdict (an event that is not JSON) is not a network failure.
+      if (cause instanceof StreamConsumerError) throw cause.inner;
       throw networkError(ex.url, cause);
     } finally {
       deadline.dispose();

@@ -1,20 +1,15 @@
 import type { TextRenderer } from './auditText.js';
 
 /** How one argument is recorded: as given (ids, enums, numbers, dates), as free text, or as "was given". */
-type ArgKind = 'value' | 'text' | 'presence';
+export type ArgKind = 'value' | 'text' | 'presence';
 
 /**
- * Allow-list of what is recorded of each tool's arguments. Anything not listed (a new argument, a
- * new tool) is recorded by name only, never by value, so an argument added later cannot leak into
- * the log. Free text goes through the configured text mode (hash by default).
+ * The allow-list of what is recorded of one tool's (or resource's) arguments: part of its own
+ * definition. Anything not listed (a new argument) is recorded by name only, never by value, so an
+ * argument added later cannot leak into the log. Free text goes through the configured text mode
+ * (hash by default).
  */
-const ARGUMENTS: Record<string, Record<string, ArgKind>> = {
-  copilot_retrieve: { query: 'text', sources: 'value', connectionIds: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
-  copilot_export_interactions: { userId: 'value', appClass: 'value', since: 'value', until: 'value', limit: 'value', cursor: 'presence' },
-  // A join link lets its holder into the meeting lobby: treated as text. The meeting id Graph resolved is in the request paths.
-  copilot_meeting_insights: { joinUrl: 'text', meetingId: 'value', latest: 'value', insightId: 'value' },
-  copilot_status: {},
-};
+export type AuditedArguments = Readonly<Record<string, ArgKind>>;
 
 const MAX_VALUE_CHARS = 256;
 const MAX_LIST_ITEMS = 25;
@@ -26,11 +21,10 @@ export interface ArgumentSummary {
   unrecorded?: string[];
 }
 
-export function summariseArguments(tool: string, args: unknown, text: TextRenderer): ArgumentSummary {
+export function summariseArguments(allowed: AuditedArguments, args: unknown, text: TextRenderer): ArgumentSummary {
   const values: Record<string, unknown> = {};
   const unrecorded: string[] = [];
   if (!args || typeof args !== 'object') return { values };
-  const allowed = ARGUMENTS[tool] ?? {};
   for (const [name, value] of Object.entries(args as Record<string, unknown>)) {
     if (value === undefined) continue;
     const kind = Object.hasOwn(allowed, name) ? allowed[name] : undefined;

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { summariseArguments } from './auditArgs.js';
+import { summariseArguments, type AuditedArguments } from './auditArgs.js';
 import { AuditFile } from './auditFile.js';
 import { summariseResult, type ResultSummary } from './auditResult.js';
 import { loadOrCreateHashKey, textRenderer, type AuditTextMode, type TextRenderer } from './auditText.js';
@@ -17,6 +17,8 @@ export interface AuditRecord {
   time: string;
   tool: string;
   transport: 'stdio' | 'http';
+  /** Present (true) for calls against an emulated tenant: demo and test runs, not Microsoft 365. */
+  emulated?: true;
   /** null before anyone signed in (stdio) when the call failed before sign-in. */
   caller: { userId: string; upn?: string; tenantId: string } | null;
   args: Record<string, unknown>;
@@ -32,6 +34,10 @@ export interface AuditRecord {
 
 export interface CallFacts {
   tool: string;
+  /** The call ran against an emulated tenant (--demo, --emulator): marked, so it is never mistaken for real use. */
+  emulated?: boolean;
+  /** What of its arguments may be recorded, and how (from its definition). */
+  audited: AuditedArguments;
   transport: 'stdio' | 'http';
   caller: { userId: string; upn?: string | undefined; tenantId: string } | undefined;
   args: unknown;
@@ -88,13 +94,14 @@ export class AuditTrail {
 }
 
 export function buildRecord(f: CallFacts, text: TextRenderer): AuditRecord {
-  const args = summariseArguments(f.tool, f.args, text);
+  const args = summariseArguments(f.audited, f.args, text);
   const ok = f.error === undefined;
   return {
     v: AUDIT_RECORD_VERSION,
     time: new Date(f.started).toISOString(),
     tool: f.tool,
     transport: f.transport,
+    ...(f.emulated ? { emulated: true as const } : {}),
     caller: f.caller ? { userId: f.caller.userId, ...(f.caller.upn ? { upn: f.caller.upn } : {}), tenantId: f.caller.tenantId } : null,
     args: args.values,
     ...(args.unrecorded ? { unrecordedArgs: args.unrecorded } : {}),

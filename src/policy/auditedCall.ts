@@ -1,11 +1,14 @@
 import type { CallerIdentity } from '../tools/tool.js';
+import type { AuditedArguments } from './auditArgs.js';
 import type { AuditTrail } from './auditTrail.js';
 import { collectGraphCalls, type GraphCallRecord } from './graphCalls.js';
 
 export interface AuditedCallInfo {
   tool: string;
+  audited: AuditedArguments;
   args: unknown;
   transport: 'stdio' | 'http';
+  emulated?: boolean;
   /** Asked after the call, so a call that signed the user in is attributed to them. */
   caller: () => Promise<CallerIdentity | undefined>;
 }
@@ -28,7 +31,7 @@ export async function auditedCall<R extends { structuredContent?: unknown }>(aud
   }
   const ended = Date.now();
   const caller = await info.caller().catch(() => undefined);
-  await audit.write({ tool: info.tool, transport: info.transport, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
+  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
   if (error !== undefined) throw error;
   return result as R;
 }

@@ -5,11 +5,14 @@ import { AuditFile } from './auditFile.js';
 import { AuditTrail } from './auditTrail.js';
 import { labelPolicy, type LabelPolicy } from './labelPolicy.js';
 import { RetrievalBudgetTracker } from './retrievalBudget.js';
+import { ScanGate } from './scanGate.js';
 
 /** The value of auditFile that turns the audit log off. */
 export const AUDIT_OFF = 'off';
 export const DEFAULT_AUDIT_FILE_NAME = 'audit.jsonl';
 export const AUDIT_HASH_KEY_FILE_NAME = 'audit-hash.key';
+/** The key that seals cursors (stdio), beside the audit hash key. */
+export const CURSOR_KEY_FILE_NAME = 'cursor.key';
 
 /**
  * Process-wide governance state: one audit file, one label policy, one retrieval budget per user.
@@ -20,6 +23,8 @@ export interface Governance {
   audit: AuditTrail | undefined;
   labels: LabelPolicy;
   retrievalBudget: RetrievalBudgetTracker;
+  /** One interaction-history scan per caller at a time (conversation resources). */
+  scans: ScanGate;
 }
 
 type GovernanceConfig = Pick<
@@ -43,6 +48,7 @@ export function createGovernance(config: GovernanceConfig, log: Logger): Governa
     audit,
     labels: labelPolicy({ withholdLabelPriorityAbove: config.withholdLabelPriorityAbove, withholdLabels: config.withholdLabels }),
     retrievalBudget: new RetrievalBudgetTracker(config.retrievalBudgetPerHour),
+    scans: new ScanGate(),
   };
 }
 

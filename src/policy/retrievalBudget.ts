@@ -32,13 +32,9 @@ export interface RetrievalBudgetTicket {
   settle(outcomes: RetrievalCallOutcome[]): Promise<BudgetStatus | undefined>;
 }
 
-/** What copilot_retrieve sees of the budget. */
+/** What copilot_retrieve sees of the budget: where the caller stands (the Graph chain does the counting). */
 export interface RetrievalBudget {
-  /**
-   * Reserves `calls` requests for the caller, or throws BudgetExhausted without anything being sent.
-   * A caller not known yet (stdio before the first sign-in) is counted when the ticket is settled.
-   */
-  begin(caller: () => Promise<BudgetCaller | undefined>, calls: number): Promise<RetrievalBudgetTicket>;
+  status(caller: BudgetCaller): BudgetStatus;
 }
 
 interface UserWindow {
@@ -73,6 +69,10 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
     private readonly windowMs: number = RETRIEVAL_WINDOW_MS,
   ) {}
 
+  /**
+   * Reserves `calls` requests for the caller, or throws BudgetExhausted without anything being sent.
+   * A caller not known yet is counted when the ticket is settled.
+   */
   async begin(caller: () => Promise<BudgetCaller | undefined>, calls: number): Promise<RetrievalBudgetTicket> {
     const known = await caller();
     const reservedAt = known ? this.reserve(known, calls) : undefined;

@@ -1,6 +1,6 @@
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
-import { toToolError } from '../tools/result.js';
+import { toToolError } from '../server/toolError.js';
 
 /**
  * Resources cannot answer `isError` results like tools: a failure is a JSON-RPC error. Its message is

@@ -1,7 +1,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
-import type { AiInteraction } from '../graph/schemas.js';
-import { fetchExportPage, firstPageUrl } from '../tools/export/fetchPage.js';
+import { fetchExportPage, firstPageUrl } from '../graph/copilot/interactionExport.js';
+import type { AiInteraction } from '../graph/copilot/schemas.js';
 import { pair, type OutExchange } from '../tools/export/shape.js';
 import { userRef } from '../tools/export/refs.js';
 import { resolveAndAuthorize } from '../tools/export/users.js';
@@ -32,7 +32,8 @@ export function registerInteractionSession(server: McpServer, calls: CallRunner)
       const checked = userRef.safeParse(ref);
       if (!checked.success) throw new AppError('InvalidArgument', `userId ${checked.error.issues[0]?.message ?? 'is not valid'}`, { nextStep: 'Fix the userId part of the resource URI.' });
       const user = await resolveAndAuthorize(checked.data, ctx);
-      const items = await sessionInteractions(user.id, sessionId, ctx);
+      const who = await ctx.caller();
+      const items = await ctx.policy.scans.run(who ? `${who.tenantId}/${who.userId}` : 'local', () => sessionInteractions(user.id, sessionId, ctx));
       if (!items.length)
         throw new AppError('NotFound', `no Copilot session ${sessionId} was found in the interactions of ${user.upn ?? user.id}`, {
           nextStep: 'Take the sessionId from a copilot_export_interactions result for this user.',
@@ -50,7 +51,7 @@ async function sessionInteractions(userId: string, sessionId: string, ctx: ToolC
       throw new AppError('InvalidArgument', `the session was not found within the first ${MAX_PAGES * 100} interactions of this user`, {
         nextStep: 'Use copilot_export_interactions with since/until around the session to read it.',
       });
-    const page = await fetchExportPage(ctx, at, ctx.signal);
+    const page = await fetchExportPage(ctx.appGraph, at, ctx.signal);
     found.push(...page.items.filter((i) => i.sessionId === sessionId));
     at = page.nextLink ? new URL(page.nextLink) : undefined;
   }

@@ -18,7 +18,9 @@ export function markdownRead<K extends string>(
   return async (uri, values, sdkCtx) => {
     try {
       const ids = Object.fromEntries(variables.map((v) => [v, decodeVariable(values[v], v)])) as Record<K, string>;
-      const text = await calls.run(`resource:${name}`, ids, sdkCtx.mcpReq.signal, (ctx) => render(ids, ctx));
+      // A resource's URI variables are ids: recorded as given.
+      const audited = Object.fromEntries(variables.map((v) => [v, 'value' as const]));
+      const text = await calls.run(`resource:${name}`, ids, audited, sdkCtx.mcpReq.signal, (ctx) => render(ids, ctx));
       return { contents: [{ uri: uri.href, mimeType: MARKDOWN, text }] };
     } catch (err) {
       throw toResourceError(err, uri.href);

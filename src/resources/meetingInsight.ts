@@ -1,6 +1,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
-import { endedCalendarMeetings, listInsights, meetingByJoinUrl, readInsight, signedInUserId, type InsightContent } from '../tools/meeting/graph.js';
+import { endedCalendarMeetings, insightSummaries, INSIGHT_SCOPE, meetingByJoinUrl, readInsight, type InsightContent } from '../graph/copilot/meetings.js';
+import { signedInUserId } from '../tools/signedInUser.js';
 import type { ToolContext } from '../tools/tool.js';
 import { MARKDOWN, markdownRead } from './markdownRead.js';
 import type { CallRunner } from './runner.js';
@@ -20,7 +21,7 @@ export function registerMeetingInsight(server: McpServer, calls: CallRunner): vo
       meetingId: (value) => completion(calls, 'meetingId', recentMeetingIds, value),
       insightId: (value, context) => {
         const meetingId = lenientDecode(context?.arguments?.['meetingId']);
-        return meetingId ? completion(calls, 'insightId', async (ctx) => (await listInsights(await signedInUserId(ctx), meetingId, ctx)).map((i) => i.id), value) : [];
+        return meetingId ? completion(calls, 'insightId', async (ctx) => (await insightSummaries(ctx.graph, await signedInUserId(ctx, [INSIGHT_SCOPE]), meetingId, ctx.signal)).map((i) => i.id), value) : [];
       },
     },
   });
@@ -35,7 +36,7 @@ export function registerMeetingInsight(server: McpServer, calls: CallRunner): vo
     },
     markdownRead(calls, 'meeting_insight', ['meetingId', 'insightId'], async ({ meetingId, insightId }, ctx) => {
       try {
-        return insightMarkdown(meetingId, await readInsight(await signedInUserId(ctx), meetingId, insightId, ctx));
+        return insightMarkdown(meetingId, await readInsight(ctx.graph, await signedInUserId(ctx, [INSIGHT_SCOPE]), meetingId, insightId, ctx.signal));
       } catch (err) {
         if (!(err instanceof AppError) || err.code !== 'NotFound') throw err;
         throw new AppError('NotFound', `no insight ${insightId} of meeting ${meetingId} is readable for you`, {
@@ -49,15 +50,15 @@ export function registerMeetingInsight(server: McpServer, calls: CallRunner): vo
 
 /** Ids of the caller's most recent ended online meetings, newest first (a join URL resolves to the id). */
 async function recentMeetingIds(ctx: ToolContext): Promise<string[]> {
-  const recent = (await endedCalendarMeetings(ctx)).slice(0, COMPLETION_MEETINGS);
-  const resolved = await Promise.all(recent.map((m) => meetingByJoinUrl(m.joinUrl, ctx)));
+  const recent = (await endedCalendarMeetings(ctx.graph, ctx.signal)).slice(0, COMPLETION_MEETINGS);
+  const resolved = await Promise.all(recent.map((m) => meetingByJoinUrl(ctx.graph, m.joinUrl, ctx.signal)));
   return [...new Set(resolved.flatMap((m) => (m ? [m.id] : [])))];
 }
 
 /** A completion never fails the client's typing: no sign-in yet, a Graph error, a timeout all mean "no suggestions". */
 async function completion(calls: CallRunner, variable: string, ids: (ctx: ToolContext) => Promise<string[]>, typed: string): Promise<string[]> {
   try {
-    const all = await calls.run(`completion:meeting_insight.${variable}`, {}, AbortSignal.timeout(COMPLETION_TIMEOUT_MS), ids);
+    const all = await calls.run(`completion:meeting_insight.${variable}`, {}, {}, AbortSignal.timeout(COMPLETION_TIMEOUT_MS), ids);
     const prefix = lenientDecode(typed)?.toLowerCase() ?? '';
     return all.filter((id) => id.toLowerCase().startsWith(prefix));
   } catch (err) {

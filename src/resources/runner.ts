@@ -1,3 +1,4 @@
+import type { AuditedArguments } from '../policy/auditArgs.js';
 import type { ToolContext } from '../tools/tool.js';
 
 /**
@@ -5,5 +6,6 @@ import type { ToolContext } from '../tools/tool.js';
  * context exactly as for a tool call and writes one audit record per run (`name` is the record's tool).
  */
 export interface CallRunner {
-  run<R>(name: string, args: Record<string, unknown>, signal: AbortSignal, work: (ctx: ToolContext) => Promise<R>): Promise<R>;
+  /** `audited`: what the record keeps of `args` (a resource's ids are recorded as given). */
+  run<R>(name: string, args: Record<string, unknown>, audited: AuditedArguments, signal: AbortSignal, work: (ctx: ToolContext) => Promise<R>): Promise<R>;
 }

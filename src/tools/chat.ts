@@ -1,10 +1,9 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { GraphError } from '../graph/errors.js';
-import { SensitivityLabelSchema } from '../graph/schemas.js';
+import { chatOverStream, createConversation, type Conversation } from '../graph/copilot/chat.js';
+import { CHAT_SCOPES } from '../graph/copilot/chatPermissions.js';
 import { withholdingReason } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
-import { CHAT_SCOPES } from '../graph/chatPermissions.js';
 
 
 const input = z.object({
@@ -35,29 +34,6 @@ const output = z.object({
 
 type Out = z.output<typeof output>;
 
-const AttributionSchema = z.looseObject({
-  attributionType: z.string().nullish(),
-  attributionSource: z.string().nullish(),
-  providerDisplayName: z.string().nullish(),
-  seeMoreWebUrl: z.string().nullish(),
-  sensitivityLabel: SensitivityLabelSchema.nullish(),
-});
-
-const MessageSchema = z.looseObject({
-  '@odata.type': z.string().nullish(),
-  id: z.string().nullish(),
-  text: z.string().nullish(),
-  attributions: z.array(AttributionSchema).nullish(),
-  sensitivityLabel: SensitivityLabelSchema.nullish(),
-});
-
-const ConversationSchema = z.looseObject({
-  id: z.string(),
-  state: z.string().nullish(),
-  turnCount: z.number().nullish(),
-  messages: z.array(MessageSchema).nullish(),
-});
-
 export const chatTool = defineTool({
   name: 'copilot_chat',
   title: 'Ask Microsoft 365 Copilot (Chat, beta)',
@@ -67,55 +43,47 @@ export const chatTool = defineTool({
     'Returns conversationId (pass it back to ask a follow-up in the same conversation), the answer text with [^n^] citation marks, the cited sources with urls, and the answer\'s sensitivity label.',
     'Prefer copilot_retrieve when you need the source passages themselves. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
   ].join(' '),
+  instructions: 'copilot_chat asks Microsoft 365 Copilot itself and returns its answer with citations',
+  toolset: 'chat',
+  stability: 'beta',
+  // Microsoft documents the Chat API for the global service and US Government L4 and L5
+  // (MicrosoftDocs/m365copilot-docs, docs/api/ai-services/chat: national cloud availability).
+  api: { name: 'the Copilot Chat API (beta)', clouds: ['global', 'usgov', 'usgovdod'] },
   readOnly: true,
   input,
   output,
   permissions: { delegated: CHAT_SCOPES, application: [] },
+  audited: { message: 'text', conversationId: 'value', timeZone: 'value', webGrounding: 'value' },
+  examples: { message: 'What did we decide about the travel policy?', conversationId: '0d110e7e-2b7e-4270-a899-fd2af6fde333', timeZone: 'Europe/Berlin', webGrounding: false },
   async handle(args, ctx) {
-    const permissions = CHAT_SCOPES.map((p) => `${p} (delegated)`);
-    const common = { version: 'beta' as const, scopes: CHAT_SCOPES, permissions, signal: ctx.signal };
-    let conversationId = args.conversationId;
-    if (!conversationId) {
-      const created = await ctx.graph.request({ ...common, method: 'POST', path: '/copilot/conversations', body: {}, schema: ConversationSchema });
-      conversationId = created.data.id;
-    }
+    const conversationId = args.conversationId ?? (await createConversation(ctx.graph, ctx.signal)).id;
     // Copilot can think for tens of seconds: a notification now keeps clients that reset their timeout on progress waiting.
     await ctx.progress(1, undefined, 'Asking Microsoft 365 Copilot…');
     const timeZone = args.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
-    const body = {
-      message: { text: args.message },
-      locationHint: { timeZone },
-      ...(args.webGrounding === undefined ? {} : { contextualResources: { webContext: { isWebEnabled: args.webGrounding } } }),
-    };
-    // The streamed variant: every event is the whole conversation so far, the answer growing; its
-    // growth is relayed as progress, and the last event is the answer.
-    let latest: z.output<typeof ConversationSchema> | undefined;
+    // Every event is the whole conversation so far, the answer growing: its growth is relayed as
+    // progress (its length, never its text: the label policy decides on the last event), and the last event is the answer.
+    let latest: Conversation | undefined;
     let events = 0;
-    await ctx.graph
-      .stream({
-        ...common,
-        method: 'POST',
-        path: `/copilot/conversations/${encodeURIComponent(conversationId)}/chatOverStream`,
-        body,
-        onEvent: async (event) => {
-          const parsed = ConversationSchema.safeParse(event);
-          if (!parsed.success) throw new AppError('BadGraphResponse', 'Copilot streamed an event that is not a conversation', { nextStep: 'Retry; if it persists, use copilot_retrieve instead.', cause: parsed.error });
-          latest = parsed.data;
-          const answer = answerOf(parsed.data.messages ?? []);
-          events++;
-          await ctx.progress(1 + events, undefined, `Copilot is answering… (${answer?.text?.length ?? 0} characters so far)`);
-        },
-      })
-      .catch((err: unknown) => {
-        // Conversations belong to one user and do not live forever: say how to carry on.
-        if (err instanceof GraphError && err.status === 404 && args.conversationId)
-          throw new AppError('NotFound', `Conversation ${args.conversationId} was not found for the signed-in user (it may have expired or belong to someone else).`, {
-            nextStep: 'Call copilot_chat again without conversationId to start a new conversation.',
-            cause: err,
-            details: err.details,
-          });
-        throw err;
-      });
+    await chatOverStream(
+      ctx.graph,
+      conversationId,
+      { text: args.message, timeZone, webGrounding: args.webGrounding },
+      async (conversation) => {
+        latest = conversation;
+        events++;
+        await ctx.progress(1 + events, undefined, `Copilot is answering… (${answerOf(conversation.messages ?? [])?.text?.length ?? 0} characters so far)`);
+      },
+      ctx.signal,
+    ).catch((err: unknown) => {
+      // Conversations belong to one user and do not live forever: say how to carry on.
+      if (err instanceof AppError && err.code === 'NotFound' && args.conversationId)
+        throw new AppError('NotFound', `Conversation ${args.conversationId} was not found for the signed-in user (it may have expired or belong to someone else).`, {
+          nextStep: 'Call copilot_chat again without conversationId to start a new conversation.',
+          cause: err,
+          details: err.details,
+        });
+      throw err;
+    });
     if (!latest) throw new AppError('BadGraphResponse', 'Copilot ended the stream without an answer', { nextStep: 'Retry; if it persists, use copilot_retrieve instead.' });
     const data = latest;
     const messages = data.messages ?? [];

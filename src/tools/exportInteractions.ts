@@ -13,7 +13,13 @@ const input = z
   .object({
     userId: userRef.describe("Whose Copilot interactions to export: Entra object id or UPN."),
     ...exportFilterFields,
-    limit: z.number().int().min(1).max(1000).default(50).describe('Maximum interactions to return (1–1000, default 50).'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(50)
+      .describe('Maximum interactions to return (1–1000, default 50). A prompt and its responses are not split across calls, so a call may return fewer.'),
     cursor: z.string().min(1).max(8192).optional().describe('nextCursor from a previous call, to continue the same export.'),
   })
   .superRefine(checkWindow);
@@ -37,10 +43,16 @@ export const exportInteractionsTool = defineTool({
     'oldest first, and nextCursor when more exist. For a whole history or several users, copilot_export_interactions_to_file (when offered) writes a JSONL file instead.',
     'Uses the app-only permission AiEnterpriseInteraction.Read.All (an admin-consented app); Graph allows 30 export requests/s per tenant, which this server keeps to.',
   ].join(' '),
+  instructions: "copilot_export_interactions exports a user's Copilot prompts and responses for compliance review, page by page",
+  toolset: 'compliance',
+  stability: 'ga',
+  api: { name: 'the Copilot interaction export API', clouds: ['global', 'usgov', 'usgovdod'] },
   readOnly: true,
   input,
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
+  audited: { userId: 'value', appClass: 'value', since: 'value', until: 'value', limit: 'value', cursor: 'presence' },
+  examples: { userId: 'adele.vance@contoso.com', appClass: ['word', 'teams'], since: '2026-11-01', until: '2026-11-30T23:59:59Z', limit: 50, cursor: '(the nextCursor of the previous answer, unchanged)' },
   async handle(args, ctx) {
     const query = exportQuery(args);
     const user = await resolveAndAuthorize(query.userRefs[0]!, ctx);

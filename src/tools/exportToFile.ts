@@ -63,12 +63,18 @@ export const exportToFileTool = defineTool({
     'Writes files: only new files, or an earlier export of its own with overwrite. App-only permission AiEnterpriseInteraction.Read.All; 30 export requests/s per tenant.',
   ].join(' '),
   // It creates files; with overwrite it replaces an earlier export of its own.
+  instructions: "copilot_export_interactions_to_file streams whole exports into the user's export directory",
+  toolset: 'compliance',
+  stability: 'ga',
+  api: { name: 'the Copilot interaction export API', clouds: ['global', 'usgov', 'usgovdod'] },
   readOnly: false,
   destructive: true,
   needs: ['localFiles'],
   input,
   output,
   permissions: { delegated: [], application: ['AiEnterpriseInteraction.Read.All', 'User.Read.All'] },
+  audited: { userIds: 'value', appClass: 'value', since: 'value', until: 'value', outputFile: 'value', overwrite: 'value', maxSeconds: 'value' },
+  examples: { userIds: ['adele.vance@contoso.com'], appClass: ['word'], since: '2026-11-01', until: '2026-11-30T23:59:59Z', outputFile: 'copilot-export.jsonl', overwrite: false, maxSeconds: 600 },
   async handle(args, ctx) {
     if (!ctx.files)
       throw new AppError('InvalidArgument', 'file export is off: the user has not configured an export directory', {

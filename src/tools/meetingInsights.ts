@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { CALENDAR_SCOPE, INSIGHT_SCOPE, LATEST_LOOKBACK_DAYS, latestMeeting, listInsights, MEETING_SCOPE, meetingByJoinUrl, readInsight, signedInUserId, utc } from './meeting/graph.js';
+import { CALENDAR_SCOPE, insightSummaries, INSIGHT_SCOPE, LATEST_LOOKBACK_DAYS, latestMeeting, MEETING_SCOPE, meetingByJoinUrl, readInsight, utc } from '../graph/copilot/meetings.js';
+import { signedInUserId } from './signedInUser.js';
 import { defineTool } from './tool.js';
 
 const INSIGHT_DELAY_HOURS = 4; // insights can take up to 4 h after the meeting ends
@@ -45,19 +46,26 @@ export const meetingInsightsTool = defineTool({
     'Insights exist only for transcribed or recorded meetings and can take up to 4 hours after the meeting ends;',
     'the status field says which case applies (ready, notReady, noTranscript, notFound).',
   ].join(' '),
+  instructions: 'copilot_meeting_insights returns Teams meeting notes, action items and mentions',
+  toolset: 'meetings',
+  stability: 'ga',
+  api: { name: 'the meeting AI insights API', clouds: ['global'] },
   readOnly: true,
   input,
   output,
   permissions: { delegated: [INSIGHT_SCOPE, MEETING_SCOPE, CALENDAR_SCOPE], application: [] },
+  // A join link lets its holder into the meeting lobby: recorded as text. The meeting id Graph resolved is in the request paths.
+  audited: { joinUrl: 'text', meetingId: 'value', latest: 'value', insightId: 'value' },
+  examples: { joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ1%40thread.v2/0', meetingId: 'MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ', latest: true, insightId: 'MCMxOTptZWV0aW5nX05qUTFAdGhyZWFkLnYyIyMw' },
   async handle(args, ctx) {
-    const userId = await signedInUserId(ctx);
+    const userId = await signedInUserId(ctx, [INSIGHT_SCOPE]);
 
-    const meeting = args.joinUrl ? await meetingByJoinUrl(args.joinUrl, ctx) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx);
+    const meeting = args.joinUrl ? await meetingByJoinUrl(ctx.graph, args.joinUrl, ctx.signal) : args.meetingId ? { id: args.meetingId } : await latestMeeting(ctx.graph, ctx.signal);
     if (!meeting) return notFound(args.latest ? `No online meeting that has ended was found in your calendar in the last ${LATEST_LOOKBACK_DAYS} days.` : 'No meeting with this join URL is visible to you (you must be the organizer or an invited attendee).');
 
     let insights;
     try {
-      insights = await listInsights(userId, meeting.id, ctx);
+      insights = await insightSummaries(ctx.graph, userId, meeting.id, ctx.signal);
     } catch (err) {
       if (err instanceof AppError && err.code === 'NotFound') return notFound('Graph does not know this meeting for you (it may have expired, or you were not invited).', meeting);
       throw err;
@@ -69,7 +77,7 @@ export const meetingInsightsTool = defineTool({
       throw new AppError('InvalidArgument', `insightId ${args.insightId} is not one of this meeting's insights`, { nextStep: `Use one of: ${insights.map((i) => i.id).join(', ')}.`, details: {} });
     let chosen;
     try {
-      chosen = await readInsight(userId, meeting.id, chosenId, ctx);
+      chosen = await readInsight(ctx.graph, userId, meeting.id, chosenId, ctx.signal);
     } catch (err) {
       // Listed but not yet readable: Graph is still generating it (seen in the field as a 404).
       if (err instanceof AppError && err.code === 'NotFound')

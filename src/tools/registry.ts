@@ -1,5 +1,3 @@
-import type { Config } from '../config/schema.js';
-import { effectiveCloud, toolsForCloud, type UnavailableTool } from './availability.js';
 import { chatTool } from './chat.js';
 import { exportInteractionsTool } from './exportInteractions.js';
 import { exportToFileTool } from './exportToFile.js';
@@ -10,38 +8,25 @@ import { statusTool } from './status.js';
 import type { ToolDefinition } from './tool.js';
 import { usageReportTool } from './usageReport.js';
 
-/** The default tool set, in the order tools/list shows it. */
-export const ALL_TOOLS: ToolDefinition[] = [retrieveTool, exportInteractionsTool, exportToFileTool, meetingInsightsTool, usageReportTool, statusTool] as unknown as ToolDefinition[];
+/**
+ * Every tool, in the order tools/list shows them. Each definition carries everything else about it
+ * (toolset, stability, clouds, permissions, host needs); what a configuration offers is derived in
+ * selection.ts, and nothing else lists tools by name.
+ */
+export const TOOLS: readonly ToolDefinition[] = [
+  retrieveTool,
+  exportInteractionsTool,
+  exportToFileTool,
+  meetingInsightsTool,
+  usageReportTool,
+  statusTool,
+  chatTool,
+  searchTool,
+];
 
-/** Tools on preview (beta) Graph APIs, offered only with --enable-beta (config enableBeta). */
-export const BETA_TOOLS: ToolDefinition[] = [chatTool, searchTool] as unknown as ToolDefinition[];
 export const BETA_FLAG = '--enable-beta';
 
-export type Transport = 'stdio' | 'http';
-
-/**
- * The tool surface chosen at startup from the configuration and the host: a tool that writes local
- * files exists only over stdio (over HTTP a path would name the server's disk) and only once the
- * user named an export directory.
- */
-export function enabledTools(config: Pick<Config, 'enableBeta' | 'exportDir'>, transport: Transport = 'stdio'): ToolDefinition[] {
-  const hostHas = (need: string) => need === 'localFiles' && transport === 'stdio' && !!config.exportDir;
-  return (config.enableBeta ? [...ALL_TOOLS, ...BETA_TOOLS] : ALL_TOOLS).filter((t) => (t.needs ?? []).every(hostHas));
-}
-
-/**
- * What this configuration offers: the enabled tools minus those whose API the selected cloud lacks
- * (with the reason for each). The servers, `login` and `doctor` all ask here, so they agree.
- */
-export function offeredTools(
-  config: Pick<Config, 'enableBeta' | 'exportDir' | 'cloud' | 'demo' | 'emulatorFile'>,
-  transport: Transport = 'stdio',
-): { enabled: ToolDefinition[]; available: ToolDefinition[]; unavailable: UnavailableTool[] } {
-  const enabled = enabledTools(config, transport);
-  return { enabled, ...toolsForCloud(enabled, effectiveCloud(config)) };
-}
-
-/** Delegated scopes requested at sign-in: everything the enabled tools need, so one sign-in serves all. */
-export function delegatedScopes(tools: ToolDefinition[]): string[] {
+/** Delegated scopes requested at sign-in: everything the offered tools need, so one sign-in serves all. */
+export function delegatedScopes(tools: readonly ToolDefinition[]): string[] {
   return [...new Set(tools.flatMap((t) => t.permissions.delegated))].sort();
 }

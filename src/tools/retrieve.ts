@@ -1,16 +1,10 @@
 import * as z from 'zod';
-import { AppError } from '../errors.js';
-import { GraphError } from '../graph/errors.js';
-import { RetrievalResponseSchema, type RetrievalHit } from '../graph/schemas.js';
+import type { AppError } from '../errors.js';
+import { CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
 import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
-import type { BudgetStatus, RetrievalCallOutcome } from '../policy/retrievalBudget.js';
 import { defineTool } from './tool.js';
 
-const SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
-type Source = (typeof SOURCES)[number];
 const DEFAULT_SOURCES: Source[] = ['sharePoint', 'oneDriveBusiness'];
-const SP_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
-const CONNECTOR_SCOPE = 'ExternalItem.Read.All';
 
 const input = z
   .object({
@@ -103,98 +97,42 @@ export const retrieveTool = defineTool({
     'Limits: 25 hits per source, about 200 calls per user per hour (each source is one call; `budget` says what is left).',
     'Content with a sensitivity label the server withholds comes back as url, title and label only (withheld: "policy").',
   ].join(' '),
+  instructions: 'copilot_retrieve grounds answers in the SharePoint, OneDrive and connector content the user can read (cite the urls)',
+  toolset: 'retrieval',
+  stability: 'ga',
+  api: { name: 'the Copilot Retrieval API', clouds: ['global'] },
   readOnly: true,
   input,
   output,
-  permissions: { delegated: [...SP_SCOPES, CONNECTOR_SCOPE], application: [] },
+  permissions: { delegated: [...SHAREPOINT_SCOPES, CONNECTOR_SCOPE], application: [] },
+  audited: { query: 'text', sources: 'value', connectionIds: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
+  examples: { query: 'How do I set up the corporate VPN?', sources: ['sharePoint', 'oneDriveBusiness'], connectionIds: ['ContosoITServiceNowKB'], filter: 'FileExtension:"pdf"', metadata: ['author', 'lastModifiedTime'], maxResults: 10 },
   async handle(args, ctx) {
     const sources = args.sources ?? DEFAULT_SOURCES;
-    const scopes = sources.includes('externalItem') ? [...SP_SCOPES, CONNECTOR_SCOPE] : SP_SCOPES;
     const requested = args.metadata ?? [];
     // Title is always asked for so hits can be cited by name; it is dropped from `metadata` unless requested.
-    const metadataFields = dedupeCaseInsensitive(['title', ...requested]);
-    const bodyFor = (source: Source) => ({
-      queryString: args.query,
-      dataSource: source,
-      ...(args.filter ? { filterExpression: args.filter } : {}),
-      resourceMetadata: metadataFields,
-      ...(args.maxResults ? { maximumNumberOfResults: args.maxResults } : {}),
-      ...(source === 'externalItem'
-        ? { dataSourceConfiguration: { externalItem: { connections: (args.connectionIds ?? []).map((connectionId) => ({ connectionId })) } } }
-        : {}),
-    });
-    const permissionsFor = (source: Source) => (source === 'externalItem' ? [CONNECTOR_SCOPE] : SP_SCOPES).map((p) => `${p} (delegated)`);
-
-    // Reserved before anything is sent, so an exhausted budget never costs a Graph request.
-    const ticket = await ctx.policy.retrievalBudget.begin(() => ctx.caller(), sources.length);
-    const perSource: { source: Source; hits: RetrievalHit[]; requestId?: string; error?: AppError }[] = [];
-    let outcomes: RetrievalCallOutcome[] = sources.map(() => ({ status: undefined }));
-    let budget: BudgetStatus | undefined;
-    try {
-      if (sources.length === 1) {
-        const source = sources[0]!;
-        try {
-          const { data, requestId, status } = await ctx.graph.request({
-            method: 'POST',
-            path: '/copilot/retrieval',
-            body: bodyFor(source),
-            scopes,
-            permissions: permissionsFor(source),
-            schema: RetrievalResponseSchema,
-            signal: ctx.signal,
-          });
-          outcomes = [{ status }];
-          perSource.push({ source, hits: data.retrievalHits, ...(requestId ? { requestId } : {}) });
-        } catch (err) {
-          // Graph answered (and counted) even when the body did not parse; the status is on the error.
-          if (err instanceof GraphError) outcomes = [{ status: err.status, retryAfterSeconds: err.retryAfterSeconds }];
-          else if (err instanceof AppError && err.code === 'BadGraphResponse') outcomes = [{ status: 200 }];
-          throw err;
-        }
-      } else {
-        const answers = await ctx.graph.batch(
-          sources.map((source) => ({ id: source, method: 'POST', url: '/copilot/retrieval', body: bodyFor(source), permissions: permissionsFor(source) })),
-          { scopes, signal: ctx.signal },
-        );
-        outcomes = sources.map((source) => {
-          const answer = answers.get(source);
-          return !answer ? { status: undefined } : answer.ok ? { status: answer.status } : { status: answer.status, retryAfterSeconds: answer.error.retryAfterSeconds };
-        });
-        for (const source of sources) {
-          const answer = answers.get(source);
-          if (!answer) {
-            perSource.push({ source, hits: [], error: new AppError('BadGraphResponse', `the $batch answer had no item for ${source}`) });
-          } else if (!answer.ok) {
-            perSource.push({ source, hits: [], error: answer.error });
-          } else {
-            const parsed = RetrievalResponseSchema.safeParse(answer.body);
-            if (parsed.success) perSource.push({ source, hits: parsed.data.retrievalHits, ...(answer.requestId ? { requestId: answer.requestId } : {}) });
-            else
-              perSource.push({
-                source,
-                hits: [],
-                error: new AppError('BadGraphResponse', `Graph's answer for ${source} did not match the retrieval schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`),
-              });
-          }
-        }
-      }
-    } finally {
-      // Counts what Graph counted (and a 429 blocks the user until its Retry-After), success or not.
-      budget = await ticket.settle(outcomes);
-    }
+    const metadata = dedupeCaseInsensitive(['title', ...requested]);
+    // The budget is a policy of this route in the Graph chain: it refuses before sending when spent,
+    // and counts what Graph counted; here it is only read back for the answer.
+    const perSource = await retrieve(
+      ctx.graph,
+      sources.map((source) => ({ query: args.query, source, filter: args.filter, metadata, maxResults: args.maxResults, connectionIds: args.connectionIds })),
+      ctx.signal,
+    );
     // When every source failed there is nothing to return: surface the first failure as the error.
-    if (perSource.every((p) => p.error)) throw perSource[0]!.error!;
+    const failed = (p: RetrievalOutcome): p is Extract<RetrievalOutcome, { error: AppError }> => 'error' in p;
+    if (perSource.every(failed)) throw perSource[0]!.error;
+    const caller = await ctx.caller();
+    const budget = caller ? ctx.policy.retrievalBudget.status(caller) : undefined;
 
     const hits = withholdByLabel(mergeHits(perSource, requested), ctx.policy.labels);
     const structured: Out = {
       hits,
-      sources: perSource.map((p) => ({
-        source: p.source,
-        status: p.error ? 'error' : 'ok',
-        hitCount: p.hits.length,
-        ...(p.requestId ? { requestId: p.requestId } : {}),
-        ...(p.error ? { error: errorSummary(p.error) } : {}),
-      })),
+      sources: perSource.map((p) =>
+        failed(p)
+          ? { source: p.source, status: 'error' as const, hitCount: 0, error: errorSummary(p.error) }
+          : { source: p.source, status: 'ok' as const, hitCount: p.hits.length, ...(p.requestId ? { requestId: p.requestId } : {}) },
+      ),
       withheldCount: hits.filter((h) => h.withheld).length,
       ...(budget ? { budget } : {}),
     };
@@ -202,10 +140,12 @@ export const retrieveTool = defineTool({
   },
 });
 
-function mergeHits(perSource: { source: Source; hits: RetrievalHit[] }[], requested: string[]): OutHit[] {
+function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[] {
   const byUrl = new Map<string, OutHit>();
   const wanted = new Set(requested.map((r) => r.toLowerCase()));
-  for (const { source, hits } of perSource) {
+  for (const outcome of perSource) {
+    if ('error' in outcome) continue;
+    const { source, hits } = outcome;
     for (const hit of hits) {
       const meta = hit.resourceMetadata ?? {};
       const title = pick(meta, 'title');

@@ -1,15 +1,14 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
+import { nextPageLink, searchNextPage, searchOneDrive, SEARCH_SCOPES } from '../graph/copilot/search.js';
 import { withholdsAnything } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
 
-const SEARCH_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
-const CURSOR_PREFIX = 's1.';
 
 const input = z.object({
   query: z.string().trim().min(1).max(1500).describe('What to find in the user\'s OneDrive, in natural language or key words (max 1,500 characters).'),
   pageSize: z.number().int().min(1).max(100).optional().describe('Hits per page (1–100, default 25).'),
-  folder: z.string().url().max(2000).optional().describe('Only files under this OneDrive folder URL (becomes a path: filter).'),
+  folder: z.string().url({ message: 'must be the full URL of a OneDrive folder (open the folder in the browser and copy its address)' }).max(2000).optional().describe('Only files under this OneDrive folder URL (becomes a path: filter).'),
   cursor: z.string().min(1).max(8000).optional().describe('nextCursor of the previous page; the query, pageSize and folder of the first call then apply.'),
 });
 
@@ -33,23 +32,6 @@ const output = z.object({
 
 type Out = z.output<typeof output>;
 
-const SearchResponseSchema = z.looseObject({
-  '@odata.nextLink': z.string().nullish(),
-  // The SDK serializes the link as nextLink (contract §7.21); accept either.
-  nextLink: z.string().nullish(),
-  totalCount: z.number().nullish(),
-  searchHits: z
-    .array(
-      z.looseObject({
-        webUrl: z.string(),
-        preview: z.string().nullish(),
-        resourceType: z.string().nullish(),
-        resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
-      }),
-    )
-    .nullish(),
-});
-
 export const searchTool = defineTool({
   name: 'copilot_search',
   title: 'Search my OneDrive (Copilot Search, beta)',
@@ -59,29 +41,21 @@ export const searchTool = defineTool({
     'Returns file urls, titles and a short preview, best match first, paged with nextCursor.',
     'For passages to ground an answer across SharePoint, OneDrive and connectors use copilot_retrieve. Needs a Microsoft 365 Copilot licence; enabled with --enable-beta.',
   ].join(' '),
+  instructions: "copilot_search finds files in the user's OneDrive",
+  toolset: 'search',
+  stability: 'beta',
+  api: { name: 'the Copilot Search API (beta)', clouds: ['global'] },
   readOnly: true,
   input,
   output,
   permissions: { delegated: SEARCH_SCOPES, application: [] },
+  // A cursor holds Graph's next-page link, whose skip token encodes the query: free text like the query.
+  audited: { query: 'text', pageSize: 'value', folder: 'text', cursor: 'text' },
+  examples: { query: 'quarterly planning', pageSize: 25, cursor: '(the nextCursor of the previous answer, unchanged)', folder: 'https://contoso-my.sharepoint.com/personal/adele_contoso_com/Documents/Notes' },
   async handle(args, ctx) {
-    const common = { version: 'beta' as const, scopes: SEARCH_SCOPES, permissions: SEARCH_SCOPES.map((p) => `${p} (delegated)`), signal: ctx.signal, schema: SearchResponseSchema };
-    const { data } = args.cursor
-      ? await ctx.graph.request({ ...common, method: 'GET', path: decodeCursor(args.cursor) })
-      : await ctx.graph.request({
-          ...common,
-          method: 'POST',
-          path: '/copilot/search',
-          body: {
-            query: args.query,
-            ...(args.pageSize ? { pageSize: args.pageSize } : {}),
-            dataSources: {
-              oneDrive: {
-                ...(args.folder ? { filterExpression: `path:"${args.folder.replace(/"/g, '')}"` } : {}),
-                resourceMetadataNames: ['title', 'author', 'lastModifiedTime'],
-              },
-            },
-          },
-        });
+    const data = args.cursor
+      ? await searchNextPage(ctx.graph, nextPageOf(await ctx.cursors.open(CURSOR_PURPOSE, args.cursor), ctx.environment.graphBaseUrl), ctx.signal)
+      : await searchOneDrive(ctx.graph, { query: args.query, pageSize: args.pageSize, folder: args.folder }, ctx.signal);
     // Search hits carry no sensitivity label, so the policy cannot be applied per hit: withhold every preview.
     const withheld = withholdsAnything(ctx.policy.labels);
     const hits: Out['hits'] = (data.searchHits ?? []).map((h) => {
@@ -98,37 +72,36 @@ export const searchTool = defineTool({
         ...(lastModifiedTime ? { lastModifiedTime } : {}),
       };
     });
-    const next = data['@odata.nextLink'] ?? data.nextLink ?? undefined;
+    const next = nextPageLink(data);
     const structured: Out = {
       hits,
       ...(data.totalCount !== undefined && data.totalCount !== null ? { totalCount: data.totalCount } : {}),
-      ...(next ? { nextCursor: encodeCursor(next) } : {}),
+      ...(next ? { nextCursor: await ctx.cursors.seal(CURSOR_PURPOSE, { u: next }) } : {}),
       ...(withheld ? { withheld: 'policy' as const } : {}),
     };
     return { structured, text: renderText(args.query, structured) };
   },
 });
 
-/** The cursor is Graph's whole nextLink, wrapped: it is followed as given, never rebuilt (contract §5.5). */
-function encodeCursor(nextLink: string): string {
-  return CURSOR_PREFIX + Buffer.from(nextLink, 'utf8').toString('base64url');
-}
+const CURSOR_PURPOSE = 'search-page';
 
-function decodeCursor(cursor: string): URL {
-  const invalid = () =>
-    new AppError('InvalidArgument', 'cursor is not a copilot_search nextCursor', {
-      nextStep: 'Pass nextCursor exactly as the previous copilot_search answer gave it, or start again without cursor.',
-    });
-  if (!cursor.startsWith(CURSOR_PREFIX)) throw invalid();
+/**
+ * The cursor holds Graph's whole nextLink, sealed: it is followed as given, never rebuilt (contract
+ * §5.5), and only if it is exactly Search's next-page function on this Graph: a cursor must not turn
+ * this tool into a GET of any Graph URL.
+ */
+function nextPageOf(payload: unknown, graphBaseUrl: string): URL {
+  const link = (payload as { u?: unknown } | null)?.u;
+  const base = new URL(graphBaseUrl.endsWith('/') ? graphBaseUrl : `${graphBaseUrl}/`);
   try {
-    // The graph client refuses a URL on another origin, so a forged cursor cannot send the token elsewhere.
-    const url = new URL(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'));
-    // Only a next page of Search: a cursor must not turn this tool into a GET of any Graph URL.
-    if (/\/copilot\/searchNextPage$/i.test(url.pathname)) return url;
+    const url = new URL(String(link));
+    if (typeof link === 'string' && url.origin === base.origin && url.pathname.toLowerCase() === new URL('beta/copilot/searchNextPage', base).pathname.toLowerCase()) return url;
   } catch {
     // fall through
   }
-  throw invalid();
+  throw new AppError('InvalidArgument', 'cursor is not a copilot_search nextCursor', {
+    nextStep: 'Pass nextCursor exactly as the previous copilot_search answer gave it, or start again without cursor.',
+  });
 }
 
 function renderText(query: string, out: Out): string {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { UserSchema } from '../graph/schemas.js';
+import { me as getMe, PROFILE_SCOPE } from '../graph/copilot/users.js';
 import { defineTool } from './tool.js';
 
 const output = z.object({
@@ -24,21 +24,19 @@ export const statusTool = defineTool({
   title: 'Who am I signed in as (Copilot MCP status)',
   description:
     'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, whether interaction export is configured, and which tools this national cloud does not offer (and why). Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
+  instructions: 'copilot_status says who is signed in and which permissions are granted',
+  toolset: 'status',
+  stability: 'ga',
+  api: { name: 'Microsoft Graph (/me)', clouds: ['global', 'usgov', 'usgovdod', 'china'] },
   readOnly: true,
   input: z.object({}),
   output,
-  permissions: { delegated: ['User.Read'], application: [] },
+  permissions: { delegated: [PROFILE_SCOPE], application: [] },
+  audited: {},
+  examples: {},
   async handle(_args, ctx) {
-    const me = await ctx.whoAmI(['User.Read']);
-    const { data: profile } = await ctx.graph.request({
-      method: 'GET',
-      path: '/me',
-      query: { $select: 'id,displayName,userPrincipalName' },
-      scopes: ['User.Read'],
-      permissions: ['User.Read (delegated)'],
-      schema: UserSchema,
-      signal: ctx.signal,
-    });
+    const me = await ctx.whoAmI([PROFILE_SCOPE]);
+    const profile = await getMe(ctx.graph, ctx.signal);
     const env = ctx.environment;
     const structured: z.output<typeof output> = {
       signedIn: true,

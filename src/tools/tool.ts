@@ -1,9 +1,12 @@
 import type * as z from 'zod';
 import type { SignedInAccount } from '../auth/broker.js';
+import type { Cloud } from '../graph/clouds.js';
 import type { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import type { AuditedArguments } from '../policy/auditArgs.js';
 import type { ExportGrant, ExportTarget } from '../policy/exportAuthorization.js';
 import type { LabelPolicy } from '../policy/labelPolicy.js';
+import type { ScanGate } from '../policy/scanGate.js';
 import type { RetrievalBudget } from '../policy/retrievalBudget.js';
 
 /** What a tool handler may use. Tools never see tokens, MSAL, transports or the environment. */
@@ -34,6 +37,11 @@ export interface ToolContext {
   policy: ToolPolicy;
   /** Local files the user allowed (stdio with --export-dir); absent otherwise. */
   files?: LocalFiles;
+  /**
+   * Cursors handed to the model, sealed (HMAC) and bound to this caller and a purpose: one that comes
+   * back changed, or from another user, is refused (InvalidArgument) before it is used.
+   */
+  cursors: { seal(purpose: string, payload: unknown): Promise<string>; open(purpose: string, cursor: string): Promise<unknown> };
 }
 
 export interface LocalFiles {
@@ -49,6 +57,8 @@ export interface ToolPolicy {
   labels: LabelPolicy;
   /** The per-user Copilot Retrieval budget, shared by every call of this process. */
   retrievalBudget: RetrievalBudget;
+  /** One interaction-history scan per caller at a time. */
+  scans: ScanGate;
 }
 
 export interface CallerIdentity {
@@ -86,18 +96,35 @@ export interface ToolAnswer<O> {
   text: string;
 }
 
+/** Groups of tools a user can switch on together (`--toolsets`). */
+export const TOOLSETS = ['retrieval', 'compliance', 'meetings', 'reports', 'status', 'chat', 'search'] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
+/** ga: generally available Graph API; beta: a preview API, offered only with --enable-beta. */
+export type Stability = 'ga' | 'beta';
+
 export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
   name: string;
   title: string;
   description: string;
+  /** One clause for the server instructions: when a model should reach for this tool. */
+  instructions: string;
   /** Reads only (Graph reads, no local side effects): becomes readOnlyHint; false for tools that write. */
   readOnly: boolean;
   /** With readOnly false: whether it may replace or delete something (destructiveHint). */
   destructive?: boolean;
+  toolset: Toolset;
+  stability: Stability;
+  /** The Graph API the tool stands on, as people name it, and the national clouds where Microsoft offers it. */
+  api: { name: string; clouds: readonly Cloud[] };
+  permissions: ToolPermissions;
+  /** What the audit log records of each argument (anything not listed: its name only). */
+  audited: AuditedArguments;
+  /** A valid value per argument, shown when an argument is refused (not advertised: tools/list stays lean). */
+  examples: Readonly<Record<string, unknown>>;
   needs?: readonly HostNeed[];
   input: I;
   output: O;
-  permissions: ToolPermissions;
   handle(args: z.output<I>, ctx: ToolContext): Promise<ToolAnswer<z.output<O>>>;
 }
 

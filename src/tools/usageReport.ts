@@ -1,35 +1,10 @@
 import * as z from 'zod';
-import { AppError } from '../errors.js';
-import type { GraphClient } from '../graph/client.js';
+import { fetchUsageReport, REPORTS_SCOPE, type UsageReport as Report } from '../graph/copilot/reports.js';
 import { defineTool } from './tool.js';
 
-/*
- * Microsoft 365 Copilot usage reports, GA in v1.0:
- *   GET /v1.0/copilot/reports/getMicrosoft365Copilot{UsageUserDetail|UserCountSummary|UserCountTrend}(period='D30')?$format=application/json
- * References: https://learn.microsoft.com/microsoft-365/copilot/extensibility/api/admin-settings/reports/copilotreportroot-getmicrosoft365copilotusageuserdetail
- * (…-getmicrosoft365copilotusercountsummary, …-getmicrosoft365copilotusercounttrend); source
- * MicrosoftDocs/m365copilot-docs docs/api/admin-settings/reports/*.md. Delegated Reports.Read.All,
- * and the signed-in user needs an Entra role that may read usage reports.
- *
- * v1.0 answers CSV unless asked for JSON. The Graph client decodes JSON only, so a CSV answer (a
- * proxy or tenant ignoring $format) is refused with a BadGraphResponse that carries none of the
- * CSV: the report holds user names, and raw CSV is no good to a model anyway.
- */
-
-const SCOPE = 'Reports.Read.All';
-const PERMISSIONS = [
-  `${SCOPE} (delegated)`,
-  'an Entra role that may read usage reports for the signed-in user (Reports Reader, Usage Summary Reports Reader, Global Reader, or an AI, Teams, Exchange or SharePoint Administrator)',
-];
 /** More users than this are summarised, not listed: the most recently active come first. */
 const MAX_USERS = 500;
 
-const REPORTS = {
-  userDetail: 'getMicrosoft365CopilotUsageUserDetail',
-  userCountSummary: 'getMicrosoft365CopilotUserCountSummary',
-  userCountTrend: 'getMicrosoft365CopilotUserCountTrend',
-} as const;
-type Report = keyof typeof REPORTS;
 
 /** The per-app columns of the summary and trend reports (version v1). */
 const COUNT_APPS = ['anyApp', 'copilotChat', 'microsoftTeams', 'word', 'excel', 'powerPoint', 'outlook', 'oneNote', 'loop'] as const;
@@ -116,14 +91,20 @@ export const usageReportTool = defineTool({
     'The signed-in user needs a reports role (e.g. Reports Reader or Global Reader). If the tenant conceals user names in reports (a Microsoft 365 admin setting),',
     'user names and UPNs come back as opaque hashes and identitiesConcealed is true.',
   ].join(' '),
+  instructions: 'copilot_usage_report answers Copilot adoption questions from the Microsoft 365 usage reports',
+  toolset: 'reports',
+  stability: 'ga',
+  api: { name: 'the Copilot usage reports API', clouds: ['global'] },
   readOnly: true,
   input,
   output,
-  permissions: { delegated: [SCOPE], application: [] },
+  permissions: { delegated: [REPORTS_SCOPE], application: [] },
+  audited: { report: 'value', period: 'value' },
+  examples: { report: 'userCountSummary', period: 'D30' },
   async handle(args, ctx) {
     const report = args.report as Report;
     const period = args.period;
-    const request = <T>(schema: z.ZodType<T>) => fetchReport(ctx.graph, report, period, schema, ctx.signal);
+    const request = <T>(schema: z.ZodType<T>) => fetchUsageReport(ctx.graph, report, period, schema, ctx.signal);
 
     if (report === 'userCountSummary') {
       const data = await request(SummarySchema);
@@ -174,33 +155,6 @@ export const usageReportTool = defineTool({
     });
   },
 });
-
-async function fetchReport<T>(graph: GraphClient, report: Report, period: string, schema: z.ZodType<T>, signal: AbortSignal): Promise<T> {
-  try {
-    const { data } = await graph.request({
-      method: 'GET',
-      path: `/copilot/reports/${REPORTS[report]}(period='${period}')`,
-      // Without it v1.0 answers CSV.
-      query: { $format: 'application/json' },
-      scopes: [SCOPE],
-      permissions: PERMISSIONS,
-      schema,
-      signal,
-    });
-    return data;
-  } catch (err) {
-    // Not JSON at all (the decoder names a content type): most likely the CSV form. Refuse it without quoting it.
-    if (err instanceof AppError && err.code === 'BadGraphResponse' && typeof err.details['contentType'] === 'string') {
-      const contentType = err.details['contentType'];
-      throw new AppError('BadGraphResponse', `Graph answered the ${report} usage report as ${contentType} instead of JSON: something between this server and Graph ignored $format=application/json. The raw report is not passed on.`, {
-        cause: err,
-        nextStep: 'Check that graphBaseUrl points at Microsoft Graph and that no proxy rewrites the query string; then retry.',
-        details: { contentType, ...(err.details['status'] !== undefined ? { status: err.details['status'] } : {}), ...(err.details['requestId'] !== undefined ? { requestId: err.details['requestId'] } : {}) },
-      });
-    }
-    throw err;
-  }
-}
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 

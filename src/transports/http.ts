@@ -9,9 +9,11 @@ import {
   type AuthMetadataOptions,
 } from '@modelcontextprotocol/server';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
-import type { EntraTokenVerifier, VerifiedCaller } from '../auth/bearer/entraTokenVerifier.js';
+import { buildServer } from '../server/buildServer.js';
+import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
+import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 
 export const MCP_PATH = '/mcp';
@@ -23,13 +25,17 @@ export interface HttpServerOptions {
   /** The MCP endpoint as clients reach it (behind a proxy); defaults to http://host:port/mcp. */
   publicUrl?: string;
   surface: ServerSurface;
-  /** The per-request view of the runtime for one verified caller (their own on-behalf-of Graph tokens). */
-  runtimeFor(caller: VerifiedCaller, assertion: string): ServerRuntime;
+  /** The per-request runtime for the verified bearer token: its caller's identity and on-behalf-of Graph tokens. */
+  runtimeFor(token: string): ServerRuntime;
   verifier: EntraTokenVerifier;
   /** Bare delegated scope every token must carry, e.g. access_as_user. */
   requiredScope: string;
   authMetadata: (resourceUrl: URL) => AuthMetadataOptions;
   maxRequestBytes: number;
+  /** A client must have sent its request headers within this long (slow-header sockets are closed). */
+  headersTimeoutMs: number;
+  /** Most open connections; more are refused until some close. */
+  maxConnections: number;
   /** Named checks for /readyz; each true when its dependency answers. */
   readiness: () => Promise<Record<string, boolean>>;
   log: Logger;
@@ -57,6 +63,66 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** A port in use or an address this machine does not have is a setting to change, not a crash. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): unknown {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: the port is in use`, { cause: err, nextStep: 'Choose another --port (0 picks a free one), or stop the process that holds it.' });
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: this machine has no such address`, { cause: err, nextStep: 'Fix --host (127.0.0.1 for this machine only, 0.0.0.0 for every interface).' });
+  if (err.code === 'EACCES')
+    return new AppError('ConfigInvalid', `cannot listen on ${where}: permission denied`, { cause: err, nextStep: 'Use a --port above 1023, or run with the privilege to bind low ports.' });
+  return err;
+}
+
+/**
+ * JSON-RPC batches were removed from MCP in the 2025-06-18 revision (and stay out of 2025-11-25
+ * and 2026-07-28); only a client speaking an older revision may send an array.
+ */
+const LAST_ERA_WITH_BATCHES = '2025-03-26';
+
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+/**
+ * The body, read here (not by the SDK) so that every refusal has a JSON-RPC body that says why: too
+ * large (413), not JSON (-32700), a batch in an era without batches (-32600). Undefined when refused.
+ */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ body: unknown } | undefined> {
+  const declared = Number(req.headers['content-length']);
+  const tooLarge = () => jsonRpcError(res, 413, -32600, `Request body too large: this server accepts at most ${maxBytes} bytes (--max-request-bytes)`);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    tooLarge();
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      tooLarge();
+      req.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    jsonRpcError(res, 400, -32700, 'Parse error: the request body is not JSON');
+    return undefined;
+  }
+  const era = String(req.headers['mcp-protocol-version'] ?? '');
+  if (Array.isArray(body) && era > LAST_ERA_WITH_BATCHES) {
+    jsonRpcError(res, 400, -32600, `Invalid Request: JSON-RPC batches are not part of MCP ${era} (removed in 2025-06-18); send one message per request`);
+    return undefined;
+  }
+  return { body };
+}
+
 function webRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
 }
@@ -74,20 +140,27 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const mcp = createMcpHandler(
     (ctx) => {
-      const caller = (ctx.authInfo?.extra as { caller?: VerifiedCaller } | undefined)?.caller;
-      // The gate runs first; a request without a verified caller never reaches the factory.
-      if (!caller || !ctx.authInfo) throw new Error('MCP request without a verified caller');
-      return buildServer(opts.surface, opts.runtimeFor(caller, ctx.authInfo.token), ctx.era);
+      // The gate runs first; a request without a verified token never reaches the factory.
+      if (!ctx.authInfo) throw new Error('MCP request without a verified bearer token');
+      return buildServer(opts.surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
     },
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );
   const nodeMcp = toNodeHandler(mcp, { maxRequestBodySize: opts.maxRequestBytes, onerror: (err) => log.warn('mcp request failed', { error: err.message }) });
 
-  const server = createServer();
+  // Bounded time to send headers and a whole request, and a bounded number of sockets: a client that
+  // opens connections and trickles bytes cannot hold the server's sockets (400 stayed open 66 s).
+  // Node checks those deadlines every connectionsCheckingInterval (30 s by default): often enough to keep them.
+  const server = createServer({
+    headersTimeout: opts.headersTimeoutMs,
+    requestTimeout: Math.max(opts.headersTimeoutMs, 30_000),
+    connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs),
+  });
+  server.maxConnections = opts.maxConnections;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, opts.host, opts.port)));
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -131,7 +204,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
-    await nodeMcp(req, res);
+    if (req.method === 'POST') {
+      const parsed = await readJsonBody(req, res, opts.maxRequestBytes);
+      if (!parsed) return;
+      await nodeMcp(req, res, parsed.body);
+    } else await nodeMcp(req, res);
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

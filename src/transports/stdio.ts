@@ -1,6 +1,8 @@
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
-import { buildServer, type ServerRuntime, type ServerSurface } from '../server.js';
+import { answeringParseErrors } from './jsonLines.js';
+import { buildServer } from '../server/buildServer.js';
+import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 
 /** Why the stdio connection ended: the client closed stdin, we were told to stop, or the transport gave up. */
 export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';
@@ -12,7 +14,8 @@ export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';
  */
 class WatchedStdioTransport extends StdioServerTransport {
   constructor(private readonly onClosed: () => void) {
-    super();
+    // A line that is not JSON gets its -32700 answer instead of silence (the SDK skips it).
+    super(process.stdin.pipe(answeringParseErrors((response) => process.stdout.write(response))), process.stdout);
   }
 
   override async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // Module resolve hook (registered by server.mjs with node:module register()). One redirect only:
-// when the production HTTP transport (dist/transports/http.js) imports '../server.js', it gets
+// when the production HTTP transport (dist/transports/http.js) imports '../server/buildServer.js', it gets
 // fixtureServer.mjs instead, whose buildServer calls the real one and then adds the conformance
-// fixtures. Every other importer, fixtureServer.mjs included, gets the real dist/server.js.
+// fixtures. Every other importer, fixtureServer.mjs included, gets the real dist/server/buildServer.js.
 let redirect;
 
 export function initialize(data) {

@@ -1,4 +1,4 @@
-// Stands in for dist/server.js when the production HTTP transport imports it (see fixtureHooks.mjs).
+// Stands in for dist/server/buildServer.js when the production HTTP transport imports it (see fixtureHooks.mjs).
 // buildServer here is the real one (our 4 tools, registered exactly as in production) plus the
 // fixtures @modelcontextprotocol/conformance calls by name. Fixtures exist only in this test folder:
 // they are never part of src/ or the shipped tool set.
@@ -16,9 +16,9 @@ import {
   inputRequired,
 } from '@modelcontextprotocol/server';
 import * as z from 'zod';
-import * as real from '../../dist/server.js';
+import * as real from '../../dist/server/buildServer.js';
 
-export * from '../../dist/server.js';
+export * from '../../dist/server/buildServer.js';
 
 // 1×1 red PNG and a minimal WAV, as the suite's reference fixture uses.
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';

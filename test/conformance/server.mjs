@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 const dist = new URL('../../dist/', import.meta.url);
 register('./fixtureHooks.mjs', import.meta.url, {
   data: {
-    realServer: new URL('server.js', dist).href,
+    realServer: new URL('server/buildServer.js', dist).href,
     httpTransport: new URL('transports/http.js', dist).href,
     fixtureServer: new URL('./fixtureServer.mjs', import.meta.url).href,
   },
@@ -23,4 +23,5 @@ const { CONFIG_KEYS } = await import(new URL('config/schema.js', dist).href);
 const options = Object.fromEntries(CONFIG_KEYS.map((doc) => [doc.flag.slice(2), { type: doc.kind === 'boolean' ? 'boolean' : 'string' }]));
 const { values } = parseArgs({ args: process.argv.slice(2), options });
 const { runServe } = await import(new URL('commands/serve.js', dist).href);
-process.exitCode = await runServe({ ...values, http: true, port: values.port ?? '0' });
+const { loadConfig } = await import(new URL('config/load.js', dist).href);
+process.exitCode = await runServe(await loadConfig({ flags: { ...values, http: true, port: values.port ?? '0' } }));

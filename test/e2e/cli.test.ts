@@ -102,8 +102,9 @@ describe('startup cost of the shipped bundle', () => {
     imports: { path: string; kind: string; external?: boolean }[];
   }
   const meta = (): Record<string, Output> => JSON.parse(readFileSync(`${ROOT}dist/cli.meta.json`, 'utf8')) as Record<string, Output>;
-  // The emulator's descriptor reader is part of `--emulator FILE` start-up; the emulator itself is not.
-  const EMULATOR = (input: string) => input.startsWith('src/emulator/') && input !== 'src/emulator/descriptor.ts';
+  // `--emulator FILE` start-up reads the file with the server's own schema (src/config/emulatorFile.ts): no emulator code.
+  // The emulator is the workspace package, bundled from its build output (node-forge with it).
+  const EMULATOR = (input: string) => input.startsWith('packages/emulator/') || input.includes('node_modules/node-forge/');
   const LAZY = (input: string) => EMULATOR(input) || /^src\/(auth\/cache\/|commands\/(login|status|emulator)\.ts)/.test(input);
   const LAZY_PACKAGES = ['@azure/msal-node', 'node-forge', 'ioredis', 'keytar'];
 
@@ -129,6 +130,10 @@ describe('startup cost of the shipped bundle', () => {
     const all = Object.values(outputs).flatMap((o) => o.inputs);
     expect(all.some(EMULATOR)).toBe(true);
     expect(all.some((i) => i.startsWith('src/auth/cache/'))).toBe(true);
+    // The emulator package and its node-forge are compiled in, never imports left for node_modules to answer.
+    expect(all.some((i) => i.includes('node_modules/node-forge/'))).toBe(true);
+    const externalImports = Object.values(outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+    expect(externalImports.filter((p) => /^(node-forge|m365-copilot-emulator)(\/|$)/.test(p))).toEqual([]);
   });
 
   it('answers initialize and tools/list without loading MSAL, node-forge, ioredis or the emulator, reading few files', async () => {

@@ -114,7 +114,7 @@ describe('agent framework: Vercel AI SDK MCP client (@ai-sdk/mcp) over stdio', (
       const retrieve = tools['copilot_retrieve']!;
       expect(retrieve.description).toMatch(/Microsoft 365/);
       expect(JSON.stringify(retrieve.inputSchema)).toContain('query');
-      const result = (await retrieve.execute!({ query: 'corporate VPN setup', sources: ['sharePoint'], maxResults: 3 }, { toolCallId: 'call-1', messages: [] })) as CallResult;
+      const result = (await retrieve.execute!({ query: 'corporate VPN setup', sources: ['sharePoint'], maxResults: 3 } as never, { toolCallId: 'call-1', messages: [], context: {} })) as CallResult;
       expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
       const hits = result.structuredContent?.['hits'] as { url: string }[];
       expect(hits.length).toBeGreaterThan(0);

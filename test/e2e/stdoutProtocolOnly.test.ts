@@ -36,6 +36,12 @@ describe('stdio hygiene', () => {
     await waitFor(3);
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
     await waitFor(4);
+    // A line that is not JSON gets the JSON-RPC parse error (id null) instead of silence, and the server carries on.
+    child.stdin.write('this is not json\n');
+    for (let i = 0; i < 100 && !stdout.includes('"code":-32700'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stdout).toMatch(/\{"jsonrpc":"2\.0","id":null,"error":\{"code":-32700/);
+    send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+    await waitFor(5);
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
 

@@ -1,8 +1,8 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import { fuzzScale } from '../helpers/tiers.js';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { factsOf } from '../tools/facts.js';
 import { isJsonRpcLine, Raw, startRawServer, toJsonText, withEra, type Era, type JsonRpcAnswer, type RawServer } from './rawStdio.js';
@@ -148,7 +148,8 @@ const REGRESSIONS = (facts: TenantFacts): Case[] => [
 
 /** The format of src/tools/result.ts: a stable code, the message, then the next step. */
 const TOOL_ERROR = /^Error \[([A-Za-z]+)\]: .+\nNext step: .+/s;
-const VALIDATION = /^Input validation error: Invalid arguments for tool ([\w-]+): /;
+/** The server validates arguments itself (so a refusal is audited): InvalidArgument, naming the tool and each argument. */
+const VALIDATION = /^Error \[InvalidArgument\]: invalid arguments for ([\w-]+): /;
 
 interface Tally {
   success: number;

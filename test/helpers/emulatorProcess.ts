@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EmulatorDescriptor } from '../../src/emulator/descriptor.js';
+import type { EmulatorDescriptor } from 'm365-copilot-emulator';
 import { CLI } from './paths.js';
 
 export interface EmulatorProcess {
@@ -19,6 +19,7 @@ export interface EmulatorProcess {
 export interface EmulatorStats {
   tokenRequests: { total: number; byGrant: Record<string, number>; byUser: Record<string, number>; byClient: Record<string, number> };
   graphRequests: { total: number; byRoute: Record<string, Record<string, number>> };
+  deviceCodes: { issued: number };
 }
 
 /** Starts `m365-copilot-mcp emulator` as a real process and reads its one JSON line. */

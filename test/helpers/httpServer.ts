@@ -7,7 +7,7 @@ import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { MintRequest } from '../../src/emulator/identity/mint.js';
+import type { MintRequest } from 'm365-copilot-emulator';
 import type { EmulatorProcess } from './emulatorProcess.js';
 import { wrapV1, wrapV2, type Era, type McpTestClient } from './mcpClients.js';
 import { CLI } from './paths.js';
@@ -15,6 +15,8 @@ import { CLI } from './paths.js';
 export interface HttpServerProcess {
   /** The MCP endpoint, e.g. http://127.0.0.1:41234/mcp */
   url: string;
+  /** The one JSON line the server printed. */
+  firstLine: string;
   origin: string;
   pid: number;
   stderr(): string;
@@ -47,6 +49,7 @@ export async function startHttpServerProcess(args: string[], env: Record<string,
   const { url } = JSON.parse(line) as { url: string };
   return {
     url,
+    firstLine: line,
     origin: new URL(url).origin,
     pid: child.pid!,
     stderr: () => stderr,

@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { ERAS, textOf } from '../helpers/mcpClients.js';
@@ -100,6 +102,28 @@ describe('graceful shutdown', () => {
     } finally {
       await emulator.control('/faults/clear', {});
       await client.close().catch(() => {});
+    }
+  });
+});
+
+describe('serve --http --demo (issue 15, friction 12)', () => {
+  it('names the file of its in-process tenant, from which `emulator token` gets a bearer that works', async () => {
+    const own = await startHttpServerProcess(['--demo', '--audit-file', 'off']);
+    try {
+      const line = JSON.parse(own.firstLine) as { emulator?: string };
+      expect(line.emulator).toMatch(/demo\/emulator\.json$/);
+      expect(statSync(line.emulator!).mode & 0o077).toBe(0);
+      const minted = await runCli(['emulator', 'token', '--emulator', line.emulator!, '--user', 'demo']);
+      expect(minted.code, minted.stderr).toBe(0);
+      const client = await connectHttpClient('v2-2026', own.url, minted.stdout.trim());
+      try {
+        const status = await client.callTool('copilot_status');
+        expect(status.isError, textOf(status)).toBeFalsy();
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await own.stop();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectHttpClient, mintToken, roundRobinFetch, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { textOf, type McpTestClient } from '../helpers/mcpClients.js';

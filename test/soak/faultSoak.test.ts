@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
+import { KNOWN_ROUTES, type TenantFacts } from 'm365-copilot-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { factsOf } from '../tools/facts.js';
-import { KNOWN_ROUTES } from '../../src/emulator/faultPlan.js';
 
 /**
  * Fault soak (issue 5): one real server process (stdio, v2 client) against one real emulator process

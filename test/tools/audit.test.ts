@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { deviceCodeTokens, type IssuedTokens } from '../helpers/emulatorToken.js';
@@ -99,7 +99,7 @@ describe('audit log', () => {
       expect(batch.result).toMatchObject({ count: (results[1]!.structuredContent as Sources).hits.length, withheld: 0, budget: { limit: 200, remaining: 198 } });
       expect(batch.result!.labels).toEqual(expect.arrayContaining([expect.objectContaining({ id: facts.vpnGuide.label.id, name: facts.vpnGuide.label.displayName, priority: facts.vpnGuide.label.priority })]));
       // One source: a single request, the request-id the tool reported.
-      expect(records[2]!.graph).toEqual([{ method: 'POST', path: '/v1.0/copilot/retrieval', status: 200, requestId: (results[2]!.structuredContent as Sources).sources[0]!.requestId }]);
+      expect(records[2]!.graph).toEqual([{ method: 'POST', path: '/v1.0/copilot/retrieval', route: 'POST /copilot/retrieval', status: 200, requestId: (results[2]!.structuredContent as Sources).sources[0]!.requestId }]);
       expect(records[2]!.args).toMatchObject({ sources: ['sharePoint'], maxResults: 5 });
       // A failed source is in the record, with its status code, while the call itself succeeded.
       expect(records[3]!.result!.sources).toEqual([
@@ -191,6 +191,29 @@ describe('audit log', () => {
       expect(r.structuredContent).toBeUndefined();
     } finally {
       await broken.close();
+    }
+  });
+
+  it('records a call refused for its arguments, and the free text of every tool under the hashing policy (finding 5)', async () => {
+    const dir = stateDir();
+    const exportDir = mkdtempSync(join(tmpdir(), 'm365-audit-exports-'));
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--enable-beta', '--export-dir', exportDir], serverEnv(dir));
+    try {
+      const refused = await client.callTool('copilot_export_interactions', { userId: 'not a user' });
+      expect(textOf(refused)).toMatch(/\[InvalidArgument\]: invalid arguments for copilot_export_interactions: userId/);
+      await client.callTool('copilot_search', { query: 'quarterly planning' });
+      await client.callTool('copilot_chat', { message: 'what changed in the travel policy?' });
+      await client.callTool('copilot_export_interactions_to_file', { userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });
+      const { records } = auditRecords(join(dir, 'audit.jsonl'));
+      expect(records.find((r) => r.tool === 'copilot_export_interactions')).toMatchObject({ outcome: 'error', errorCode: 'InvalidArgument', args: { userId: 'not a user' }, graph: [] });
+      // Runs against the emulator are marked (issue 15, friction 10).
+      expect(records.every((r) => r.emulated === true)).toBe(true);
+      expect(records.find((r) => r.tool === 'copilot_search')!.args).toEqual({ query: hmac(dir, 'quarterly planning') });
+      expect(records.find((r) => r.tool === 'copilot_chat')!.args).toEqual({ message: hmac(dir, 'what changed in the travel policy?') });
+      expect(records.find((r) => r.tool === 'copilot_export_interactions_to_file')!.args).toEqual({ userIds: [facts.interactions.user.id], outputFile: 'audited.jsonl', overwrite: false, maxSeconds: 30 });
+      expect(records.every((r) => !r.unrecordedArgs)).toBe(true);
+    } finally {
+      await client.close();
     }
   });
 });

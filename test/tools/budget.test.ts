@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';

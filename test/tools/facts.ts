@@ -1,4 +1,4 @@
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import type { EmulatorProcess } from '../helpers/emulatorProcess.js';
 
 /** Facts about the running emulator's generated tenant, asked of the emulator itself. */

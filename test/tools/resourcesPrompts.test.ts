@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { ERAS, type Era, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
@@ -43,6 +43,7 @@ async function connect(era: Era, emulatorFile: string): Promise<Connected> {
     era,
     listTools: () => Promise.reject(new Error('not used here')),
     callTool: (name, a = {}) => surface.callTool({ name, arguments: a }) as Promise<ToolResult>,
+    readResource: (uri) => surface.readResource({ uri }),
     stderr: () => '',
     close: () => surface.close(),
   };

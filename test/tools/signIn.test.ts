@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectClient, textOf } from '../helpers/mcpClients.js';
 import { factsOf } from './facts.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantFacts } from '../../src/emulator/data/facts.js';
+import type { TenantFacts } from 'm365-copilot-emulator';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectClient, ERAS, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -99,11 +99,24 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
       const s = structured<Export>(r);
       for (const ex of s.exchanges) for (const i of ex.interactions) seen.push(i.id);
       expect(s.count).toBeGreaterThan(0);
+      // limit is a maximum, and the text carries the cursor for clients that show only text.
+      expect(s.count).toBeLessThanOrEqual(400);
+      if (s.nextCursor) expect(textOf(r)).toContain(s.nextCursor);
       cursor = s.nextCursor;
       calls++;
     } while (cursor && calls < 100);
     expect(seen.length).toBe(facts.interactions.total);
     expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('copilot_export_interactions never returns more than limit, and keeps a prompt with its responses when it can', async () => {
+    for (const limit of [1, 2, 3, 7]) {
+      const s = structured<Export>(await demo.callTool('copilot_export_interactions', { userId: facts.interactions.user.id, limit }));
+      expect(s.count, `limit ${limit}`).toBeLessThanOrEqual(limit);
+      expect(s.count).toBeGreaterThan(0);
+      // Only a single exchange bigger than the limit is ever split.
+      if (s.exchanges.length > 1) for (const ex of s.exchanges.slice(0, -1)) expect(ex.interactions.length).toBeGreaterThan(0);
+    }
   });
 
   it('copilot_export_interactions pairs prompts with responses, filters by app and accepts a UPN', async () => {
@@ -189,6 +202,14 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
     const stats = await emulator.stats();
     // Only the cursor case reaches Graph (to resolve nothing: the cursor is checked first) — none at all.
     expect(stats.graphRequests.total).toBe(0);
+  });
+
+  it('a refused argument gets one InvalidArgument: the argument, its rule, a valid value, the next step (issue 15, friction 6)', async () => {
+    const wrongType = textOf(await demo.callTool('copilot_retrieve', { query: 'vpn', sources: 'sharePoint' }));
+    expect(wrongType).toMatch(/^Error \[InvalidArgument\]: invalid arguments for copilot_retrieve: sources: Invalid input: expected array, received string \(e\.g\. \["sharePoint","oneDriveBusiness"\]\)\nNext step: Fix sources/);
+    expect(wrongType, 'no contradictory length message on a value of the wrong type').not.toMatch(/Too big|Too small/);
+    const notUrl = textOf(await demo.callTool('copilot_meeting_insights', { joinUrl: 'meeting tomorrow' }));
+    expect(notUrl).toMatch(/joinUrl: .* \(e\.g\. "https:\/\/teams\.microsoft\.com\/l\/meetup-join\//);
   });
 });
 

@@ -3,10 +3,13 @@ import { AppError } from '../../src/errors.js';
 import { summariseArguments } from '../../src/policy/auditArgs.js';
 import { textRenderer } from '../../src/policy/auditText.js';
 import { buildRecord } from '../../src/policy/auditTrail.js';
+import { exportInteractionsTool } from '../../src/tools/exportInteractions.js';
+import { retrieveTool } from '../../src/tools/retrieve.js';
 
 const key = Buffer.alloc(32, 7);
 const facts = (over: Partial<Parameters<typeof buildRecord>[0]> = {}): Parameters<typeof buildRecord>[0] => ({
   tool: 'copilot_retrieve',
+  audited: retrieveTool.audited,
   transport: 'stdio',
   caller: { userId: 'u-1', upn: 'u@contoso.example', tenantId: 't-1' },
   args: { query: 'salary bands 2027', sources: ['sharePoint'], maxResults: 5 },
@@ -44,11 +47,11 @@ describe('audit record', () => {
   });
 
   it('records arguments not on the allow-list by name only', () => {
-    const s = summariseArguments('copilot_retrieve', { query: 'q', token: 'eyJhbGciOiJ.secret.value', sources: [{ nested: 'x' }] }, textRenderer('full', undefined));
+    const s = summariseArguments(retrieveTool.audited, { query: 'q', token: 'eyJhbGciOiJ.secret.value', sources: [{ nested: 'x' }] }, textRenderer('full', undefined));
     expect(s.values).toEqual({ query: 'q', sources: ['[object]'] });
     expect(s.unrecorded).toEqual(['token']);
-    expect(summariseArguments('some_new_tool', { anything: 'value' }, textRenderer('full', undefined))).toEqual({ values: {}, unrecorded: ['anything'] });
-    expect(summariseArguments('copilot_export_interactions', { userId: 'u', cursor: 'opaque-cursor' }, textRenderer('hash', key)).values).toEqual({ userId: 'u', cursor: true });
+    expect(summariseArguments({}, { anything: 'value' }, textRenderer('full', undefined))).toEqual({ values: {}, unrecorded: ['anything'] });
+    expect(summariseArguments(exportInteractionsTool.audited, { userId: 'u', cursor: 'opaque-cursor' }, textRenderer('hash', key)).values).toEqual({ userId: 'u', cursor: true });
   });
 
   it('records the error code of a failed call, not its message, and no result', () => {

@@ -1,68 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUD_ENDPOINTS, CLOUDS, isCopilotApiAvailable, type CopilotApi } from '../../src/graph/clouds.js';
+import { CLOUD_ENDPOINTS, CLOUDS } from '../../src/graph/clouds.js';
 import { endpointsFromConfig } from '../../src/config/endpoints.js';
 import { resolveConfig } from '../../src/config/load.js';
-import { runtimeInfo } from '../../src/runtime.js';
-import { effectiveCloud, toolsForCloud, TOOL_AVAILABILITY, unavailabilityReason } from '../../src/tools/availability.js';
-import { ALL_TOOLS, enabledTools } from '../../src/tools/registry.js';
+import { runtimeInfo } from '../../src/composition/runtimeInfo.js';
+import { TOOLS } from '../../src/tools/registry.js';
+import { cloudReason, effectiveCloud, selectTools, type ToolChoice } from '../../src/tools/selection.js';
 
-const names = (tools: { name: string }[]) => tools.map((t) => t.name);
+const names = (tools: readonly { name: string }[]) => tools.map((t) => t.name);
+const choice = (over: Partial<ToolChoice> = {}): ToolChoice => ({ cloud: 'global', enableBeta: false, transport: 'stdio', ...over });
 
-describe('tool availability per national cloud (contract §0, §5.1)', () => {
+/**
+ * The one filter (cloud → --toolsets/--tools → beta → host). Clouds per Microsoft's availability
+ * notes in the API reference (MicrosoftDocs/m365copilot-docs): Retrieval, meeting insights, search and
+ * usage reports global only; interaction export global, US Gov L4 and L5; Chat global, L4 and L5.
+ */
+describe('tool selection', () => {
   const expected: Record<string, string[]> = {
-    global: ['copilot_retrieve', 'copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_meeting_insights', 'copilot_usage_report', 'copilot_status'],
-    usgov: ['copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_status'],
-    usgovdod: ['copilot_export_interactions', 'copilot_export_interactions_to_file', 'copilot_status'],
+    global: ['copilot_retrieve', 'copilot_export_interactions', 'copilot_meeting_insights', 'copilot_usage_report', 'copilot_status', 'copilot_chat', 'copilot_search'],
+    usgov: ['copilot_export_interactions', 'copilot_status', 'copilot_chat'],
+    usgovdod: ['copilot_export_interactions', 'copilot_status', 'copilot_chat'],
     china: ['copilot_status'],
   };
 
   for (const cloud of CLOUDS) {
-    it(`${cloud}: registers only the tools whose API exists there, and says why the others are left out`, () => {
-      const { available, unavailable } = toolsForCloud(ALL_TOOLS, cloud);
-      expect(names(available)).toEqual(expected[cloud]);
-      expect(unavailable.map((u) => u.name).sort()).toEqual(names(ALL_TOOLS).filter((n) => !expected[cloud]!.includes(n)).sort());
-      for (const u of unavailable) {
-        expect(u.reason).toContain(`"${cloud}"`);
-        expect(u.reason).toMatch(/does not exist in .*; Microsoft offers it only in /);
-      }
+    it(`${cloud}: offers only the tools whose API exists there, and says why the others are left out`, () => {
+      const { offered, unavailable } = selectTools(choice({ cloud, enableBeta: true }));
+      expect(names(offered)).toEqual(expected[cloud]);
+      expect(names(unavailable).sort()).toEqual(names(TOOLS).filter((n) => !expected[cloud]!.includes(n) && n !== 'copilot_export_interactions_to_file').concat(cloud === 'china' ? ['copilot_export_interactions_to_file'] : []).sort());
+      for (const u of unavailable) expect(u.reason).toMatch(new RegExp(`does not exist in .* \\(cloud "${cloud}"\\); Microsoft offers it only in `));
     });
   }
 
-  it('agrees with the per-cloud API list in src/graph/clouds.ts', () => {
-    const toolApi: Record<string, CopilotApi> = {
-      copilot_retrieve: 'retrieval',
-      copilot_export_interactions: 'interactionExport',
-      copilot_meeting_insights: 'meetingInsights',
-    };
-    for (const cloud of CLOUDS)
-      for (const [tool, api] of Object.entries(toolApi)) expect(unavailabilityReason(tool, cloud) === undefined, `${tool} in ${cloud}`).toBe(isCopilotApiAvailable(cloud, api));
+  it('names the clouds that do have the API', () => {
+    const byName = (n: string) => TOOLS.find((t) => t.name === n)!;
+    expect(cloudReason(byName('copilot_retrieve'), 'usgov')).toBe('the Copilot Retrieval API does not exist in US Government L4 (GCC High) (cloud "usgov"); Microsoft offers it only in the global cloud.');
+    expect(cloudReason(byName('copilot_export_interactions'), 'china')).toContain('global cloud, US Government L4 (GCC High), US Government L5 (DoD)');
+    expect(cloudReason(byName('copilot_status'), 'china')).toBeUndefined();
+    expect(cloudReason(byName('copilot_retrieve'), 'mars')).toBeUndefined();
+    for (const t of TOOLS) expect(t.api.clouds, t.name).toContain('global');
   });
 
-  it('names the clouds that do have the API; beta and report tools are filtered too', () => {
-    expect(unavailabilityReason('copilot_retrieve', 'usgov')).toBe(
-      'the Copilot Retrieval API does not exist in US Government L4 (GCC High) (cloud "usgov"); Microsoft offers it only in the global cloud.',
-    );
-    expect(unavailabilityReason('copilot_export_interactions', 'china')).toContain('global cloud, US Government L4 (GCC High), US Government L5 (DoD)');
-    expect(unavailabilityReason('copilot_chat', 'usgov')).toBeUndefined();
-    expect(unavailabilityReason('copilot_chat', 'usgovdod')).toBeDefined();
-    expect(unavailabilityReason('copilot_search', 'usgov')).toBeDefined();
-    expect(unavailabilityReason('copilot_status', 'china')).toBeUndefined();
-    expect(unavailabilityReason('some_future_tool', 'china')).toBeUndefined();
-    for (const entry of Object.values(TOOL_AVAILABILITY)) expect(entry.clouds).toContain('global');
+  it('filters in a fixed order: cloud, then --toolsets/--tools, then the beta flag, then the host', () => {
+    expect(names(selectTools(choice({ toolsets: ['compliance'] })).offered)).toEqual(['copilot_export_interactions']);
+    expect(names(selectTools(choice({ toolsets: ['compliance'], exportDir: '/x' })).offered)).toEqual(['copilot_export_interactions', 'copilot_export_interactions_to_file']);
+    expect(names(selectTools(choice({ toolsets: ['compliance'], exportDir: '/x', transport: 'http' })).offered)).toEqual(['copilot_export_interactions']);
+    expect(names(selectTools(choice({ cloud: 'usgov', tools: ['copilot_retrieve', 'copilot_status'] })).offered)).toEqual(['copilot_status']);
+    expect(names(selectTools(choice({ toolsets: ['chat', 'search'], enableBeta: true })).offered)).toEqual(['copilot_chat', 'copilot_search']);
+    expect(names(selectTools(choice()).offered)).not.toContain('copilot_chat');
   });
 
-  it('composes with any enabled list and keeps its order; an unknown cloud counts as global', () => {
-    const list = [{ name: 'copilot_status' }, { name: 'copilot_chat' }, { name: 'copilot_retrieve' }];
-    expect(names(toolsForCloud(list, 'usgov').available)).toEqual(['copilot_status', 'copilot_chat']);
-    expect(toolsForCloud(list, 'mars').unavailable).toEqual([]);
-  });
-
-  it('composes with the registry: beta tools enabled in usgov keep Chat (global and US Gov) and drop Search (global only)', () => {
-    const { available, unavailable } = toolsForCloud(enabledTools({ enableBeta: true }), 'usgov');
-    expect(names(available)).toContain('copilot_chat');
-    expect(names(available)).not.toContain('copilot_search');
-    expect(unavailable.map((u) => u.name)).toContain('copilot_search');
-    for (const tool of enabledTools({ enableBeta: true })) expect(Object.keys(TOOL_AVAILABILITY).concat('copilot_status'), tool.name).toContain(tool.name);
+  it('refuses unknown names with the valid ones, and a beta tool named without the flag', () => {
+    expect(() => selectTools(choice({ tools: ['copilot_nope'] }))).toThrow(/unknown tool\(s\) copilot_nope in --tools; valid: copilot_retrieve/);
+    expect(() => selectTools(choice({ toolsets: ['nope'] }))).toThrow(/unknown toolset\(s\) nope in --toolsets; valid: retrieval, compliance/);
+    expect(() => selectTools(choice({ toolsets: ['chat'] }))).toThrow(/copilot_chat is a beta tool/);
   });
 
   it('the emulator (--demo, --emulator) is a global tenant whatever --cloud says', () => {
@@ -77,13 +67,11 @@ describe('tool availability per national cloud (contract §0, §5.1)', () => {
       expect(endpoints.authority).toBe(`${CLOUD_ENDPOINTS[cloud].authorityHost}/contoso.example`);
       expect(endpoints.graphBaseUrl).toBe(CLOUD_ENDPOINTS[cloud].graphOrigin);
       expect(endpoints.graphResource).toBe(CLOUD_ENDPOINTS[cloud].graphResource);
-      const info = runtimeInfo(endpoints, 'stdio', ALL_TOOLS);
+      const { unavailable } = selectTools(choice({ cloud }));
+      const info = runtimeInfo(endpoints, 'stdio', unavailable);
       expect(info.cloud).toBe(cloud);
       if (cloud === 'global') expect(info.unavailableTools).toBeUndefined();
-      else expect(info.unavailableTools?.map((u) => u.name)).toEqual(toolsForCloud(ALL_TOOLS, cloud).unavailable.map((u) => u.name));
+      else expect(info.unavailableTools).toEqual(unavailable);
     }
-    const usgov = await endpointsFromConfig(resolveConfig({ stateDir: '/tmp/x', cloud: 'usgov' }));
-    expect(usgov.authority).toBe('https://login.microsoftonline.us/organizations');
-    expect(usgov.graphBaseUrl).toBe('https://graph.microsoft.us');
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkClient } from '../../src/auth/networkClient.js';
 import { runCli } from '../helpers/cli.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
-import { decodeJwt, request } from './emulator-identity-helpers.js';
+import { decodeJwt, request } from '../../packages/emulator/test/helpers/emulator-identity-helpers.js';
 
 /**
  * The shipped CLI: `emulator --users 50` (many distinct users, each with private files) and

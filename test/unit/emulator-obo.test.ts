@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { startEmulator, type RunningEmulator } from 'm365-copilot-emulator';
+import { generateTenant, tenantFacts } from 'm365-copilot-emulator/tenant-data';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNetworkClient } from '../../src/auth/networkClient.js';
-import { tenantFacts } from '../../src/emulator/data/facts.js';
-import { generateTenant } from '../../src/emulator/data/generate.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { decodeJwt, fixtureTenant, postForm, postJson, request } from './emulator-identity-helpers.js';
+import { decodeJwt, fixtureTenant, postForm, postJson, request } from '../../packages/emulator/test/helpers/emulator-identity-helpers.js';
 
 /**
  * Remote mode's side of the emulator: tokens for the MCP server's audience (minted and through the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFilter, pair } from '../../src/tools/exportInteractions.js';
-import type { AiInteraction } from '../../src/graph/schemas.js';
+import type { AiInteraction } from '../../src/graph/copilot/schemas.js';
 
 const base = { sessionId: 's1', appClass: 'IPM.SkypeTeams.Message.Copilot.BizChat', conversationType: 'bizchat', locale: 'en-us', attachments: [], links: [], mentions: [], contexts: [] };
 const item = (id: string, type: 'userPrompt' | 'aiResponse', requestId: string | null, text: string) =>

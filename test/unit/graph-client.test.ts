@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { AppError } from '../../src/errors.js';
 import { createGraphClient, type GraphClientOptions, type Send } from '../../src/graph/client.js';
 import { GraphError } from '../../src/graph/errors.js';
-import { RetrievalResponseSchema, UserSchema } from '../../src/graph/schemas.js';
+import { RetrievalResponseSchema, UserSchema } from '../../src/graph/copilot/schemas.js';
 import { createLogger } from '../../src/log.js';
 
 // JWT-shaped so the logger's and the error texts' redaction would recognise it if it ever leaked.
@@ -49,6 +49,7 @@ describe('graph client: request', () => {
     const { graph, tokenCalls } = client(srv.baseUrl);
     const out = await graph.request({
       method: 'POST',
+      route: 'POST /copilot/retrieval',
       path: '/copilot/retrieval',
       body: { queryString: 'vpn', dataSource: 'sharePoint' },
       scopes: ['Files.Read.All', 'Sites.Read.All'],
@@ -70,8 +71,8 @@ describe('graph client: request', () => {
   it('uses a fresh client-request-id per request, no Content-Type without a body, the requested version, and caller headers that cannot replace ours', async () => {
     const srv = await serve((_req, res) => json(res, 200, { id: 'u1' }));
     const { graph } = client(srv.baseUrl, { defaultVersion: 'beta' });
-    await graph.request({ method: 'GET', path: '/me', scopes: ['User.Read'], schema: UserSchema, headers: { ConsistencyLevel: 'eventual', authorization: 'Bearer other' } });
-    await graph.request({ method: 'GET', path: '/me', version: 'v1.0', scopes: ['User.Read'], schema: UserSchema });
+    await graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: ['User.Read'], schema: UserSchema, headers: { ConsistencyLevel: 'eventual', authorization: 'Bearer other' } });
+    await graph.request({ method: 'GET', route: 'GET /me', path: '/me', version: 'v1.0', scopes: ['User.Read'], schema: UserSchema });
     expect(srv.seen[0]!.headers.consistencylevel).toBe('eventual');
     expect(srv.seen[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(srv.seen.map((s) => s.url)).toEqual(['/beta/me', '/v1.0/me']);
@@ -86,6 +87,7 @@ describe('graph client: request', () => {
     const filter = `JoinWebUrl eq '${joinUrl}'`;
     await graph.request({
       method: 'GET',
+      route: 'GET /me/onlineMeetings',
       path: '/me/onlineMeetings?$count=true',
       query: { $filter: filter, $top: '5', $skip: undefined },
       scopes: [],
@@ -106,9 +108,9 @@ describe('graph client: request', () => {
     const srv = await serve((_req, res) => json(res, 200, { id: 'u1' }));
     const other = await serve((_req, res) => json(res, 200, { id: 'stolen' }));
     const { graph, tokenCalls } = client(srv.baseUrl);
-    const ok = await graph.request({ method: 'GET', path: new URL(`${srv.baseUrl}/v1.0/users/u1`), scopes: [], schema: UserSchema });
+    const ok = await graph.request({ method: 'GET', route: 'GET /test', path: new URL(`${srv.baseUrl}/v1.0/users/u1`), scopes: [], schema: UserSchema });
     expect(ok.data.id).toBe('u1');
-    const err = await failure(graph.request({ method: 'GET', path: new URL(`${other.baseUrl}/v1.0/users/u1`), scopes: [], schema: UserSchema }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /test', path: new URL(`${other.baseUrl}/v1.0/users/u1`), scopes: [], schema: UserSchema }));
     expect(err.code).toBe('BadGraphResponse');
     expect(other.seen).toHaveLength(0);
     expect(tokenCalls).toHaveLength(1);
@@ -268,7 +270,7 @@ describe('graph client: error answers', () => {
       });
       const { graph } = client(srv.baseUrl);
       const err = await failure(
-        graph.request({ method: 'GET', path: '/copilot/thing?secret=1', scopes: ['X'], ...(c.permissions ? { permissions: c.permissions } : {}), schema: Anything }),
+        graph.request({ method: 'GET', route: 'GET /copilot/thing', path: '/copilot/thing?secret=1', scopes: ['X'], ...(c.permissions ? { permissions: c.permissions } : {}), schema: Anything }),
       );
       expect(err).toBeInstanceOf(GraphError);
       const g = err as GraphError;
@@ -300,7 +302,7 @@ describe('graph client: decoding 2xx answers', () => {
       res.end(`<html><body>Sign in to the captive portal ${'x'.repeat(300)}</body></html>`);
     });
     const { graph } = client(srv.baseUrl);
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema }));
     expect(err.code).toBe('BadGraphResponse');
     expect(err.message).toContain('200');
     expect(err.message).toContain('text/html; charset=utf-8');
@@ -313,7 +315,7 @@ describe('graph client: decoding 2xx answers', () => {
   it('a 200 missing a required field is BadGraphResponse naming the field path', async () => {
     const srv = await serve((_req, res) => json(res, 200, { retrievalHits: [{ webUrl: 'https://a', extracts: [] }, { extracts: [{ text: 'x' }], resourceType: 'listItem' }] }));
     const { graph } = client(srv.baseUrl);
-    const err = await failure(graph.request({ method: 'POST', path: '/copilot/retrieval', body: {}, scopes: [], schema: RetrievalResponseSchema }));
+    const err = await failure(graph.request({ method: 'POST', route: 'POST /copilot/retrieval', path: '/copilot/retrieval', body: {}, scopes: [], schema: RetrievalResponseSchema }));
     expect(err.code).toBe('BadGraphResponse');
     expect(err.message).toContain('retrievalHits.1.webUrl');
     expect(err.details['field']).toBe('retrievalHits.1.webUrl');
@@ -337,7 +339,7 @@ describe('graph client: decoding 2xx answers', () => {
       }),
     );
     const { graph } = client(srv.baseUrl);
-    const { data } = await graph.request({ method: 'POST', path: '/copilot/retrieval', body: {}, scopes: [], schema: RetrievalResponseSchema });
+    const { data } = await graph.request({ method: 'POST', route: 'POST /copilot/retrieval', path: '/copilot/retrieval', body: {}, scopes: [], schema: RetrievalResponseSchema });
     const hit = data.retrievalHits[0]!;
     expect(hit.resourceType).toBe('someFutureEntityType');
     expect(hit.extracts[1]!.relevanceScore).toBeUndefined();
@@ -352,7 +354,7 @@ describe('graph client: decoding 2xx answers', () => {
       res.end();
     });
     const { graph } = client(srv.baseUrl);
-    const out = await graph.request({ method: 'DELETE', path: '/thing', scopes: [], schema: z.undefined() });
+    const out = await graph.request({ method: 'DELETE', route: 'DELETE /thing', path: '/thing', scopes: [], schema: z.undefined() });
     expect(out).toEqual({ data: undefined, requestId: undefined, status: 204 });
   });
 });
@@ -366,7 +368,7 @@ describe('graph client: transport failures', () => {
     const ctrl = new AbortController();
     const started = Date.now();
     setTimeout(() => ctrl.abort(new Error('user pressed stop')), 50);
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema, signal: ctrl.signal }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema, signal: ctrl.signal }));
     expect(err.code).toBe('Cancelled');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(srv.seen).toHaveLength(1);
@@ -375,7 +377,7 @@ describe('graph client: transport failures', () => {
   it('an already aborted signal sends nothing and asks for no token', async () => {
     const srv = await serve((_req, res) => json(res, 200, { id: 'u' }));
     const { graph, tokenCalls } = client(srv.baseUrl);
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema, signal: AbortSignal.abort() }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema, signal: AbortSignal.abort() }));
     expect(err.code).toBe('Cancelled');
     expect(srv.seen).toHaveLength(0);
     expect(tokenCalls).toHaveLength(0);
@@ -386,7 +388,7 @@ describe('graph client: transport failures', () => {
       /* never answers */
     });
     const { graph } = client(srv.baseUrl, { timeoutMs: 100 });
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema }));
     expect(err.code).toBe('ServiceUnavailable');
     expect(err.message).toMatch(/did not answer GET \/v1\.0\/me within/);
   });
@@ -396,7 +398,7 @@ describe('graph client: transport failures', () => {
     const baseUrl = srv.baseUrl;
     await srv.close();
     const { graph } = client(baseUrl);
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema }));
     expect(err.code).toBe('NetworkError');
     expect(err.message).toContain(new URL(baseUrl).host);
     expect(err.message).toContain('ECONNREFUSED');
@@ -408,7 +410,7 @@ describe('graph client: transport failures', () => {
     const opaque = 'EwBwA8l6BAAU-opaque-token-value';
     const srv = await serve((req, res) => json(res, 500, { error: { code: 'generalException', message: `got ${req.headers.authorization}` } }));
     const graph = createGraphClient({ baseUrl: srv.baseUrl, getToken: async () => opaque });
-    const err = await failure(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema }));
+    const err = await failure(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema }));
     expect(err.message).toBe('Graph answered 500 generalException: got Bearer [redacted]');
   });
 
@@ -416,7 +418,7 @@ describe('graph client: transport failures', () => {
     const srv = await serve((_req, res) => json(res, 200, { id: 'u' }));
     const authErr = new AppError('AuthRequired', 'sign in first');
     const graph = createGraphClient({ baseUrl: srv.baseUrl, getToken: async () => Promise.reject(authErr) });
-    await expect(graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema })).rejects.toBe(authErr);
+    await expect(graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema })).rejects.toBe(authErr);
     expect(srv.seen).toHaveLength(0);
   });
 });
@@ -434,7 +436,7 @@ describe('graph client: seams and hygiene', () => {
       }
     };
     const { graph } = client(srv.baseUrl, { sendPolicy: retryOnce });
-    const out = await graph.request({ method: 'GET', path: '/me', scopes: [], schema: UserSchema });
+    const out = await graph.request({ method: 'GET', route: 'GET /me', path: '/me', scopes: [], schema: UserSchema });
     expect(out.data.id).toBe('u');
     expect(srv.seen).toHaveLength(2);
   });
@@ -443,8 +445,8 @@ describe('graph client: seams and hygiene', () => {
     const lines: string[] = [];
     const srv = await serve((req, res) => (req.url.includes('fail') ? json(res, 429, { error: { code: 'TooManyRequests', message: 'slow' } }) : json(res, 200, { id: 'u' }, { 'request-id': 'rid-log' })));
     const { graph } = client(srv.baseUrl, { log: createLogger('debug', {}, (l) => lines.push(l)) });
-    await graph.request({ method: 'GET', path: '/me', query: { $select: 'id,mail' }, scopes: [], schema: UserSchema });
-    await failure(graph.request({ method: 'GET', path: '/fail', scopes: [], schema: UserSchema }));
+    await graph.request({ method: 'GET', route: 'GET /me', path: '/me', query: { $select: 'id,mail' }, scopes: [], schema: UserSchema });
+    await failure(graph.request({ method: 'GET', route: 'GET /fail', path: '/fail', scopes: [], schema: UserSchema }));
     const all = lines.join('');
     expect(all).toContain('rid-log');
     expect(all).toContain('"path":"/v1.0/me"');

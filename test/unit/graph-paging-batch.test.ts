@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { AppError } from '../../src/errors.js';
 import { createGraphClient, type BatchItem } from '../../src/graph/client.js';
 import { GraphError } from '../../src/graph/errors.js';
-import { AiInteractionSchema, RetrievalResponseSchema } from '../../src/graph/schemas.js';
+import { AiInteractionSchema, RetrievalResponseSchema } from '../../src/graph/copilot/schemas.js';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwYWdpbmcifQ.c2lnbmF0dXJl';
 
@@ -37,6 +37,7 @@ describe('graph client: paging', () => {
     const pages = [];
     for await (const page of graphFor(srv.baseUrl).paginate({
       method: 'GET',
+      route: 'GET /copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions',
       path: '/copilot/users/u1/interactionHistory/getAllEnterpriseInteractions',
       query: { $filter: "appClass eq 'IPM.SkypeTeams.Message.Copilot.BizChat'", $top: '2' },
       scopes: [],
@@ -58,7 +59,7 @@ describe('graph client: paging', () => {
   it('refuses a nextLink on another origin before any request is sent to it', async () => {
     const attacker = await serve((_req, res) => json(res, 200, { value: [] }));
     const srv = await serve((_req, res) => json(res, 200, { value: [interaction('1')], '@odata.nextLink': `${attacker.baseUrl}/v1.0/steal?$skiptoken=x` }));
-    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', path: '/copilot/x', scopes: [], itemSchema: AiInteractionSchema });
+    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', route: 'GET /copilot/x', path: '/copilot/x', scopes: [], itemSchema: AiInteractionSchema });
     const err = await pages.next().then(
       () => undefined,
       (e: unknown) => e,
@@ -72,13 +73,13 @@ describe('graph client: paging', () => {
 
   it('names the bad item of a page', async () => {
     const srv = await serve((_req, res) => json(res, 200, { value: [interaction('1'), { ...interaction('2'), sessionId: undefined }] }));
-    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', path: '/copilot/x', scopes: [], itemSchema: AiInteractionSchema });
+    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', route: 'GET /copilot/x', path: '/copilot/x', scopes: [], itemSchema: AiInteractionSchema });
     await expect(pages.next()).rejects.toMatchObject({ code: 'BadGraphResponse', details: { field: 'value.1.sessionId' } });
   });
 
   it('stops a nextLink that points back at its own page', async () => {
     const srv = await serve((req, res, base) => json(res, 200, { value: [], '@odata.nextLink': `${base}${req.url}` }));
-    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', path: '/copilot/x?$top=1', scopes: [], itemSchema: z.unknown() });
+    const pages = graphFor(srv.baseUrl).paginate({ method: 'GET', route: 'GET /copilot/x', path: '/copilot/x?$top=1', scopes: [], itemSchema: z.unknown() });
     await expect(pages.next()).rejects.toMatchObject({ code: 'BadGraphResponse' });
   });
 });
@@ -87,6 +88,7 @@ describe('graph client: $batch', () => {
   const item = (id: string, extra: Partial<BatchItem> = {}): BatchItem => ({
     id,
     method: 'POST',
+    route: 'POST /copilot/retrieval',
     url: '/copilot/retrieval',
     body: { queryString: 'vpn', dataSource: id },
     permissions: ['Files.Read.All (delegated)', 'Sites.Read.All (delegated)'],

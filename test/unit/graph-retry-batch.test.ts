@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { json, serve } from '../helpers/loopbackServer.js';
 import { createGraphClient, type BatchItem } from '../../src/graph/client.js';
 
-const items: BatchItem[] = ['a', 'b', 'c'].map((id) => ({ id, method: 'POST', url: '/copilot/retrieval', body: { queryString: id } }));
+const items: BatchItem[] = ['a', 'b', 'c'].map((id) => ({ id, method: 'POST', route: 'POST /copilot/retrieval', url: '/copilot/retrieval', body: { queryString: id } }));
 
 type Req = { id: string };
 const ids = (body: string) => (JSON.parse(body) as { requests: Req[] }).requests.map((r) => r.id);

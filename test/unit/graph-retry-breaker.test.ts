@@ -16,7 +16,8 @@ async function setup() {
     getToken: async () => 'tok',
     sendPolicy: circuitBreaker({ key: routeKey, failureThreshold: 3, openMs: 30_000, clock: () => state.now }),
   });
-  const get = (path = '/copilot/retrieval/x') => graph.request({ method: 'GET', path, scopes: [], schema: z.unknown() });
+  // The route template is what the breaker keys on: each distinct template stands for one API.
+  const get = (path = '/copilot/retrieval/x') => graph.request({ method: 'GET', route: `GET ${path}`, path, scopes: [], schema: z.unknown() });
   return { srv, state, get };
 }
 
@@ -30,7 +31,7 @@ describe('circuitBreaker', () => {
     const err = await fail(get());
     expect(err).toMatchObject({
       code: 'ServiceUnavailable',
-      message: `Graph ${new URL(srv.baseUrl).host}/copilot/retrieval is failing; requests are paused for 20 s`,
+      message: `Graph ${new URL(srv.baseUrl).host} GET /copilot/retrieval/x is failing; requests are paused for 20 s`,
       nextStep: 'retry after 20 s',
       details: { circuit: 'open', retryAfterSeconds: 20 },
     });
@@ -96,10 +97,18 @@ describe('circuitBreaker', () => {
       getToken: async () => 'tok',
       sendPolicy: (send) => circuitBreaker({ key: routeKey, failureThreshold: 2, clock: () => state.now })(retrying({ maxAttempts: 2, sleep: async () => {}, random: () => 0 })(send)),
     });
-    const get = () => graph.request({ method: 'GET', path: '/copilot/retrieval', scopes: [], schema: z.unknown() });
+    const get = () => graph.request({ method: 'GET', route: 'GET /copilot/retrieval', path: '/copilot/retrieval', scopes: [], schema: z.unknown() });
     expect(await fail(get())).toMatchObject({ status: 503, details: { attempts: 2 } });
     expect(await fail(get())).toMatchObject({ status: 503 });
     expect(await fail(get())).toMatchObject({ details: { circuit: 'open' } });
     expect(srv.seen).toHaveLength(4);
+  });
+});
+
+describe('circuit breaker keys (finding 4)', () => {
+  it('keys on the route template, not the path, so distinct ids cannot grow its state', () => {
+    const at = (path: string) => ({ method: 'GET' as const, url: new URL(`https://graph.microsoft.com/v1.0${path}`), route: 'GET /users/{id}', scopes: [] });
+    expect(routeKey(at(`/users/${'a'.repeat(1000)}@x.example`))).toBe(routeKey(at('/users/someone@x.example')));
+    expect(routeKey(at('/users/u1'))).toBe('graph.microsoft.com GET /users/{id}');
   });
 });

@@ -27,7 +27,7 @@ function clientWith(baseUrl: string, policy: Partial<RetryOptions> = {}) {
     getToken: async () => 'tok',
     sendPolicy: retrying({ random: () => 1, sleep: time.sleep, clock: time.clock, onRetry: (i) => retries.push(i), ...policy }),
   });
-  const get = (signal?: AbortSignal) => graph.request({ method: 'GET', path: '/copilot/retrieval', scopes: [], schema: z.unknown(), ...(signal ? { signal } : {}) });
+  const get = (signal?: AbortSignal) => graph.request({ method: 'GET', route: 'GET /copilot/retrieval', path: '/copilot/retrieval', scopes: [], schema: z.unknown(), ...(signal ? { signal } : {}) });
   return { graph, get, time: time.t, retries };
 }
 
@@ -104,7 +104,7 @@ describe('retrying', () => {
       },
       sendPolicy: retrying({ sleep: async () => {} }),
     });
-    const err = await fail(graph.request({ method: 'GET', path: '/x', scopes: [], schema: z.unknown() }));
+    const err = await fail(graph.request({ method: 'GET', route: 'GET /x', path: '/x', scopes: [], schema: z.unknown() }));
     expect(err).toMatchObject({ code: 'NetworkError', details: { errno: 'ENOTFOUND' } });
     expect(err.details['attempts']).toBeUndefined();
   });
@@ -125,7 +125,7 @@ describe('retrying', () => {
     const graph = createGraphClient({ baseUrl: srv.baseUrl, getToken: async () => 'tok', sendPolicy: retrying() });
     const ctrl = new AbortController();
     const started = Date.now();
-    const pending = fail(graph.request({ method: 'GET', path: '/copilot/retrieval', scopes: [], schema: z.unknown(), signal: ctrl.signal }));
+    const pending = fail(graph.request({ method: 'GET', route: 'GET /copilot/retrieval', path: '/copilot/retrieval', scopes: [], schema: z.unknown(), signal: ctrl.signal }));
     while (srv.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 20));
     ctrl.abort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUD_ENDPOINTS, isCopilotApiAvailable } from '../../src/graph/clouds.js';
+import { CLOUD_ENDPOINTS } from '../../src/graph/clouds.js';
 import {
   AiInteractionSchema,
   CallAiInsightSchema,
@@ -8,7 +8,7 @@ import {
   OnlineMeetingSchema,
   RetrievalResponseSchema,
   UserSchema,
-} from '../../src/graph/schemas.js';
+} from '../../src/graph/copilot/schemas.js';
 import { encodeQuery } from '../../src/graph/url.js';
 
 describe('graph schemas', () => {
@@ -105,11 +105,6 @@ describe('clouds', () => {
     expect(CLOUD_ENDPOINTS.usgovdod).toMatchObject({ graphOrigin: 'https://dod-graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' });
     expect(CLOUD_ENDPOINTS.china).toMatchObject({ graphOrigin: 'https://microsoftgraph.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn' });
     for (const c of Object.values(CLOUD_ENDPOINTS)) expect(c.graphResource).toBe(c.graphOrigin);
-    expect(isCopilotApiAvailable('global', 'retrieval')).toBe(true);
-    expect(isCopilotApiAvailable('usgov', 'retrieval')).toBe(false);
-    expect(isCopilotApiAvailable('usgovdod', 'interactionExport')).toBe(true);
-    expect(isCopilotApiAvailable('china', 'interactionExport')).toBe(false);
-    expect(isCopilotApiAvailable('usgov', 'meetingInsights')).toBe(false);
   });
 });
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TokenBroker } from '../../src/auth/broker.js';
 import { RedisTokenStore, userPartition } from '../../src/auth/cache/redisTokenStore.js';
-import { MsalBroker } from '../../src/auth/msalBroker.js';
+import { AppOnlyClient } from '../../src/auth/appOnlyClient.js';
+import { CallerBroker } from '../../src/auth/obo/callerBroker.js';
 import { OboTokenService, type OboCaller, type OboOptions } from '../../src/auth/obo/index.js';
 import { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
@@ -31,7 +31,9 @@ let redis: RedisServer;
 let server: McpServerApp;
 let caPem: string;
 let users: User[];
-let appBroker: TokenBroker;
+let appBroker: AppOnlyClient;
+/** The per-request broker the HTTP composition builds for one caller. */
+const forCaller = (svc: OboTokenService, caller: OboCaller, app: AppOnlyClient) => new CallerBroker(svc, caller, app);
 const stores: RedisTokenStore[] = [];
 const services: OboTokenService[] = [];
 const assertions = new Map<string, string>();
@@ -42,11 +44,9 @@ beforeAll(async () => {
   server = d.apps.mcpServer;
   caPem = readFileSync(d.caCertPath, 'utf8');
   users = d.users.map((u) => ({ id: u.id, upn: u.upn }));
-  appBroker = new MsalBroker({
+  appBroker = new AppOnlyClient({
+    app: { clientId: d.apps.exportApp.clientId, clientSecret: d.apps.exportApp.clientSecret, authority: d.authority },
     identity: { authority: d.authority, knownAuthorities: [new URL(d.authorityHost).host], graphResource: d.graphResource, extraCaPem: caPem, onlyExtraCa: true },
-    exportApp: { clientId: d.apps.exportApp.clientId, clientSecret: d.apps.exportApp.clientSecret, authority: d.authority },
-    baseScopes: [],
-    signInWaitMs: 0,
     log,
   });
   // One incoming token per user, reused by every call (as an MCP client reuses its bearer token).
@@ -139,7 +139,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
   it('exchanges the caller’s token for a Graph token that the emulated Graph accepts as that caller', async () => {
     const service = newService();
     const user = users[0]!;
-    const broker = service.forCaller(callerOf(user), appBroker);
+    const broker = forCaller(service, callerOf(user), appBroker);
     const grant = await broker.getToken(delegated(['Files.Read.All']));
     expect(claims(grant.accessToken)['oid']).toBe(user.id);
     expect(grant.scopes).toEqual(expect.arrayContaining(['Files.Read.All', 'User.Read']));
@@ -151,7 +151,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     expect(await oboRequests()).toBe(1);
 
     // Warm: a new broker for the next request of the same caller is answered from the memo.
-    const again = await service.forCaller(callerOf(user), appBroker).getToken(delegated(['Files.Read.All']));
+    const again = await forCaller(service, callerOf(user), appBroker).getToken(delegated(['Files.Read.All']));
     expect(again.accessToken).toBe(grant.accessToken);
     expect(service.stats()).toMatchObject({ memoHits: 1, oboRequests: 1, usersInMemory: 1 });
     expect(await oboRequests()).toBe(1);
@@ -160,7 +160,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
   it('sends 1,000 concurrent calls for one user to the identity provider once', async () => {
     const service = newService();
     const user = users[1]!;
-    const grants = await Promise.all(Array.from({ length: 1_000 }, () => service.forCaller(callerOf(user), appBroker).getToken(delegated(['Sites.Read.All', 'Files.Read.All']))));
+    const grants = await Promise.all(Array.from({ length: 1_000 }, () => forCaller(service, callerOf(user), appBroker).getToken(delegated(['Sites.Read.All', 'Files.Read.All']))));
     expect(new Set(grants.map((g) => g.accessToken)).size).toBe(1);
     expect(await oboRequests()).toBe(1);
     expect(service.stats()).toMatchObject({ acquisitions: 1, oboRequests: 1, joinedInFlight: 999 });
@@ -170,7 +170,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     expect(users.length).toBe(USERS);
     const service = newService();
     const results = await Promise.all(
-      users.flatMap((u) => Array.from({ length: 20 }, async () => ({ user: u, grant: await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Files.Read.All'])) }))),
+      users.flatMap((u) => Array.from({ length: 20 }, async () => ({ user: u, grant: await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Files.Read.All'])) }))),
     );
     for (const { user, grant } of results) expect(claims(grant.accessToken)['oid']).toBe(user.id);
     expect(new Set(results.map((r) => r.grant.accessToken)).size).toBe(users.length);
@@ -178,7 +178,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     expect(stats.tokenRequests.byGrant['on_behalf_of']).toBe(users.length);
     for (const u of users) expect(stats.tokenRequests.byUser[u.upn]).toBe(1);
     // Warm round, from the memo: still each caller's own token.
-    for (const u of users) expect(claims((await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Files.Read.All']))).accessToken)['oid']).toBe(u.id);
+    for (const u of users) expect(claims((await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Files.Read.All']))).accessToken)['oid']).toBe(u.id);
     expect(service.stats().memoHits).toBe(users.length);
   });
 
@@ -189,9 +189,9 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     const sample = users.slice(0, 8);
     for (let round = 0; round < 3; round++) {
       for (const u of sample) {
-        const grant = await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Files.Read.All']));
+        const grant = await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Files.Read.All']));
         expect(claims(grant.accessToken)['oid']).toBe(u.id);
-        expect((await service.forCaller(callerOf(u), appBroker).currentAccount())?.userId).toBe(u.id);
+        expect((await forCaller(service, callerOf(u), appBroker).currentAccount())?.userId).toBe(u.id);
       }
     }
     expect(service.stats().usersInMemory).toBe(3);
@@ -215,7 +215,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
       const service = newService({ maxUsersInMemory: 1, ...(redisStore ? { redis: redisStore } : {}) });
       const results = await Promise.all(
         [0, 1, 2].flatMap(() =>
-          users.flatMap((u) => Array.from({ length: 3 }, async () => ({ user: u, grant: await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Sites.Read.All'])) }))),
+          users.flatMap((u) => Array.from({ length: 3 }, async () => ({ user: u, grant: await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Sites.Read.All'])) }))),
         ),
       );
       for (const { user, grant } of results) {
@@ -223,13 +223,13 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
         expect(grant.account?.userId).toBe(user.id);
       }
       expect(service.stats().usersInMemory).toBe(1);
-      for (const u of [...users, ...users]) expect(claims((await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Sites.Read.All']))).accessToken)['oid']).toBe(u.id);
+      for (const u of [...users, ...users]) expect(claims((await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Sites.Read.All']))).accessToken)['oid']).toBe(u.id);
     }
   });
 
   it('skips the memo and MSAL’s cache on forceRefresh', async () => {
     const service = newService();
-    const broker = service.forCaller(callerOf(users[2]!), appBroker);
+    const broker = forCaller(service, callerOf(users[2]!), appBroker);
     await broker.getToken(delegated(['Files.Read.All']));
     await broker.getToken(delegated(['Files.Read.All']));
     expect(await oboRequests()).toBe(1);
@@ -238,10 +238,10 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     expect(await oboRequests()).toBe(2);
   });
 
-  it('delegates app-only requests to the app broker unchanged', async () => {
+  it('delegates app-only requests to the server’s app-only client unchanged', async () => {
     const service = newService();
-    const viaObo = await service.forCaller(callerOf(users[0]!), appBroker).getToken({ flow: 'app', scopes: ['.default'] });
-    const direct = await appBroker.getToken({ flow: 'app', scopes: ['.default'] });
+    const viaObo = await forCaller(service, callerOf(users[0]!), appBroker).getToken({ flow: 'app', scopes: ['.default'] });
+    const direct = await appBroker.token();
     expect(viaObo.accessToken).toBe(direct.accessToken);
     expect(await oboRequests()).toBe(0);
   });
@@ -252,7 +252,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     const results = await Promise.all(
       sample.flatMap((u) =>
         [instanceA, instanceB].flatMap((service) =>
-          Array.from({ length: 5 }, async () => ({ user: u, grant: await service.forCaller(callerOf(u), appBroker).getToken(delegated(['Files.Read.All'])) })),
+          Array.from({ length: 5 }, async () => ({ user: u, grant: await forCaller(service, callerOf(u), appBroker).getToken(delegated(['Files.Read.All'])) })),
         ),
       ),
     );
@@ -265,7 +265,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
 
     // A third instance started later finds every user's token in Redis.
     const instanceC = newService({ redis: newStore() });
-    for (const u of sample) await instanceC.forCaller(callerOf(u), appBroker).getToken(delegated(['Files.Read.All']));
+    for (const u of sample) await forCaller(instanceC, callerOf(u), appBroker).getToken(delegated(['Files.Read.All']));
     expect(instanceC.stats()).toMatchObject({ oboRequests: 0, msalCacheHits: sample.length });
     expect(await oboRequests()).toBe(sample.length);
   });
@@ -273,12 +273,12 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
   it('fails fast with CacheUnavailable while Redis is down, keeps serving memoised grants, and recovers when Redis returns', async () => {
     const service = newService({ redis: newStore() });
     const [warm, cold] = [users[3]!, users[4]!];
-    const warmGrant = await service.forCaller(callerOf(warm), appBroker).getToken(delegated(['Calendars.Read']));
+    const warmGrant = await forCaller(service, callerOf(warm), appBroker).getToken(delegated(['Calendars.Read']));
     expect(await oboRequests()).toBe(1);
     await redis.stop();
     try {
       const started = Date.now();
-      const err = await failure(service.forCaller(callerOf(cold), appBroker).getToken(delegated(['Calendars.Read'])));
+      const err = await failure(forCaller(service, callerOf(cold), appBroker).getToken(delegated(['Calendars.Read'])));
       expect(Date.now() - started).toBeLessThan(2_000); // did not hang
       expect(err.code).toBe('CacheUnavailable');
       expect(err.details['retryable']).toBe(true);
@@ -286,7 +286,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
       expectNoSecrets(err, assertions.get(cold.id)!);
       // Failed before the exchange: the identity provider was not asked for a token that could not be stored.
       expect(await oboRequests()).toBe(1);
-      const memo = await service.forCaller(callerOf(warm), appBroker).getToken(delegated(['Calendars.Read']));
+      const memo = await forCaller(service, callerOf(warm), appBroker).getToken(delegated(['Calendars.Read']));
       expect(memo.accessToken).toBe(warmGrant.accessToken);
     } finally {
       await redis.start();
@@ -294,7 +294,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        const grant = await service.forCaller(callerOf(cold), appBroker).getToken(delegated(['Calendars.Read']));
+        const grant = await forCaller(service, callerOf(cold), appBroker).getToken(delegated(['Calendars.Read']));
         expect(claims(grant.accessToken)['oid']).toBe(cold.id);
         break;
       } catch (err) {
@@ -309,19 +309,19 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     const service = newService();
     const user = users[5]!;
     const controller = new AbortController();
-    const aborted = service.forCaller(callerOf(user), appBroker).getToken(delegated(['Files.Read.All']), controller.signal);
-    const other = service.forCaller(callerOf(user), appBroker).getToken(delegated(['Files.Read.All']));
+    const aborted = forCaller(service, callerOf(user), appBroker).getToken(delegated(['Files.Read.All']), controller.signal);
+    const other = forCaller(service, callerOf(user), appBroker).getToken(delegated(['Files.Read.All']));
     controller.abort();
     expect((await failure(aborted)).code).toBe('Cancelled');
     expect(claims((await other).accessToken)['oid']).toBe(user.id);
-    expect((await failure(service.forCaller(callerOf(user), appBroker).getToken(delegated(['Files.Read.All']), AbortSignal.abort()))).code).toBe('Cancelled');
+    expect((await failure(forCaller(service, callerOf(user), appBroker).getToken(delegated(['Files.Read.All']), AbortSignal.abort()))).code).toBe('Cancelled');
   });
 
   describe('errors name the next step and never carry a secret', () => {
     it('an expired incoming token → Unauthenticated: the client must get a new token', async () => {
       const user = users[6]!;
       const expired = await mint({ user: user.upn, lifetimeSec: -60 });
-      const err = await failure(newService().forCaller(callerOf(user, expired), appBroker).getToken(delegated(['Files.Read.All'])));
+      const err = await failure(forCaller(newService(), callerOf(user, expired), appBroker).getToken(delegated(['Files.Read.All'])));
       expect(err.code).toBe('Unauthenticated');
       expect(err.nextStep).toMatch(/client must get a new token/);
       expectNoSecrets(err, expired);
@@ -331,7 +331,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
       const user = users[6]!;
       const real = assertions.get(user.id)!;
       const forged = `${real.split('.').slice(0, 2).join('.')}.${Buffer.from('not the signature').toString('base64url')}`;
-      const err = await failure(newService().forCaller(callerOf(user, forged), appBroker).getToken(delegated(['Files.Read.All'])));
+      const err = await failure(forCaller(newService(), callerOf(user, forged), appBroker).getToken(delegated(['Files.Read.All'])));
       expect(err.code).toBe('Unauthenticated');
       expectNoSecrets(err, forged, real);
     });
@@ -339,7 +339,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     it('a wrong server secret → AuthFailed naming the server credentials, without the secret', async () => {
       const user = users[6]!;
       const wrongSecret = `wrong-${randomBytes(12).toString('hex')}`;
-      const err = await failure(newService({ clientSecret: wrongSecret }).forCaller(callerOf(user), appBroker).getToken(delegated(['Files.Read.All'])));
+      const err = await failure(forCaller(newService({ clientSecret: wrongSecret }), callerOf(user), appBroker).getToken(delegated(['Files.Read.All'])));
       expect(err.code).toBe('AuthFailed');
       expect(err.nextStep).toMatch(/M365_COPILOT_MCP_SERVER_CLIENT_SECRET/);
       expectNoSecrets(err, wrongSecret, assertions.get(user.id)!);
@@ -350,7 +350,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
       const stranger = other.users[0]!;
       const assertion = await mint({ user: stranger.upn, tenant: other.tenantId });
       const caller = { assertion, userId: stranger.id, tenantId: other.tenantId, upn: stranger.upn };
-      const err = await failure(newService().forCaller(caller, appBroker).getToken(delegated(['Files.Read.All'])));
+      const err = await failure(forCaller(newService(), caller, appBroker).getToken(delegated(['Files.Read.All'])));
       expect(err.message).toMatch(/not registered in the caller's tenant/);
       expect(err.code).toBe('Forbidden');
       expect(err.nextStep).toContain(`/${other.tenantId}/adminconsent?client_id=${server.clientId}`);
@@ -359,7 +359,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
 
     it('a permission the tenant never consented to → what an admin must grant', async () => {
       const user = users[6]!;
-      const err = await failure(newService().forCaller(callerOf(user), appBroker).getToken(delegated(['Mail.Send'])));
+      const err = await failure(forCaller(newService(), callerOf(user), appBroker).getToken(delegated(['Mail.Send'])));
       expect(err.code).toBe('Forbidden');
       expect(err.details['consent']).toBe(true);
       expect(err.nextStep).toMatch(/admin/);

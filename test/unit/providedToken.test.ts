@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { TokenBroker } from '../../src/auth/broker.js';
-import { ProvidedTokenBroker, peekClaims } from '../../src/auth/providedTokenBroker.js';
+import { peekClaims } from '../../src/auth/jwtClaims.js';
+import { ProvidedTokenBroker } from '../../src/auth/providedTokenBroker.js';
 
 const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
-const appBroker: TokenBroker = {
-  getToken: async () => ({ accessToken: 'app-token', expiresOn: undefined, scopes: [] }),
-  currentAccount: async () => undefined,
-};
+const appBroker = { token: async () => ({ accessToken: 'app-token', expiresOn: undefined, scopes: [] }) };
 const NOW = Date.parse('2026-11-27T00:00:00Z');
 
 describe('bring-your-own access token', () => {

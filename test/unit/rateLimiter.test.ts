@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenBucket, EXPORT_RATE, exportRateLimiter, type Timers } from '../../src/graph/rateLimiter.js';
+import { createGraphClientFactory } from '../../src/composition/graphClients.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { fetchExportPage, firstPageUrl } from '../../src/graph/copilot/interactionExport.js';
+import { createTokenBucket, EXPORT_RATE, type Timers } from '../../src/graph/rateLimiter.js';
+import { createLogger } from '../../src/log.js';
+import { createGovernance } from '../../src/policy/governance.js';
+import { json, serve } from '../helpers/loopbackServer.js';
 
 /** A clock and timers that move only when the test says so: no sleeping, no flakiness. */
 function fakeTime() {
@@ -126,10 +132,39 @@ describe('token bucket for the export route', () => {
     await waiter;
   });
 
-  it('is one limiter per app and tenant for the whole process', () => {
-    const a = exportRateLimiter('https://graph.microsoft.com', 'https://login.microsoftonline.com/t1');
-    expect(exportRateLimiter('https://graph.microsoft.com/', 'https://login.microsoftonline.com/T1')).toBe(a);
-    expect(exportRateLimiter('https://graph.microsoft.com', 'https://login.microsoftonline.com/t2')).not.toBe(a);
+  it('is one limiter for every app-only client of a process: two clients together get one burst', async () => {
+    const hits: number[] = [];
+    const srv = await serve((_req, res) => {
+      hits.push(Date.now());
+      json(res, 200, { value: [] });
+    });
+    {
+      const config = resolveConfig({ stateDir: '/tmp/unused', graphMaxAttempts: 1 });
+      const endpoints = { graphBaseUrl: srv.baseUrl } as Parameters<typeof createGraphClientFactory>[1];
+      const graphFor = createGraphClientFactory(config, endpoints, createLogger('silent'), createGovernance(config, createLogger('silent')));
+      const tokens = { getToken: async () => ({ accessToken: 'app-token', expiresOn: undefined, scopes: [] }) };
+      const [a, b] = [graphFor('app', tokens, async () => ({ userId: 'a', tenantId: 't' })), graphFor('app', tokens, async () => ({ userId: 'b', tenantId: 't' }))];
+      const started = Date.now();
+      const pages = Array.from({ length: 12 }, (_, i) => fetchExportPage(i % 2 ? a : b, firstPageUrl(srv.baseUrl, `u${i}`, undefined), AbortSignal.timeout(10_000)));
+      await Promise.all(pages);
+      // A burst of 6, then 24 per second: however slow this machine, no more than 7 can arrive within 40 ms.
+      expect(hits.filter((t) => t - started < 40).length).toBeLessThanOrEqual(7);
+      expect(hits).toHaveLength(12);
+    }
+  });
+
+  it('serves waiting callers in turn: one caller\'s backlog does not delay another behind it (finding 4)', async () => {
+    const t = fakeTime();
+    const bucket = createTokenBucket({ ratePerSecond: 10, burst: 1, clock: t.clock, timers: t.timers });
+    expect(bucket.tryAcquire()).toBe(0);
+    const order: string[] = [];
+    const scanner = Array.from({ length: 10 }, (_, i) => bucket.acquire(undefined, 'user-a').then(() => order.push(`a${i}`)));
+    const admin = bucket.acquire(undefined, 'admin').then(() => order.push('admin'));
+    while (order.length < 11 && t.fireNext()) await Promise.resolve();
+    await Promise.all([...scanner, admin]);
+    // The admin arrived after ten of user-a's requests and is served second, not eleventh.
+    expect(order.indexOf('admin')).toBe(1);
+    expect(order.filter((o) => o !== 'admin')).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
   });
 
   it('refuses settings that could never grant a permit', () => {

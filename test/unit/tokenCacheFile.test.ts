@@ -159,7 +159,7 @@ describe('encrypted file token cache', () => {
     'garbage': async (path) => writeFile(path, 'not a cache at all {'),
     'a tampered GCM tag': async (path) => {
       const box = await readFile(path);
-      box[4 + 1 + 8 + 12] ^= 0x01; // first byte of the tag
+      box[4 + 1 + 8 + 12]! ^= 0x01; // first byte of the tag
       await writeFile(path, box);
     },
     'an empty file': async (path) => writeFile(path, ''),

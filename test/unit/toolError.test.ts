@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
-import { toToolError } from '../../src/tools/result.js';
+import { toToolError } from '../../src/server/toolError.js';
 
 describe('tool error mapping', () => {
   it('renders code, message, next step and Graph references', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AppOnlyClient } from '../appOnlyClient.js';
 import type { SignedInAccount, TokenBroker, TokenGrant, TokenRequest } from '../broker.js';
 import { userPartition } from '../cache/redisTokenStore.js';
 import type { OboTokenService } from './oboTokenService.js';
@@ -6,8 +7,8 @@ import type { OboCaller } from './types.js';
 
 /**
  * The token broker of one HTTP request: delegated tokens by on-behalf-of for its caller, app-only
- * tokens from the server's app broker unchanged. Built per request, so it holds nothing but the
- * caller; the assertion is hashed once, on first use.
+ * tokens from the server's export app. Built per request, so it holds nothing but the caller; the
+ * assertion is hashed once, on first use.
  */
 export class CallerBroker implements TokenBroker {
   private assertionHash?: string;
@@ -16,7 +17,7 @@ export class CallerBroker implements TokenBroker {
   constructor(
     private readonly service: OboTokenService,
     private readonly caller: OboCaller,
-    private readonly app: TokenBroker,
+    private readonly appOnly: Pick<AppOnlyClient, 'token'>,
   ) {
     this.account = {
       userId: caller.userId,
@@ -28,7 +29,7 @@ export class CallerBroker implements TokenBroker {
   }
 
   getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
-    if (request.flow === 'app') return this.app.getToken(request, signal);
+    if (request.flow === 'app') return this.appOnly.token(request.forceRefresh, signal);
     return this.service.delegatedToken(this.caller, this.hash(), request, this.account, signal);
   }
 

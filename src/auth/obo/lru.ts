@@ -40,6 +40,10 @@ export class LruMap<K, V> {
     }
   }
 
+  values(): IterableIterator<V> {
+    return this.entries.values();
+  }
+
   delete(key: K): boolean {
     return this.entries.delete(key);
   }

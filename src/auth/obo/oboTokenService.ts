@@ -1,19 +1,17 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from '@azure/msal-node';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { cancelled, withAbort } from '../abort.js';
-import type { SignedInAccount, TokenBroker, TokenGrant, TokenRequest } from '../broker.js';
+import { cancelled } from '../abort.js';
+import type { SignedInAccount, TokenGrant, TokenRequest } from '../broker.js';
 import { isValidPartition, userPartition } from '../cache/redisTokenStore.js';
-import { CallerBroker } from './callerBroker.js';
+import { scopeNames, type ScopeNames } from '../scopeNames.js';
+import { TokenMemo } from '../tokenMemo.js';
 import { LruMap } from './lru.js';
 import { mapOboError } from './oboErrors.js';
 import { PartitionGate } from './partitionGate.js';
 import type { OboCaller, OboOptions, OboStats } from './types.js';
 import { UserAppFactory } from './userApps.js';
 
-const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
-/** A memoised token is served only while it has at least this long left (MSAL's own renewal margin). */
-const MEMO_MARGIN_MS = 300_000;
 /** Tokens memoised per user: one per live (assertion, scope set); more means a client churns tokens. */
 const MEMO_PER_USER = 16;
 
@@ -21,13 +19,14 @@ const MEMO_PER_USER = 16;
 interface UserEntry {
   partition: string;
   app?: Promise<ConfidentialClientApplication>;
-  /** `${assertion hash} ${sorted scopes}` → grant. */
-  memo: Map<string, TokenGrant>;
+  /** `${assertion hash} ${sorted scopes}` → grant: the token memo every flow shares, bounded per user. */
+  memo: TokenMemo;
 }
 
 /**
  * On-behalf-of tokens for the users of an HTTP server. Each request's caller gets a cheap broker
- * (`forCaller`); the state behind it is shared and partitioned by user (`${oid}.${tid}`):
+ * (CallerBroker, built by the composition root); the state behind it is shared and partitioned by
+ * user (`${oid}.${tid}`):
  *
  * - one MSAL ConfidentialClientApplication per user partition, in an LRU of `maxUsersInMemory`:
  *   MSAL's in-memory cache and its distributed plugin are per application object, so a shared app
@@ -49,7 +48,8 @@ interface UserEntry {
  */
 export class OboTokenService {
   private readonly users: LruMap<string, UserEntry>;
-  private readonly inFlight = new Map<string, Promise<TokenGrant>>();
+  private readonly names: ScopeNames;
+  private acquiring = 0;
   private readonly apps: UserAppFactory;
   private readonly gate: PartitionGate;
   private readonly baseScopes: string[];
@@ -62,6 +62,7 @@ export class OboTokenService {
     this.log = opts.log.child({ component: 'obo' });
     this.users = new LruMap(opts.maxUsersInMemory ?? 1_000, () => this.counters.evictions++);
     this.baseScopes = opts.baseScopes ?? ['User.Read'];
+    this.names = scopeNames(opts.graphResource);
     this.apps = new UserAppFactory({
       authorityHost: opts.authorityHost,
       clientId: opts.clientId,
@@ -80,20 +81,12 @@ export class OboTokenService {
     });
   }
 
-  /**
-   * The broker for one request's caller: no I/O and no MSAL work here. `app` serves app-only
-   * requests unchanged.
-   */
-  forCaller(caller: OboCaller, app: TokenBroker): TokenBroker {
-    return new CallerBroker(this, caller, app);
-  }
-
   stats(): OboStats {
     return {
       ...this.counters,
       usersInMemory: this.users.size,
       maxUsersInMemory: this.users.capacity,
-      inFlight: this.inFlight.size,
+      inFlight: this.acquiring,
       redis: Boolean(this.opts.redis),
     };
   }
@@ -101,8 +94,7 @@ export class OboTokenService {
   /** Stops answering, waits for acquisitions under way, and forgets every user. Redis is closed by its owner. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight.values()]);
-    this.inFlight.clear();
+    await Promise.allSettled([...this.users.values()].map((u) => u.memo.settled()));
     this.users.clear();
   }
 
@@ -119,52 +111,47 @@ export class OboTokenService {
     const scopes = this.normalize(request.scopes);
     const memoKey = `${assertionHash} ${scopes.join(' ')}`;
     const entry = this.entry(partition);
-    if (!request.forceRefresh) {
-      const memo = fresh(entry.memo.get(memoKey));
-      if (memo) {
-        this.counters.memoHits++;
-        return memo;
-      }
-    }
-    const flightKey = `${partition} ${request.forceRefresh ? 'force' : 'any'} ${memoKey}`;
-    let flight = this.inFlight.get(flightKey);
-    if (flight) {
-      this.counters.joinedInFlight++;
-    } else {
-      flight = this.gate
-        .run(partition, () => this.acquire(entry, caller, scopes, memoKey, account, Boolean(request.forceRefresh)))
-        .catch((err: unknown) => {
+    const forceRefresh = Boolean(request.forceRefresh);
+    if (!forceRefresh && entry.memo.peek(memoKey)) this.counters.memoHits++;
+    else if (entry.memo.inFlight(memoKey, forceRefresh)) this.counters.joinedInFlight++;
+    return entry.memo.get(
+      memoKey,
+      async () => {
+        this.acquiring++;
+        try {
+          return await this.gate.run(partition, () => this.acquire(entry, caller, scopes, memoKey, account, forceRefresh));
+        } catch (err) {
           throw this.failed(err, caller, scopes);
-        })
-        .finally(() => this.inFlight.delete(flightKey));
-      this.inFlight.set(flightKey, flight);
-    }
-    return withAbort(flight, signal);
+        } finally {
+          this.acquiring--;
+        }
+      },
+      { forceRefresh, signal },
+    );
   }
 
   /** Scopes granted in the memo to this caller's current token (for status). */
   grantedScopes(caller: OboCaller, assertionHash: string): string[] {
     const entry = this.users.peek(userPartition(caller.userId, caller.tenantId));
     const scopes = new Set<string>();
-    for (const [key, grant] of entry?.memo ?? []) if (key.startsWith(`${assertionHash} `) && fresh(grant)) grant.scopes.forEach((s) => scopes.add(s));
+    for (const [key, grant] of entry?.memo.entries() ?? []) if (key.startsWith(`${assertionHash} `)) grant.scopes.forEach((s) => scopes.add(s));
     return [...scopes].sort();
   }
 
   private async acquire(entry: UserEntry, caller: OboCaller, scopes: string[], memoKey: string, account: SignedInAccount, forceRefresh: boolean): Promise<TokenGrant> {
     // Another flight for this user (e.g. a forced refresh) may have just memoised what we need.
     if (!forceRefresh) {
-      const memo = fresh((this.users.peek(entry.partition) ?? entry).memo.get(memoKey));
+      const memo = (this.users.peek(entry.partition) ?? entry).memo.peek(memoKey);
       if (memo) return memo;
     }
     this.counters.acquisitions++;
     const app = await this.appOf(entry, caller.tenantId);
     // OBO lookups do not consult the cache plugin by themselves; load what other instances stored.
     if (this.opts.redis) await app.getTokenCache().overwriteCache();
-    const result = await app.acquireTokenOnBehalfOf({ oboAssertion: caller.assertion, scopes: this.scoped(scopes), skipCache: forceRefresh });
+    const result = await app.acquireTokenOnBehalfOf({ oboAssertion: caller.assertion, scopes: this.names.scoped(scopes), skipCache: forceRefresh });
     const grant = this.toGrant(result, entry.partition, account);
     if (result?.fromCache) this.counters.msalCacheHits++;
     else this.counters.oboRequests++;
-    this.remember(entry, memoKey, grant);
     return grant;
   }
 
@@ -185,7 +172,7 @@ export class OboTokenService {
   private entry(partition: string): UserEntry {
     let entry = this.users.get(partition);
     if (!entry) {
-      entry = { partition, memo: new Map() };
+      entry = { partition, memo: new TokenMemo({ maxEntries: MEMO_PER_USER }) };
       this.users.set(partition, entry);
     }
     return entry;
@@ -214,36 +201,13 @@ export class OboTokenService {
         nextStep: 'Retry; if it persists, report it: the identity provider or a proxy in between is misbehaving.',
       });
     }
-    return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined, scopes: this.bare(result.scopes), account };
-  }
-
-  private remember(acquiredFor: UserEntry, memoKey: string, grant: TokenGrant): void {
-    // The user may have been evicted and come back while the exchange ran: memoise where lookups go now.
-    const entry = this.users.peek(acquiredFor.partition) ?? acquiredFor;
-    for (const [key, old] of entry.memo) if (!fresh(old)) entry.memo.delete(key);
-    if (!fresh(grant)) return;
-    entry.memo.delete(memoKey);
-    entry.memo.set(memoKey, grant);
-    while (entry.memo.size > MEMO_PER_USER) entry.memo.delete(entry.memo.keys().next().value as string);
+    return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined, scopes: this.names.bare(result.scopes), account };
   }
 
   /** Bare, sorted, unique: the same set always makes the same key. */
   private normalize(scopes: string[]): string[] {
-    return [...new Set([...this.baseScopes, ...this.bare(scopes)])].sort();
+    return [...new Set([...this.baseScopes, ...this.names.bare(scopes)])].sort();
   }
-
-  private scoped(bare: string[]): string[] {
-    return bare.map((s) => (OIDC_SCOPES.has(s) || s.includes('://') ? s : `${this.opts.graphResource}/${s}`));
-  }
-
-  private bare(scopes: string[]): string[] {
-    const prefix = `${this.opts.graphResource}/`;
-    return scopes.map((s) => (s.startsWith(prefix) ? s.slice(prefix.length) : s)).filter((s) => !OIDC_SCOPES.has(s));
-  }
-}
-
-function fresh(grant: TokenGrant | undefined): TokenGrant | undefined {
-  return grant?.expiresOn && grant.expiresOn.getTime() - MEMO_MARGIN_MS > Date.now() ? grant : undefined;
 }
 
 function validate(opts: OboOptions): void {

@@ -1,42 +1,45 @@
-import { createBroker } from '../../runtime.js';
+import { peekClaims } from '../../auth/jwtClaims.js';
+import { appOnlyClient } from '../../composition/localAuth.js';
 import { errorText, skip, type DoctorCheck } from './check.js';
-import { jwtClaims } from './signIn.js';
 
-const EXPORT_TOOL = 'copilot_export_interactions';
-
-/** Interaction export is app-only: the export app must get a token, and the token must carry its application permissions. */
+/**
+ * The tools that run on application permissions (interaction export): the export app must get a
+ * token, and the token must carry every application permission those tools declare. The export app
+ * is optional: without it those tools say so when called, which is not a broken configuration.
+ */
 export const appOnlyCheck: DoctorCheck = {
   id: 'app-only',
   title: 'App-only credentials for interaction export',
   async run(state) {
     const { config, endpoints: ep } = state;
     if (!config || !ep) return skip('needs a valid configuration');
-    const exportTool = state.tools.find((t) => t.name === EXPORT_TOOL);
-    if (!exportTool) return skip(`${EXPORT_TOOL} is not offered in this configuration`);
+    const appTools = state.tools.filter((t) => t.permissions.application.length > 0);
+    if (!appTools.length) return skip('no tool of this configuration uses application permissions');
+    const names = appTools.map((t) => t.name);
+    const needed = [...new Set(appTools.flatMap((t) => t.permissions.application))];
     if (!ep.exportApp)
       return {
-        status: 'fail',
-        detail: 'no export app is configured',
-        fix: 'Set M365_COPILOT_MCP_EXPORT_CLIENT_ID with M365_COPILOT_MCP_EXPORT_CLIENT_SECRET or M365_COPILOT_MCP_EXPORT_CERTIFICATE, and --tenant to your tenant id.',
-        tools: [EXPORT_TOOL],
+        status: 'warn',
+        detail: `not configured (optional): ${names.join(', ')} will answer that interaction export needs an app registration`,
+        fix: 'To export Copilot interactions, set M365_COPILOT_MCP_EXPORT_CLIENT_ID with M365_COPILOT_MCP_EXPORT_CLIENT_SECRET or M365_COPILOT_MCP_EXPORT_CERTIFICATE, and --tenant to your tenant id.',
       };
     if (!state.authorityReachable) return skip('needs the identity authority');
     let token: string;
     try {
-      token = (await createBroker(config, ep, state.log).getToken({ flow: 'app', scopes: [] })).accessToken;
+      token = (await appOnlyClient(ep, state.log).token()).accessToken;
     } catch (err) {
       const e = err as { nextStep?: string };
-      return { status: 'fail', detail: `the export app ${ep.exportApp.clientId} cannot get a token: ${errorText(err)}`, fix: e.nextStep ?? 'Check the export app id, its secret or certificate, and --export-tenant.', tools: [EXPORT_TOOL] };
+      return { status: 'fail', detail: `the export app ${ep.exportApp.clientId} cannot get a token: ${errorText(err)}`, fix: e.nextStep ?? 'Check the export app id, its secret or certificate, and --export-tenant.', tools: names };
     }
-    const roles = (jwtClaims(token)['roles'] as unknown[] | undefined)?.map(String) ?? [];
-    const missing = exportTool.permissions.application.filter((p) => !roles.includes(p));
+    const roles = ((peekClaims(token) as { roles?: unknown[] } | undefined)?.roles ?? []).map(String);
+    const missing = needed.filter((p) => !roles.includes(p));
     if (missing.length)
       return {
         status: 'fail',
         detail: `the export app ${ep.exportApp.clientId} gets a token, but without ${missing.join(', ')} (has ${roles.join(', ') || 'no application permissions'})`,
         fix: `An admin must add the application permission${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (Microsoft Graph) to the export app and grant admin consent.`,
-        tools: [EXPORT_TOOL],
+        tools: names,
       };
-    return { status: 'pass', detail: `the export app ${ep.exportApp.clientId} gets a token with ${exportTool.permissions.application.join(', ')} (${ep.exportApp.certificate ? 'certificate' : 'secret'})` };
+    return { status: 'pass', detail: `the export app ${ep.exportApp.clientId} gets a token with ${needed.join(', ')} (${ep.exportApp.certificate ? 'certificate' : 'secret'})` };
   },
 };

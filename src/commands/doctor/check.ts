@@ -21,7 +21,8 @@ export interface CheckResult {
 
 /** What earlier checks learned, for later ones. Filled as the checks run, in order. */
 export interface DoctorState {
-  flags: Record<string, string | boolean | undefined>;
+  /** The configuration as the CLI loaded it, or why it could not. */
+  loaded: Config | Error;
   log: Logger;
   config?: Config;
   endpoints?: Endpoints;

@@ -1,6 +1,6 @@
-import { loadConfig } from '../../config/load.js';
-import { ALL_TOOLS, offeredTools } from '../../tools/registry.js';
-import { endpointSource } from '../session.js';
+import { TOOLS } from '../../tools/registry.js';
+import { selectTools, toolChoice } from '../../tools/selection.js';
+import { endpointSource } from '../../composition/endpointSource.js';
 import { errorText, type DoctorCheck } from './check.js';
 
 /** Settings from defaults, file, environment and flags validate, and the endpoints they name can be resolved. */
@@ -9,18 +9,20 @@ export const configCheck: DoctorCheck = {
   title: 'Configuration',
   async run(state) {
     try {
-      const config = await loadConfig({ flags: state.flags });
+      // The CLI loaded the configuration once; a setting it refused is this check's failure.
+      if (state.loaded instanceof Error) throw state.loaded;
+      const config = state.loaded;
       state.config = config;
       const source = await endpointSource(config, state.log);
       state.stop = () => source.stop();
       state.endpoints = await source.endpoints;
       // The same composition the servers use: what the registry enables, then what this cloud offers.
-      const surface = offeredTools(config);
-      state.tools = surface.available;
+      const surface = selectTools(toolChoice(config, 'stdio'));
+      state.tools = surface.offered;
       state.unavailable = surface.unavailable;
     } catch (err) {
       const e = err as { nextStep?: string };
-      return { status: 'fail', detail: errorText(err), fix: e.nextStep ?? 'Fix the setting named above; `m365-copilot-mcp --help` lists them all.', tools: ALL_TOOLS.map((t) => t.name) };
+      return { status: 'fail', detail: errorText(err), fix: e.nextStep ?? 'Fix the setting named above; `m365-copilot-mcp --help` lists them all.', tools: TOOLS.map((t) => t.name) };
     }
     const ep = state.endpoints;
     const missing: string[] = [];

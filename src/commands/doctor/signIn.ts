@@ -1,18 +1,10 @@
 import type { AccountInfo, PublicClientApplication } from '@azure/msal-node';
 import { createNetworkClient } from '../../auth/networkClient.js';
-import { tokenCacheFor } from '../session.js';
+import { peekClaims } from '../../auth/jwtClaims.js';
+import { tokenCacheFor } from '../../composition/endpointSource.js';
 import { delegatedTools, errorText, skip, type DoctorCheck } from './check.js';
 
 const LOGIN = 'Run `m365-copilot-mcp login` (add the same --tenant/--cloud/--emulator settings as the server).';
-
-/** Claims of a JWT, read without verifying it: only to describe a token the user supplied. */
-export function jwtClaims(token: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
 
 function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -32,10 +24,10 @@ export const signInCheck: DoctorCheck = {
     if (!config || !ep) return skip('needs a valid configuration');
     const affected = delegatedTools(state);
     if (config.accessToken) {
-      const claims = jwtClaims(config.accessToken);
-      const scopes = String(claims['scp'] ?? '').split(' ').filter(Boolean);
-      const upn = String(claims['upn'] ?? claims['preferred_username'] ?? 'unknown user');
-      const exp = Number(claims['exp'] ?? 0);
+      const claims = peekClaims(config.accessToken) ?? {};
+      const scopes = (claims.scp ?? '').split(' ').filter(Boolean);
+      const upn = claims.upn ?? claims.preferred_username ?? 'unknown user';
+      const exp = claims.exp ?? 0;
       if (exp && exp * 1000 < Date.now()) return { status: 'fail', detail: `the provided access token (for ${upn}) expired at ${new Date(exp * 1000).toISOString()}`, fix: 'Supply a fresh token (M365_COPILOT_MCP_ACCESS_TOKEN) or remove it and sign in.', tools: affected };
       state.delegated = {
         accessToken: config.accessToken,

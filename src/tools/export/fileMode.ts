@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { AppError } from '../../errors.js';
 import type { ToolContext } from '../tool.js';
 import { cursorPathFor, type CursorFile, type CursorUser } from './cursorFile.js';
-import { fetchExportPage } from './fetchPage.js';
+import { fetchExportPage } from '../../graph/copilot/interactionExport.js';
 import { lockOutputFile } from './fileLock.js';
 import { openExport, type OpenedExport } from './openExport.js';
 import { PageWriter } from './pageWriter.js';
@@ -99,7 +99,7 @@ async function stream(opened: OpenedExport, outputFile: string, cursorPath: stri
     let committing: Promise<void> = Promise.resolve();
     try {
       while (url !== null && !stopped()) {
-        const page = writer.prepare(user, await fetchExportPage(ctx, new URL(url), stop.signal));
+        const page = writer.prepare(user, await fetchExportPage(ctx.appGraph, new URL(url), stop.signal));
         pages++;
         // One page of this user on its way to disk while the next is fetched; never two, so order holds.
         await committing;

@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 import type { ToolContext } from '../tool.js';
 import { AppendOnlyFile } from './appendOnlyFile.js';
 import { readCursorFile, writeCursorFile, type CursorFile } from './cursorFile.js';
-import { firstPageUrl } from './fetchPage.js';
+import { firstPageUrl } from '../../graph/copilot/interactionExport.js';
 import type { ExportQuery } from './query.js';
 import { resolveUsers } from './users.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors.js';
-import type { AiInteraction } from '../../graph/schemas.js';
+import { fetchExportPage, firstPageUrl, PAGE_SIZE } from '../../graph/copilot/interactionExport.js';
+import type { AiInteraction } from '../../graph/copilot/schemas.js';
 import type { ToolContext } from '../tool.js';
-import { exportPath, fetchExportPage, firstPageUrl, PAGE_SIZE } from './fetchPage.js';
 import type { ExportQuery } from './query.js';
 import { pair, sameRequest, type ExportUser, type OutExchange } from './shape.js';
 
@@ -37,40 +37,45 @@ export async function exportPage(query: ExportQuery, user: ExportUser, limit: nu
   let window = query.window;
   let pageUrl: URL;
   let skip = 0;
+  const first = firstPageUrl(ctx.environment.graphBaseUrl, user.id, query.filter);
   if (rawCursor) {
-    const cursor = decodeCursor(rawCursor);
+    const cursor = asCursor(await ctx.cursors.open(CURSOR_PURPOSE, rawCursor));
     if (cursor.q !== fingerprint)
       throw new AppError('InvalidArgument', 'cursor belongs to a different export (another user, app filter or time window)', {
         nextStep: 'Repeat the call with the same userId, appClass, since and until as the call that returned the cursor, or drop the cursor to start over.',
       });
     pageUrl = new URL(cursor.u);
-    if (pageUrl.origin !== base.origin || !pageUrl.pathname.toLowerCase().includes(exportPath(user.id).toLowerCase()))
+    // Exactly this user's export path on this Graph: the cursor is sealed, and this is checked anyway.
+    if (pageUrl.origin !== base.origin || pageUrl.pathname.toLowerCase() !== first.pathname.toLowerCase())
       throw new AppError('InvalidArgument', 'cursor does not point at this export', { nextStep: 'Drop the cursor to start the export over.' });
     skip = cursor.s;
     window = cursor.w;
   } else {
-    pageUrl = firstPageUrl(ctx.environment.graphBaseUrl, user.id, query.filter);
+    pageUrl = first;
   }
-  const cursorAt = (u: URL | string, s: number) => encodeCursor({ v: 2, q: fingerprint, u: String(u), s, ...(window ? { w: window } : {}) });
+  const cursorAt = (u: URL | string, s: number) => ctx.cursors.seal(CURSOR_PURPOSE, { v: 2, q: fingerprint, u: String(u), s, ...(window ? { w: window } : {}) } satisfies Cursor);
 
   const taken: AiInteraction[] = [];
   let nextCursor: string | undefined;
   for (let pages = 1; ; pages++) {
-    const page = await fetchExportPage(ctx, pageUrl, ctx.signal);
+    const page = await fetchExportPage(ctx.appGraph, pageUrl, ctx.signal);
     const items = page.items.slice(skip);
     const room = limit - taken.length;
-    let use = Math.min(room, items.length);
-    // Never split a prompt from its response across calls when the response is already in hand.
-    while (use > 0 && use < items.length && sameRequest(items[use - 1]!, items[use]!)) use++;
+    const fits = Math.min(room, items.length);
+    let use = fits;
+    // `limit` is a maximum: rather than split a prompt from its response, stop before the prompt,
+    // unless that exchange alone is larger than the limit (then it is split, and the cursor continues it).
+    while (use > 0 && use < items.length && sameRequest(items[use - 1]!, items[use]!)) use--;
+    if (use === 0 && taken.length === 0) use = fits;
     taken.push(...items.slice(0, use));
     if (use < items.length) {
-      nextCursor = cursorAt(pageUrl, skip + use);
+      nextCursor = await cursorAt(pageUrl, skip + use);
       break;
     }
     skip = 0;
     if (!page.nextLink) break;
     if (taken.length >= limit) {
-      nextCursor = cursorAt(page.nextLink, 0);
+      nextCursor = await cursorAt(page.nextLink, 0);
       break;
     }
     pageUrl = new URL(page.nextLink);
@@ -79,16 +84,10 @@ export async function exportPage(query: ExportQuery, user: ExportUser, limit: nu
   return { user, window, count: taken.length, exchanges: pair(taken), nextCursor };
 }
 
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
+const CURSOR_PURPOSE = 'export-page';
 
-function decodeCursor(raw: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (c && c.v === 2 && typeof c.q === 'string' && typeof c.u === 'string' && Number.isInteger(c.s) && c.s >= 0) return c;
-  } catch {
-    // fall through to the error below
-  }
+function asCursor(c: unknown): Cursor {
+  const x = c as Partial<Cursor> | null;
+  if (x && x.v === 2 && typeof x.q === 'string' && typeof x.u === 'string' && Number.isInteger(x.s) && x.s! >= 0) return x as Cursor;
   throw new AppError('InvalidArgument', 'cursor is not a cursor this server issued', { nextStep: 'Pass the nextCursor value exactly as returned, or drop it to start over.' });
 }

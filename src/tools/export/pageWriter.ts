@@ -1,6 +1,6 @@
 import type { AppendOnlyFile } from './appendOnlyFile.js';
 import { writeCursorFile, type CursorFile, type CursorUser } from './cursorFile.js';
-import type { ExportPage } from './fetchPage.js';
+import type { ExportPage } from '../../graph/copilot/interactionExport.js';
 import { fileLine } from './shape.js';
 
 /**

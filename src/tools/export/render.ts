@@ -13,7 +13,7 @@ export function renderPageText(out: PageView): string {
   const who = out.user?.upn ?? out.user?.id ?? 'the user';
   const exchanges = out.exchanges ?? [];
   const lines = [
-    `${out.count} interaction(s) in ${exchanges.length} exchange(s) for ${who}${out.window ? ` between ${out.window.since} and ${out.window.until}` : ''}${out.nextCursor ? '; more available (pass nextCursor as cursor)' : ''}.`,
+    `${out.count} interaction(s) in ${exchanges.length} exchange(s) for ${who}${out.window ? ` between ${out.window.since} and ${out.window.until}` : ''}${out.nextCursor ? `; more available: call again with cursor "${out.nextCursor}"` : ''}.`,
   ];
   for (const ex of exchanges.slice(0, 50)) {
     const first = ex.interactions[0];

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { AiInteraction } from '../../graph/schemas.js';
+import type { AiInteraction } from '../../graph/copilot/schemas.js';
 import { friendlyApp } from '../appClasses.js';
 import { bodyToPlainText } from '../plainText.js';
 

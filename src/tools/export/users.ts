@@ -1,4 +1,4 @@
-import { UserSchema } from '../../graph/schemas.js';
+import { userByPrincipalName } from '../../graph/copilot/users.js';
 import type { ToolContext } from '../tool.js';
 import type { ExportUser } from './shape.js';
 
@@ -26,16 +26,8 @@ export async function resolveAndAuthorize(ref: string, ctx: ToolContext): Promis
 }
 
 async function resolveUpn(upn: string, ctx: ToolContext): Promise<ExportUser> {
-  const { data } = await ctx.appGraph.request({
-    method: 'GET',
-    path: `/users/${encodeURIComponent(upn)}`,
-    query: { $select: 'id,userPrincipalName' },
-    scopes: [],
-    permissions: ['User.Read.All (application)'],
-    schema: UserSchema,
-    signal: ctx.signal,
-  });
-  return { id: data.id, upn: data.userPrincipalName ?? upn };
+  const user = await userByPrincipalName(ctx.appGraph, upn, ctx.signal);
+  return { id: user.id, upn: user.userPrincipalName ?? upn };
 }
 
 /** Users in the order asked, each once: a UPN and the same user's object id count as one. */

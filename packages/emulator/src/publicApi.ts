@@ -1,0 +1,13 @@
+/**
+ * The package's main entry point (`m365-copilot-emulator`): what the server, the benchmarks and the
+ * server's tests may use. Everything else under src/ is the emulator's own business.
+ */
+export { startEmulator, GRAPH_RESOURCE, type EmulatorOptions, type RunningEmulator } from './startEmulator.js';
+export { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+export { KNOWN_ROUTES, parseFaultPlan, type FaultPlan, type FaultRule } from './faultPlan.js';
+export { createEmulatorLogger, type EmulatorLogger, type EmulatorLogLevel } from './emulatorLogger.js';
+export type { StatsSnapshot } from './stats.js';
+export type { GraphRouter } from './graphGateway.js';
+export type { TenantFacts } from './data/facts.js';
+export type { MintRequest } from './identity/mint.js';
+export type { Tenant } from './model.js';

@@ -1,0 +1,251 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONTROL_PREFIX, createControlRoutes } from './control.js';
+import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+import { createEmulatorLogger, type EmulatorLogger } from './emulatorLogger.js';
+import { FaultInjector, type FaultPlan } from './faults.js';
+import { createGraphGateway, isGraphPath, type GraphRouter } from './graphGateway.js';
+import { createClientCertificate, writeClientCertificate, type ClientCertificate } from './identity/clientCertificate.js';
+import { createSigningKeys } from './identity/keys.js';
+import { IdentityProvider } from './identity/provider.js';
+import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
+import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
+import type { Tenant } from './model.js';
+import { EmulatorStats, type StatsSnapshot } from './stats.js';
+import { createEmulatorTls } from './tls.js';
+import { listenDualProtocol, type DualProtocolServer, type Scheme } from './dualProtocolListener.js';
+
+export type { StatsSnapshot } from './stats.js';
+export type { GraphRouter } from './graphGateway.js';
+export type { FaultPlan, FaultRule } from './faults.js';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. The emulator listens on 127.0.0.1 only. */
+  port?: number;
+  scale?: number;
+  seed?: number;
+  /** Users in the generated tenant: 10 (default, the named company) up to 1,000; more add generated people. */
+  users?: number;
+  now?: Date;
+  /**
+   * Approve every device code and authorize request at once for this user ("demo": the tenant's
+   * demo user). An authorize request's login_hint naming another user of the tenant wins.
+   */
+  autoApproveUpn?: string;
+  /** Same as autoApproveUpn "demo" (`--demo`). */
+  autoApproveDemoUser?: boolean;
+  /** Access (and id) token lifetime; `POST /_emulator/tokens/lifetime` changes it at run time. */
+  accessTokenLifetimeSec?: number;
+  retrievalBudgetPerHour?: number;
+  deviceCodeIntervalSec?: number;
+  /** Serve this tenant instead of generating one. */
+  tenant?: Tenant;
+  /** Answer Graph requests with this instead of the emulated Graph routes (transport tests). */
+  router?: GraphRouter;
+  /** Milliseconds since the epoch; lets tests move time (token expiry, device code expiry). */
+  clock?: () => number;
+  logger?: EmulatorLogger;
+  /** Application permissions the export app is NOT granted (to emulate a missing admin consent). */
+  withoutAppRoles?: string[];
+  /** Per-user consent for the public client instead of tenant-wide admin consent. */
+  userConsent?: boolean;
+  /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
+  faults?: FaultPlan;
+}
+
+export interface RunningEmulator {
+  descriptor: EmulatorDescriptor;
+  tenant: Tenant;
+  url: { https: string; http: string };
+  stats(): StatsSnapshot;
+  close(): Promise<void>;
+}
+
+export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+const HOST = '127.0.0.1';
+
+function requestUrl(req: IncomingMessage, origin: string): URL {
+  const target = req.url ?? '/';
+  // Concatenate rather than resolve, so "//x" stays a path instead of becoming a host.
+  return target.startsWith('/') ? new URL(origin + target) : new URL(target);
+}
+
+async function loadTenant(opts: EmulatorOptions): Promise<Tenant> {
+  if (opts.tenant !== undefined) return opts.tenant;
+  const { generateTenant } = await import('./data/generate.js');
+  return generateTenant({
+    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+    ...(opts.scale === undefined ? {} : { scale: opts.scale }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.users === undefined ? {} : { users: opts.users }),
+  });
+}
+
+async function loadRouter(opts: EmulatorOptions, tenant: Tenant): Promise<GraphRouter> {
+  if (opts.router !== undefined) return opts.router;
+  const { createGraphRouter } = await import('./graphApi/graphRouter.js');
+  return createGraphRouter(tenant, {
+    ...(opts.retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour: opts.retrievalBudgetPerHour }),
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  });
+}
+
+// Whole seconds: JWT times and the device code interval are integers on the wire. Zero would make
+// MSAL poll the token endpoint in a tight loop (it sleeps `interval` seconds and has no minimum).
+function positiveSeconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive whole number of seconds (got ${value})`);
+  return value;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const clock = opts.clock ?? Date.now;
+  const logger = opts.logger ?? createEmulatorLogger('warn', { component: 'emulator' });
+  const accessTokenLifetimeSec = positiveSeconds('accessTokenLifetimeSec', opts.accessTokenLifetimeSec, 3600);
+  const deviceCodeIntervalSec = positiveSeconds('deviceCodeIntervalSec', opts.deviceCodeIntervalSec, 5);
+
+  // RSA key generation runs on the libuv pool: start it before the (synchronous) tenant generation.
+  const tlsPromise = createEmulatorTls(clock());
+  const keysPromise = createSigningKeys();
+  const exportCertPromise = createClientCertificate('m365-copilot-mcp export app (emulator)', clock());
+  let server: DualProtocolServer | undefined;
+  try {
+    // A tenant built by hand gets the remote-mode parts (MCP server app, other tenant) derived from its id.
+    const tenant = withRemoteModeParts(await loadTenant(opts));
+    if (opts.userConsent) tenant.apps.publicClient.adminConsented = false;
+    if (opts.withoutAppRoles?.length) {
+      const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
+      tenant.apps.exportApp.appRoles = tenant.apps.exportApp.appRoles.filter((r) => !drop.has(r.toLowerCase()));
+    }
+    const router = await loadRouter(opts, tenant);
+    const [tls, keys, exportCert] = await Promise.all([tlsPromise, keysPromise, exportCertPromise]);
+    // Removed with the CA file when the emulator closes.
+    const exportCertPath = await writeClientCertificate(tls.dir, 'export-app.pem', exportCert);
+
+    const stats = new EmulatorStats(clock);
+    const faults = new FaultInjector(stats, opts.faults);
+    let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
+    server = await listenDualProtocol({
+      port: opts.port ?? 0,
+      host: HOST,
+      tls: { cert: tls.certPem, key: tls.keyPem },
+      handler: async (req, res, scheme) => {
+        if (handle === undefined) {
+          res.writeHead(503, { 'Retry-After': '1' }).end();
+          return;
+        }
+        await handle(req, res, scheme);
+      },
+      onError: (err) => logger.error('emulator request failed', { err }),
+    });
+
+    // Issuer, endpoints and the verification URI all name the port, known only once listening.
+    const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
+    const controlUrl = `${origin.http}${CONTROL_PREFIX}`;
+    const provider = new IdentityProvider({
+      tenant,
+      keys,
+      stats,
+      authorityHost: origin.https,
+      graphResource: GRAPH_RESOURCE,
+      accessTokenLifetimeSec,
+      deviceCodeIntervalSec,
+      clock,
+      clientCertificates: new Map([[tenant.apps.exportApp.clientId, [exportCert]]]),
+      ...autoApproval(opts, tenant),
+    });
+    const identity = createIdentityRoutes({
+      provider,
+      keys,
+      authorityHost: origin.https,
+      graphResource: GRAPH_RESOURCE,
+      graphBaseUrl: origin.http,
+      controlUrl,
+      clock,
+    });
+    const control = createControlRoutes({ provider, keys, stats, faults });
+    const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock, faults });
+
+    handle = async (req, res, scheme) => {
+      const url = requestUrl(req, origin[scheme]);
+      if (isGraphPath(url.pathname)) return graph(req, res, url, origin[scheme]);
+      if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) return control(req, res, url);
+      if (scheme === 'http') return refuseInsecureIdentity(req, res, origin.https, clock());
+      return identity(req, res, url);
+    };
+
+    const running = server;
+    let closed: Promise<void> | undefined;
+    return {
+      descriptor: describe(tenant, origin, tls.caCertPath, { path: exportCertPath, cert: exportCert }),
+      tenant,
+      url: origin,
+      stats: () => stats.snapshot(),
+      close() {
+        closed ??= running.close().finally(() => tls.cleanup());
+        return closed;
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled([server?.close(), tlsPromise.then((t) => t.cleanup()), keysPromise, exportCertPromise]);
+    throw err;
+  }
+}
+
+function autoApproval(opts: EmulatorOptions, tenant: Tenant): { autoApproveUpn?: string } {
+  if (opts.autoApproveDemoUser === true || opts.autoApproveUpn?.toLowerCase() === 'demo') return { autoApproveUpn: tenant.demoUserUpn };
+  return opts.autoApproveUpn === undefined ? {} : { autoApproveUpn: opts.autoApproveUpn };
+}
+
+function describe(
+  tenant: RemoteReadyTenant,
+  origin: { https: string; http: string },
+  caCertPath: string,
+  exportCert: { path: string; cert: ClientCertificate },
+): EmulatorDescriptor {
+  const { publicClient, exportApp } = tenant.apps;
+  const { mcpServer } = tenant.apps;
+  const { otherTenant } = tenant;
+  const exportRole = mcpServer.userRoleDefinitions[0] ?? '';
+  return EmulatorDescriptorSchema.parse({
+    emulator: 'm365-copilot-emulator',
+    version: 1,
+    tenantId: tenant.id,
+    tenantDomain: tenant.domain,
+    authorityHost: origin.https,
+    authority: `${origin.https}/${tenant.id}`,
+    graphBaseUrl: origin.http,
+    graphResource: GRAPH_RESOURCE,
+    caCertPath,
+    controlUrl: `${origin.http}${CONTROL_PREFIX}`,
+    demoUser: tenant.demoUserUpn,
+    users: tenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName, copilotLicense: u.copilotLicense })),
+    apps: {
+      publicClient: { clientId: publicClient.clientId, displayName: publicClient.displayName },
+      // A throwaway secret of a fictional app, valid only against this emulator run.
+      exportApp: {
+        clientId: exportApp.clientId,
+        displayName: exportApp.displayName,
+        clientSecret: exportApp.clientSecret ?? '',
+        // A throwaway certificate registered on the app, the key beside it (0600).
+        certificatePath: exportCert.path,
+        certificateThumbprint: exportCert.cert.thumbprintSha1,
+        certificateThumbprintSha256: exportCert.cert.thumbprintSha256,
+      },
+      // Throwaway too: a secret of a fictional app, valid only against this emulator run.
+      mcpServer: {
+        clientId: mcpServer.clientId,
+        clientSecret: mcpServer.clientSecret ?? '',
+        displayName: mcpServer.displayName,
+        appIdUri: mcpServer.appIdUri,
+        scope: mcpServer.exposedScopes[0] ?? '',
+        exportRole,
+        exportRoleMembers: tenant.users.filter((u) => mcpServer.userRoles[u.id]?.includes(exportRole)).map((u) => u.upn),
+      },
+    },
+    otherTenant: {
+      tenantId: otherTenant.id,
+      domain: otherTenant.domain,
+      users: otherTenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName })),
+    },
+  });
+}

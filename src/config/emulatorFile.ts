@@ -1,0 +1,69 @@
+import * as z from 'zod';
+
+/**
+ * What the server reads from an emulator file (`--emulator FILE`): the ONE JSON line `m365-copilot-mcp
+ * emulator` prints. A wire contract between two programs, so each side keeps its own schema: the
+ * emulator's writer schema lives in its package (descriptor.ts) and the server never imports the
+ * emulator to read a file. test/unit/emulatorFileSchema.test.ts checks that the two agree.
+ */
+export const EmulatorFileSchema = z.object({
+  emulator: z.literal('m365-copilot-emulator'),
+  version: z.literal(1),
+  tenantId: z.string(),
+  tenantDomain: z.string(),
+  /** https origin of the identity provider, e.g. https://127.0.0.1:43123 */
+  authorityHost: z.string().url(),
+  /** Full authority for MSAL: `${authorityHost}/${tenantId}` */
+  authority: z.string().url(),
+  /** Graph origin without version, e.g. http://127.0.0.1:43123 */
+  graphBaseUrl: z.string().url(),
+  /** Resource identifier used in scopes (`${graphResource}/Files.Read.All`). */
+  graphResource: z.string(),
+  /** PEM file of the CA that signed the identity provider's TLS certificate. */
+  caCertPath: z.string(),
+  /** Control and counters: GET `${controlUrl}/stats`, POST `${controlUrl}/devicecode/approve`. */
+  controlUrl: z.string().url(),
+  demoUser: z.string(),
+  users: z.array(
+    z.object({ id: z.string(), upn: z.string(), displayName: z.string(), copilotLicense: z.boolean() }),
+  ),
+  apps: z.object({
+    publicClient: z.object({ clientId: z.string(), displayName: z.string() }),
+    exportApp: z.object({
+      clientId: z.string(),
+      displayName: z.string(),
+      clientSecret: z.string(),
+      /** PEM file (0600): the private key, then the certificate registered on the app (MSAL `privateKey` and `x5c`). */
+      certificatePath: z.string().optional(),
+      /** SHA-1 thumbprint of that certificate, hex upper-case (MSAL `clientCertificate.thumbprint`). */
+      certificateThumbprint: z.string().optional(),
+      /** SHA-256 thumbprint, hex upper-case (MSAL `clientCertificate.thumbprintSha256`). */
+      certificateThumbprintSha256: z.string().optional(),
+    }),
+    /**
+     * Remote mode: the HTTP MCP server's registration. Users' tokens are issued for it (`aud` =
+     * clientId, scope `${appIdUri}/${scope}`); it exchanges them on-behalf-of with its secret.
+     */
+    mcpServer: z.object({
+      clientId: z.string(),
+      clientSecret: z.string(),
+      displayName: z.string(),
+      /** `api://<clientId>` */
+      appIdUri: z.string(),
+      /** The delegated scope it exposes: `access_as_user`. */
+      scope: z.string(),
+      /** The app role allowing export of other users' interactions: `Interactions.Export.All`. */
+      exportRole: z.string(),
+      /** UPNs of the users assigned that role (the demo user is not). */
+      exportRoleMembers: z.array(z.string()),
+    }),
+  }),
+  /** A second tenant whose users hold validly signed tokens (same keys) that this tenant's apps refuse. */
+  otherTenant: z.object({
+    tenantId: z.string(),
+    domain: z.string(),
+    users: z.array(z.object({ id: z.string(), upn: z.string(), displayName: z.string() })),
+  }),
+});
+
+export type EmulatorFile = z.infer<typeof EmulatorFileSchema>;

@@ -1,0 +1,84 @@
+import { AppError } from '../../errors.js';
+import type { BatchItemResult, GraphClient } from '../client.js';
+import { delegated, ROUTES } from './routes.js';
+import { RetrievalResponseSchema, type RetrievalHit } from './schemas.js';
+
+/*
+ * Copilot Retrieval: POST /v1.0/copilot/retrieval, one dataSource per request; several go out as
+ * one $batch (MicrosoftDocs/m365copilot-docs docs/api/ai-services/retrieval/copilotroot-retrieval.md).
+ */
+
+export const RETRIEVAL_SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
+export type RetrievalSource = (typeof RETRIEVAL_SOURCES)[number];
+/** Both are needed for SharePoint and OneDrive; connectors need ExternalItem.Read.All. */
+export const SHAREPOINT_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
+export const CONNECTOR_SCOPE = 'ExternalItem.Read.All';
+
+export interface RetrievalQuery {
+  query: string;
+  source: RetrievalSource;
+  /** KQL. */
+  filter?: string | undefined;
+  metadata: readonly string[];
+  maxResults?: number | undefined;
+  /** externalItem only. */
+  connectionIds?: readonly string[] | undefined;
+}
+
+export type RetrievalOutcome = { source: RetrievalSource; hits: RetrievalHit[]; requestId?: string } | { source: RetrievalSource; error: AppError };
+
+export function scopesFor(sources: readonly RetrievalSource[]): string[] {
+  return sources.includes('externalItem') ? [...SHAREPOINT_SCOPES, CONNECTOR_SCOPE] : SHAREPOINT_SCOPES;
+}
+
+function bodyOf(q: RetrievalQuery): Record<string, unknown> {
+  return {
+    queryString: q.query,
+    dataSource: q.source,
+    ...(q.filter ? { filterExpression: q.filter } : {}),
+    resourceMetadata: q.metadata,
+    ...(q.maxResults ? { maximumNumberOfResults: q.maxResults } : {}),
+    ...(q.source === 'externalItem' ? { dataSourceConfiguration: { externalItem: { connections: (q.connectionIds ?? []).map((connectionId) => ({ connectionId })) } } } : {}),
+  };
+}
+
+const permissionsFor = (source: RetrievalSource) => delegated(source === 'externalItem' ? [CONNECTOR_SCOPE] : SHAREPOINT_SCOPES);
+
+/**
+ * Each query as its own outcome: one source alone is one request (its failure is thrown), several
+ * are one $batch in which a failed source does not fail the others.
+ */
+export async function retrieve(graph: GraphClient, queries: readonly RetrievalQuery[], signal?: AbortSignal): Promise<RetrievalOutcome[]> {
+  const scopes = scopesFor(queries.map((q) => q.source));
+  if (queries.length === 1) {
+    const q = queries[0]!;
+    const { data, requestId } = await graph.request({
+      method: 'POST',
+      route: ROUTES.retrieval,
+      path: '/copilot/retrieval',
+      body: bodyOf(q),
+      scopes,
+      permissions: permissionsFor(q.source),
+      schema: RetrievalResponseSchema,
+      ...(signal ? { signal } : {}),
+    });
+    return [{ source: q.source, hits: data.retrievalHits, ...(requestId ? { requestId } : {}) }];
+  }
+  const answers = await graph.batch(
+    queries.map((q) => ({ id: q.source, method: 'POST', route: ROUTES.retrieval, url: '/copilot/retrieval', body: bodyOf(q), permissions: permissionsFor(q.source) })),
+    { scopes, ...(signal ? { signal } : {}) },
+  );
+  return queries.map((q) => outcomeOf(q.source, answers.get(q.source)));
+}
+
+function outcomeOf(source: RetrievalSource, answer: BatchItemResult | undefined): RetrievalOutcome {
+  if (!answer) return { source, error: new AppError('BadGraphResponse', `the $batch answer had no item for ${source}`) };
+  if (!answer.ok) return { source, error: answer.error };
+  const parsed = RetrievalResponseSchema.safeParse(answer.body);
+  if (!parsed.success)
+    return {
+      source,
+      error: new AppError('BadGraphResponse', `Graph's answer for ${source} did not match the retrieval schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`),
+    };
+  return { source, hits: parsed.data.retrievalHits, ...(answer.requestId ? { requestId: answer.requestId } : {}) };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '../log.js';
+import { authorizeExport } from '../policy/exportAuthorization.js';
+import type { ToolContext, ToolDefinition } from '../tools/tool.js';
+import { boundGraph } from './boundGraph.js';
+import type { ServerRuntime } from './runtime.js';
+
+/**
+ * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
+ * identity and export rule, built the same way for each so none of them can drift from the others.
+ * A tool's clients are bound to the permissions its definition declares.
+ */
+export function callContext(
+  runtime: ServerRuntime,
+  log: Logger,
+  signal: AbortSignal,
+  progress: ToolContext['progress'] = async () => {},
+  tool?: Pick<ToolDefinition, 'name' | 'permissions'>,
+): ToolContext {
+  const ctx: ToolContext = {
+    graph: tool ? boundGraph(runtime.graph, tool, 'delegated') : runtime.graph,
+    appGraph: tool ? boundGraph(runtime.appGraph, tool, 'app') : runtime.appGraph,
+    environment: runtime.environment,
+    signal,
+    log,
+    policy: { labels: runtime.governance.labels, retrievalBudget: runtime.governance.retrievalBudget, scans: runtime.governance.scans },
+    ...(runtime.files ? { files: runtime.files } : {}),
+    // Bound to the HTTP caller; over stdio there is one local user.
+    cursors: {
+      seal: (purpose, payload) => runtime.cursorSeal.seal(purpose, callerKey(runtime), payload),
+      open: (purpose, cursor) => runtime.cursorSeal.open(purpose, callerKey(runtime), cursor),
+    },
+    async caller() {
+      if (runtime.caller) return runtime.caller;
+      const account = await runtime.broker.currentAccount();
+      return account && { userId: account.userId, upn: account.upn, tenantId: account.tenantId, roles: [] };
+    },
+    async authorizeExport(target) {
+      return authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRule, target, log);
+    },
+    async whoAmI(scopes) {
+      const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);
+      const granted = [...new Set([...grant.scopes, ...(runtime.broker.grantedScopes?.() ?? [])])];
+      return { account: grant.account ?? (await runtime.broker.currentAccount()), scopes: granted, expiresOn: grant.expiresOn };
+    },
+    progress,
+  };
+  return ctx;
+}
+
+function callerKey(runtime: ServerRuntime): string {
+  return runtime.caller ? `${runtime.caller.tenantId.toLowerCase()}/${runtime.caller.userId.toLowerCase()}` : 'local';
+}
