@@ -167,7 +167,7 @@ describe(`MCP conformance (@modelcontextprotocol/conformance@${CONFORMANCE_VERSI
     }
   });
 
-  it.for(SETS)('requirement set %s: failures and warnings are exactly those in its expected-failures file', async (set, ctx) => {
+  it.for(SETS)('requirement set %s: failures and warnings are exactly those in its expected-failures file', { timeout: 150_000 }, async (set, ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     const run = await runs.get(set)!;
     // 0: every scored scenario passed; 1: some failed. Anything else is a crash of the suite itself.
@@ -179,5 +179,5 @@ describe(`MCP conformance (@modelcontextprotocol/conformance@${CONFORMANCE_VERSI
     const report = evaluate(readResults(run.outputDir), expected, await serverScenarios(toolchain!, set));
     console.log(describeReport(set, report, run));
     expect(report.problems, `${report.problems.join('\n')}\n\n${describeReport(set, report, run)}\nserver stderr (tail):\n${server!.stderr().slice(-3000)}`).toEqual([]);
-  }, 150_000);
+  });
 });

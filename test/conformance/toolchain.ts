@@ -64,7 +64,7 @@ export async function ensureToolchain(): Promise<Toolchain> {
   const ready = presentSuite(node);
   if (ready) return ready;
   const specs = [`@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`];
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const npm = 'npm'; // linux-x64 only, checked above
   say(`installing ${specs.join(' ')} (about 8 MB) into ${CACHE}, once; later runs reuse it …`);
   try {
     // --ignore-scripts: the suite needs no install script.
