@@ -69,7 +69,7 @@ export async function httpBench({ calls = 400, rounds = Number(process.env.BENCH
   const file = join(dir, 'emulator.json');
   writeFileSync(file, JSON.stringify(descriptor));
   const started = [];
-  const control = (path, body) => fetch(`${descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const control = (path, body) => fetch(`${descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-emulator-control-key': descriptor.controlKey }, body: JSON.stringify(body) });
   const mint = async (opts) => (await (await control('/tokens/mint', opts)).json()).access_token;
   try {
     // The server's own retrieval budget (200/user/hour, as Graph) would stop the retrieval runs: lifted, as the emulator's.
@@ -186,13 +186,13 @@ export async function httpBench({ calls = 400, rounds = Number(process.env.BENCH
     // exchanges at the identity provider, from the emulator's counters. Goal: exactly 50. Ours only.
     const users = descriptor.users.slice(0, 50);
     const bearers = await Promise.all(users.map((u) => mint({ user: u.upn })));
-    await fetch(`${descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+    await fetch(`${descriptor.controlUrl}/stats/reset`, { method: 'POST', headers: { 'x-emulator-control-key': descriptor.controlKey } });
     const callAs = async (token) => {
       const res = await fetch(servers.ours.url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: HTTP_TOOLS.status }) });
       await res.text();
     };
     await Promise.all(Array.from({ length: 1000 }, (_, i) => callAs(bearers[i % bearers.length])));
-    const stats = await (await fetch(`${descriptor.controlUrl}/stats`)).json();
+    const stats = await (await fetch(`${descriptor.controlUrl}/stats`, { headers: { 'x-emulator-control-key': descriptor.controlKey } })).json();
     const oboRequests = stats.tokenRequests.byGrant.on_behalf_of ?? 0;
     log(`on-behalf-of token requests for 1,000 concurrent calls by ${users.length} users: ${oboRequests}`);
     return {

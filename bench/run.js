@@ -212,7 +212,7 @@ async function tokenBroker() {
   const { resolveConfig } = await import('../dist/config/load.js');
   const { createLogger } = await import('../dist/log.js');
   const emulator = await startEmulator({ deviceCodeIntervalSec: 1 });
-  const control = (path, body) => fetch(`${emulator.descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const control = (path, body) => fetch(`${emulator.descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-emulator-control-key': emulator.descriptor.controlKey }, body: JSON.stringify(body) });
   try {
     const endpoints = await endpointsFromEmulator(emulator.descriptor);
     const scopes = ['Files.Read.All', 'Sites.Read.All'];
@@ -239,7 +239,7 @@ async function tokenBroker() {
       await control('/tokens/lifetime', { seconds: 1 });
       await Promise.all(brokers.map((b) => b.getToken({ flow: 'delegated', scopes, forceRefresh: true })));
       await new Promise((r) => setTimeout(r, 1200));
-      await fetch(`${emulator.descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+      await fetch(`${emulator.descriptor.controlUrl}/stats/reset`, { method: 'POST', headers: { 'x-emulator-control-key': emulator.descriptor.controlKey } });
       await Promise.all(Array.from({ length: 1000 }, (_, i) => brokers[i % accounts].getToken({ flow: 'delegated', scopes })));
       const stats = emulator.stats();
       record(`token broker: token requests for 1,000 concurrent calls by ${accounts} account(s)`, stats.tokenRequests.total, 'requests', { goal: accounts });

@@ -56,7 +56,8 @@ export async function runEmulatorTokenCommand(flags: Flags): Promise<number> {
   const url = `${descriptor.controlUrl}/tokens/mint`;
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+    const headers = { 'content-type': 'application/json', 'x-emulator-control-key': descriptor.controlKey };
+    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
   } catch (cause) {
     throw new AppError('EmulatorError', `cannot reach the emulator at ${descriptor.controlUrl}`, {
       cause,
@@ -70,7 +71,9 @@ export async function runEmulatorTokenCommand(flags: Flags): Promise<number> {
       nextStep:
         res.status === 400
           ? `Fix the flags: --user must be a UPN or object id from ${file}, --tenant its tenant id or domain.`
-          : `Check that ${file} describes the emulator that is running now, or start a new one.`,
+          : res.status === 401
+            ? `${file} holds another run's controlKey: write the file anew from the running emulator's one JSON line.`
+            : `Check that ${file} describes the emulator that is running now, or start a new one.`,
     });
   }
   process.stdout.write(`${answer.access_token}\n`);

@@ -23,6 +23,8 @@ export const EmulatorFileSchema = z.object({
   caCertPath: z.string(),
   /** Control and counters: GET `${controlUrl}/stats`, POST `${controlUrl}/devicecode/approve`. */
   controlUrl: z.string().url(),
+  /** The run's secret for the control routes (header X-Emulator-Control-Key); every emulator writes one per run. */
+  controlKey: z.string().min(32),
   demoUser: z.string(),
   users: z.array(
     z.object({ id: z.string(), upn: z.string(), displayName: z.string(), copilotLicense: z.boolean() }),

@@ -5,7 +5,7 @@ import { startEmulator, type RunningEmulator } from 'm365-copilot-emulator';
 import { generateTenant, tenantFacts } from 'm365-copilot-emulator/tenant-data';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNetworkClient } from '../../src/auth/networkClient.js';
-import { decodeJwt, fixtureTenant, postForm, postJson, request } from '../../packages/emulator/test/helpers/emulator-identity-helpers.js';
+import { decodeJwt, fixtureTenant, postForm, request, controlPost } from '../../packages/emulator/test/helpers/emulator-identity-helpers.js';
 
 /**
  * Remote mode's side of the emulator: tokens for the MCP server's audience (minted and through the
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await postJson(`${emu.descriptor.controlUrl}/stats/reset`, {});
+  await controlPost(emu.descriptor, `/stats/reset`, {});
 });
 
 const d = () => emu.descriptor;
@@ -50,7 +50,7 @@ function serverApp(clientSecret = server().clientSecret, authority = d().authori
 }
 
 async function mint(body: Record<string, unknown>): Promise<string> {
-  const res = await postJson(`${d().controlUrl}/tokens/mint`, body);
+  const res = await controlPost(d(), `/tokens/mint`, body);
   expect(res.status, res.text).toBe(200);
   const answer = res.json();
   expect(answer).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number) });
@@ -170,13 +170,13 @@ describe('tokens for the MCP server audience', () => {
     expect(claims).toMatchObject({ tid: d().otherTenant.tenantId, oid: stranger.id, upn: stranger.upn });
     expect(claims.roles).toBeUndefined();
 
-    const unknown = await postJson(`${d().controlUrl}/tokens/mint`, { user: 'nobody@contoso-emu.example' });
+    const unknown = await controlPost(d(), `/tokens/mint`, { user: 'nobody@contoso-emu.example' });
     expect(unknown.status).toBe(400);
     expect(unknown.json().error.message).toMatch(/No user "nobody@contoso-emu\.example" in contoso-emu\.example .* and fabrikam-emu\.example/);
-    const wrongTenant = await postJson(`${d().controlUrl}/tokens/mint`, { user: stranger.upn, tenant: d().tenantId });
+    const wrongTenant = await controlPost(d(), `/tokens/mint`, { user: stranger.upn, tenant: d().tenantId });
     expect(wrongTenant.status).toBe(400);
     for (const body of [{}, { user: d().demoUser, lifetimeSec: 0 }, { user: d().demoUser, lifetimeSec: 1.5 }, { user: d().demoUser, roles: 'x' }]) {
-      expect((await postJson(`${d().controlUrl}/tokens/mint`, body)).status).toBe(400);
+      expect((await controlPost(d(), `/tokens/mint`, body)).status).toBe(400);
     }
   });
 
@@ -366,7 +366,7 @@ describe('on-behalf-of (real MSAL ConfidentialClientApplication)', () => {
 
   it('honours errors queued for the on_behalf_of grant', async () => {
     const user = userOf(exportMember());
-    const queued = await postJson(`${d().controlUrl}/errors/next`, { error: 'interaction_required', grant: 'on_behalf_of', upn: user.upn });
+    const queued = await controlPost(d(), `/errors/next`, { error: 'interaction_required', grant: 'on_behalf_of', upn: user.upn });
     expect(queued.status).toBe(200);
     const err = await refusal(serverApp().acquireTokenOnBehalfOf({ oboAssertion: await mint({ user: user.upn }), scopes: [`${GRAPH}/User.Read`] }));
     expect(err.errorCode).toBe('interaction_required');

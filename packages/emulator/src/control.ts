@@ -1,10 +1,12 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseFaultPlan, type FaultInjector } from './faults.js';
+import { parseFaultPlan, type FaultInjector, type FaultPlan } from './faults.js';
 import { BodyTooLargeError, closeAfterResponse, readBody, sendJson } from './httpIo.js';
 import { INJECTABLE_ERRORS, INJECTABLE_GRANTS, type InjectedErrorRule } from './identity/injectedErrors.js';
 import type { SigningKeys } from './identity/keys.js';
 import { MintError, type MintRequest } from './identity/mint.js';
 import type { IdentityProvider } from './identity/provider.js';
+import type { SessionSettings } from './session.js';
 import type { EmulatorStats } from './stats.js';
 
 /**
@@ -12,6 +14,21 @@ import type { EmulatorStats } from './stats.js';
  * Served on both schemes; never part of what a real tenant offers.
  */
 export const CONTROL_PREFIX = '/_emulator';
+
+/**
+ * The control routes mint tokens with any roles and approve sign-ins: any local user, or a web page
+ * reaching 127.0.0.1 through DNS rebinding, could otherwise act as anyone in the tenant. So every
+ * route but /health needs this header with the run's key (the descriptor's `controlKey`, a file only
+ * its owner reads), and every route needs the Host the emulator listens on.
+ */
+export const CONTROL_KEY_HEADER = 'x-emulator-control-key';
+
+export interface ControlAccess {
+  /** The per-run secret (base64url, 32 random bytes). */
+  key: string;
+  /** The port the emulator listens on: the only Host values accepted are 127.0.0.1:port and localhost:port. */
+  port: number;
+}
 
 const CONTROL_BODY_LIMIT = 64 * 1024;
 
@@ -131,12 +148,61 @@ const DECISION_ERRORS = {
 
 export type ControlHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
-export function createControlRoutes(opts: { provider: IdentityProvider; keys: SigningKeys; stats: EmulatorStats; faults: FaultInjector }): ControlHandler {
-  const { provider, keys, stats, faults } = opts;
+function checkAccess(req: IncomingMessage, path: string, access: ControlAccess): void {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (host !== `127.0.0.1:${access.port}` && host !== `localhost:${access.port}`) {
+    throw new ControlError(403, 'forbiddenHost', `Control routes answer only requests for 127.0.0.1:${access.port} (Host was "${host.slice(0, 100)}").`);
+  }
+  if (path === '/health') return;
+  const given = req.headers[CONTROL_KEY_HEADER];
+  const expected = Buffer.from(access.key);
+  const actual = Buffer.from(typeof given === 'string' ? given : '');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    throw new ControlError(401, 'controlKeyRequired', `Control routes need the header ${CONTROL_KEY_HEADER} with the emulator descriptor's "controlKey".`);
+  }
+}
+
+/** POST /reset's body: each field given replaces the run's start value (its flags) for the new session. */
+function resetSettings(body: Record<string, unknown>, provider: IdentityProvider): Partial<SessionSettings> {
+  const retrievalBudgetPerHour = wholeNumber(body, 'retrievalBudgetPerHour', 1, 1_000_000_000);
+  const deviceCodeIntervalSec = wholeNumber(body, 'deviceCodeIntervalSec', 1, 3600);
+  const accessTokenLifetimeSec = wholeNumber(body, 'accessTokenLifetimeSec', 1, MAX_TOKEN_LIFETIME_SEC);
+  const autoApproveUpn = optionalString(body, 'autoApproveUpn');
+  if (autoApproveUpn !== undefined && autoApproveUpn.toLowerCase() !== 'demo' && provider.userByUpn(autoApproveUpn) === undefined) {
+    throw new ControlError(404, 'notFound', `No user ${autoApproveUpn} in the emulated tenant ("autoApproveUpn" takes a UPN or "demo").`);
+  }
+  let faults: FaultPlan | undefined;
+  if (body['faults'] !== undefined) {
+    const parsed = parseFaultPlan(body['faults']);
+    if (!parsed.ok) throw new ControlError(400, 'badRequest', `"faults": ${parsed.message}`);
+    faults = body['faults'] as FaultPlan;
+  }
+  return {
+    ...(retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour }),
+    ...(deviceCodeIntervalSec === undefined ? {} : { deviceCodeIntervalSec }),
+    ...(accessTokenLifetimeSec === undefined ? {} : { accessTokenLifetimeSec }),
+    ...(autoApproveUpn === undefined ? {} : { autoApproveUpn }),
+    ...(faults === undefined ? {} : { faults }),
+  };
+}
+
+export interface ControlRouteOptions {
+  provider: IdentityProvider;
+  keys: SigningKeys;
+  stats: EmulatorStats;
+  faults: FaultInjector;
+  access: ControlAccess;
+  /** Starts a new session (POST /reset): what requests changed is forgotten, the tenant and keys stay. */
+  reset: (settings: Partial<SessionSettings>) => void;
+}
+
+export function createControlRoutes(opts: ControlRouteOptions): ControlHandler {
+  const { provider, keys, stats, faults, access } = opts;
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '');
+    checkAccess(req, path, access);
     const key = `${method} ${path}`;
     switch (key) {
       case 'GET /health':
@@ -156,6 +222,11 @@ export function createControlRoutes(opts: { provider: IdentityProvider; keys: Si
       }
       case 'GET /stats':
         return sendJson(res, 200, stats.snapshot());
+      case 'POST /reset': {
+        const settings = resetSettings(await readJsonObject(req), provider);
+        opts.reset(settings);
+        return sendJson(res, 200, { reset: true, settings });
+      }
       case 'POST /stats/reset':
         stats.reset();
         return sendJson(res, 200, stats.snapshot());

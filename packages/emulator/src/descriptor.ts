@@ -21,6 +21,8 @@ export const EmulatorDescriptorSchema = z.object({
   caCertPath: z.string(),
   /** Control and counters: GET `${controlUrl}/stats`, POST `${controlUrl}/devicecode/approve`. */
   controlUrl: z.string().url(),
+  /** The run's secret for the control routes, sent as the X-Emulator-Control-Key header. */
+  controlKey: z.string().min(32),
   demoUser: z.string(),
   users: z.array(
     z.object({ id: z.string(), upn: z.string(), displayName: z.string(), copilotLicense: z.boolean() }),

@@ -4,6 +4,8 @@
  */
 export { startEmulator, GRAPH_RESOURCE, type EmulatorOptions, type RunningEmulator } from './startEmulator.js';
 export { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+export { emulatorControl, type EmulatorControl } from './controlClient.js';
+export type { SessionSettings } from './session.js';
 export { KNOWN_ROUTES, parseFaultPlan, type FaultPlan, type FaultRule } from './faultPlan.js';
 export { createEmulatorLogger, type EmulatorLogger, type EmulatorLogLevel } from './emulatorLogger.js';
 export type { StatsSnapshot } from './stats.js';

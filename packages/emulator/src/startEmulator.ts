@@ -1,19 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTROL_PREFIX, createControlRoutes } from './control.js';
+import { CONTROL_PREFIX } from './control.js';
 import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
 import { createEmulatorLogger, type EmulatorLogger } from './emulatorLogger.js';
-import { FaultInjector, type FaultPlan } from './faults.js';
-import { createGraphGateway, isGraphPath, type GraphRouter } from './graphGateway.js';
+import type { FaultPlan } from './faults.js';
+import type { GraphRouter } from './graphGateway.js';
 import { createClientCertificate, writeClientCertificate, type ClientCertificate } from './identity/clientCertificate.js';
 import { createSigningKeys } from './identity/keys.js';
-import { IdentityProvider } from './identity/provider.js';
-import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
 import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
 import type { Tenant } from './model.js';
-import { EmulatorStats, type StatsSnapshot } from './stats.js';
+import { GRAPH_RESOURCE, openSession, type SessionParts, type SessionSettings } from './session.js';
+import type { StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
 import { listenDualProtocol, type DualProtocolServer, type Scheme } from './dualProtocolListener.js';
 
+export { GRAPH_RESOURCE } from './session.js';
 export type { StatsSnapshot } from './stats.js';
 export type { GraphRouter } from './graphGateway.js';
 export type { FaultPlan, FaultRule } from './faults.js';
@@ -60,7 +61,6 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 const HOST = '127.0.0.1';
 
 function requestUrl(req: IncomingMessage, origin: string): URL {
@@ -80,13 +80,16 @@ async function loadTenant(opts: EmulatorOptions): Promise<Tenant> {
   });
 }
 
-async function loadRouter(opts: EmulatorOptions, tenant: Tenant): Promise<GraphRouter> {
-  if (opts.router !== undefined) return opts.router;
+/** The Graph routes of one session; given routes (transport tests) are kept across sessions. */
+async function loadRouterFactory(opts: EmulatorOptions, tenant: Tenant): Promise<(settings: SessionSettings) => GraphRouter> {
+  const given = opts.router;
+  if (given !== undefined) return () => given;
   const { createGraphRouter } = await import('./graphApi/graphRouter.js');
-  return createGraphRouter(tenant, {
-    ...(opts.retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour: opts.retrievalBudgetPerHour }),
-    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-  });
+  return (settings) =>
+    createGraphRouter(tenant, {
+      ...(settings.retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour: settings.retrievalBudgetPerHour }),
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+    });
 }
 
 // Whole seconds: JWT times and the device code interval are integers on the wire. Zero would make
@@ -116,13 +119,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
       tenant.apps.exportApp.appRoles = tenant.apps.exportApp.appRoles.filter((r) => !drop.has(r.toLowerCase()));
     }
-    const router = await loadRouter(opts, tenant);
+    const graphRouter = await loadRouterFactory(opts, tenant);
     const [tls, keys, exportCert] = await Promise.all([tlsPromise, keysPromise, exportCertPromise]);
     // Removed with the CA file when the emulator closes.
     const exportCertPath = await writeClientCertificate(tls.dir, 'export-app.pem', exportCert);
 
-    const stats = new EmulatorStats(clock);
-    const faults = new FaultInjector(stats, opts.faults);
     let handle: ((req: IncomingMessage, res: ServerResponse, scheme: Scheme) => Promise<void>) | undefined;
     server = await listenDualProtocol({
       port: opts.port ?? 0,
@@ -140,46 +141,31 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
     // Issuer, endpoints and the verification URI all name the port, known only once listening.
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
-    const controlUrl = `${origin.http}${CONTROL_PREFIX}`;
-    const provider = new IdentityProvider({
-      tenant,
-      keys,
-      stats,
-      authorityHost: origin.https,
-      graphResource: GRAPH_RESOURCE,
+    const access = { key: randomBytes(32).toString('base64url'), port: server.port };
+    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter };
+    const started: SessionSettings = {
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,
-      clock,
-      clientCertificates: new Map([[tenant.apps.exportApp.clientId, [exportCert]]]),
-      ...autoApproval(opts, tenant),
-    });
-    const identity = createIdentityRoutes({
-      provider,
-      keys,
-      authorityHost: origin.https,
-      graphResource: GRAPH_RESOURCE,
-      graphBaseUrl: origin.http,
-      controlUrl,
-      clock,
-    });
-    const control = createControlRoutes({ provider, keys, stats, faults });
-    const graph = createGraphGateway({ tenant, keys, stats, router, graphResource: GRAPH_RESOURCE, authorityHost: origin.https, clock, faults });
-
-    handle = async (req, res, scheme) => {
-      const url = requestUrl(req, origin[scheme]);
-      if (isGraphPath(url.pathname)) return graph(req, res, url, origin[scheme]);
-      if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) return control(req, res, url);
-      if (scheme === 'http') return refuseInsecureIdentity(req, res, origin.https, clock());
-      return identity(req, res, url);
+      ...(opts.retrievalBudgetPerHour === undefined ? {} : { retrievalBudgetPerHour: opts.retrievalBudgetPerHour }),
+      ...autoApproval(opts),
+      ...(opts.faults === undefined ? {} : { faults: opts.faults }),
     };
+    // A session holds all that requests change (sign-ins, budgets, conversations, counters, faults);
+    // POST /_emulator/reset replaces it, keeping the tenant, keys and certificates (the slow part), so
+    // tests can share one emulator and still start each from a fresh state.
+    const reset = (settings: Partial<SessionSettings>): void => {
+      session = openSession(fixed, { ...started, ...settings }, reset);
+    };
+    let session = openSession(fixed, started, reset);
+    handle = async (req, res, scheme) => session.handle(req, res, requestUrl(req, origin[scheme]), scheme);
 
     const running = server;
     let closed: Promise<void> | undefined;
     return {
-      descriptor: describe(tenant, origin, tls.caCertPath, { path: exportCertPath, cert: exportCert }),
+      descriptor: describe(tenant, origin, access.key, tls.caCertPath, { path: exportCertPath, cert: exportCert }),
       tenant,
       url: origin,
-      stats: () => stats.snapshot(),
+      stats: () => session.stats.snapshot(),
       close() {
         closed ??= running.close().finally(() => tls.cleanup());
         return closed;
@@ -191,14 +177,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
 }
 
-function autoApproval(opts: EmulatorOptions, tenant: Tenant): { autoApproveUpn?: string } {
-  if (opts.autoApproveDemoUser === true || opts.autoApproveUpn?.toLowerCase() === 'demo') return { autoApproveUpn: tenant.demoUserUpn };
+function autoApproval(opts: EmulatorOptions): { autoApproveUpn?: string } {
+  if (opts.autoApproveDemoUser === true) return { autoApproveUpn: 'demo' };
   return opts.autoApproveUpn === undefined ? {} : { autoApproveUpn: opts.autoApproveUpn };
 }
 
 function describe(
   tenant: RemoteReadyTenant,
   origin: { https: string; http: string },
+  controlKey: string,
   caCertPath: string,
   exportCert: { path: string; cert: ClientCertificate },
 ): EmulatorDescriptor {
@@ -217,6 +204,7 @@ function describe(
     graphResource: GRAPH_RESOURCE,
     caCertPath,
     controlUrl: `${origin.http}${CONTROL_PREFIX}`,
+    controlKey,
     demoUser: tenant.demoUserUpn,
     users: tenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName, copilotLicense: u.copilotLicense })),
     apps: {

@@ -190,20 +190,12 @@ describe('generateTenant', () => {
     expect(list.some((i) => i.mentions.length > 0)).toBe(true);
   });
 
-  it('scales to 100k+ interactions within a few seconds', () => {
-    const started = performance.now();
+  // How fast it generates is a benchmark's business (npm run bench), not a test's.
+  it('scales to 100k+ interactions', () => {
     const big = generateTenant({ scale: 20, now: NOW });
-    const elapsed = performance.now() - started;
     let count = 0;
     for (const list of big.interactions.values()) count += list.length;
     expect(count).toBeGreaterThanOrEqual(100_000);
-    expect(elapsed).toBeLessThan(5000);
-  });
-
-  it('generates scale 1 quickly', () => {
-    const started = performance.now();
-    generateTenant({ now: NOW });
-    expect(performance.now() - started).toBeLessThan(500);
   });
 });
 

@@ -6,6 +6,7 @@ import { faultsFlag } from '../src/commandLine/emulatorFlags.js';
 import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
 import { createEmulatorLogger } from '../src/emulatorLogger.js';
 import { fixtureTenant, postForm } from './helpers/emulator-identity-helpers.js';
+import { emulatorControl } from '../src/controlClient.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN_ID = 'aaaaaaaa-0000-4000-8000-000000000002';
@@ -16,7 +17,7 @@ describe('emulator Graph fault injection', () => {
   let token: string;
 
   async function setPlan(plan: unknown): Promise<Response> {
-    return fetch(`${emu.descriptor.controlUrl}/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(plan) });
+    return emulatorControl(emu.descriptor).request(`/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(plan) });
   }
 
   async function usePlan(plan: unknown): Promise<void> {
@@ -47,8 +48,8 @@ describe('emulator Graph fault injection', () => {
   });
 
   beforeEach(async () => {
-    await fetch(`${emu.descriptor.controlUrl}/faults`, { method: 'DELETE' });
-    await fetch(`${emu.descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+    await emulatorControl(emu.descriptor).request(`/faults`, { method: 'DELETE' });
+    await emulatorControl(emu.descriptor).request(`/stats/reset`, { method: 'POST' });
   });
 
   it('passes requests untouched without a plan', async () => {
@@ -193,15 +194,15 @@ describe('emulator Graph fault injection', () => {
     await bad({ routes: { 'me please': { throttle: 1 } } }, /route key/);
     await bad({ seed: -1, routes: {} }, /seed/);
     await bad({}, /routes/);
-    const notJson = await fetch(`${emu.descriptor.controlUrl}/faults`, { method: 'POST', body: '{nope' });
+    const notJson = await emulatorControl(emu.descriptor).request(`/faults`, { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
 
     await usePlan({ seed: 9, routes: { 'POST /copilot/retrieval': { throttle: 0.5 } } });
-    const got = await (await fetch(`${emu.descriptor.controlUrl}/faults`)).json();
+    const got = await (await emulatorControl(emu.descriptor).request(`/faults`)).json();
     expect(got.plan).toEqual({ seed: 9, routes: { 'POST /copilot/retrieval': { throttle: 0.5 } } });
-    const cleared = await (await fetch(`${emu.descriptor.controlUrl}/faults/clear`, { method: 'POST' })).json();
+    const cleared = await (await emulatorControl(emu.descriptor).request(`/faults/clear`, { method: 'POST' })).json();
     expect(cleared).toEqual({ cleared: true, plan: null });
-    expect((await (await fetch(`${emu.descriptor.controlUrl}/faults`)).json()).plan).toBeNull();
+    expect((await (await emulatorControl(emu.descriptor).request(`/faults`)).json()).plan).toBeNull();
   });
 
   it('counts injected faults by kind and route', async () => {
@@ -225,7 +226,7 @@ describe('fault plan configuration', () => {
     await expect(startEmulator({ tenant: fixtureTenant(), faults: { routes: { '*': { throttle: 5 } } } })).rejects.toThrow(/Invalid fault plan/);
     const emu = await startEmulator({ tenant: fixtureTenant(), faults: { seed: 3, routes: { 'GET /me': { reset: 0.5 } } } });
     try {
-      expect((await (await fetch(`${emu.descriptor.controlUrl}/faults`)).json()).plan).toEqual({ seed: 3, routes: { 'GET /me': { reset: 0.5 } } });
+      expect((await (await emulatorControl(emu.descriptor).request(`/faults`)).json()).plan).toEqual({ seed: 3, routes: { 'GET /me': { reset: 0.5 } } });
     } finally {
       await emu.close();
     }

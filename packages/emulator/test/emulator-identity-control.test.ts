@@ -9,7 +9,7 @@ import {
 } from '@azure/msal-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
-import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, postJson, request } from './helpers/emulator-identity-helpers.js';
+import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, request, controlPost, controlRequest } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN = 'megan.bowen@contoso-emu.example';
@@ -30,10 +30,10 @@ describe('emulator control of the identity provider: injected errors, token life
   });
 
   afterEach(async () => {
-    await postJson(`${emu.descriptor.controlUrl}/errors/clear`, {});
+    await controlPost(emu.descriptor, `/errors/clear`, {});
   });
 
-  const control = (path: string, body: unknown) => postJson(`${emu.descriptor.controlUrl}${path}`, body);
+  const control = (path: string, body: unknown) => controlPost(emu.descriptor, `${path}`, body);
 
   function pca(authority = emu.descriptor.authority): PublicClientApplication {
     return new PublicClientApplication({
@@ -95,7 +95,7 @@ describe('emulator control of the identity provider: injected errors, token life
     await control('/errors/next', { error: 'interaction_required', upn: MEGAN });
     await control('/errors/next', { error: 'interaction_required', grant: 'client_credentials' });
     await expect(refresh(session)).resolves.toBeDefined();
-    const pending = await request(`${emu.descriptor.controlUrl}/errors`);
+    const pending = await controlRequest(emu.descriptor, `/errors`);
     expect(pending.json().pending).toHaveLength(2);
 
     const { exportApp } = emu.descriptor.apps;
@@ -106,7 +106,7 @@ describe('emulator control of the identity provider: injected errors, token life
     await expect(cca.acquireTokenByClientCredential({ scopes: [`${GRAPH}/.default`] })).rejects.toMatchObject({ errorCode: 'interaction_required' });
 
     expect((await control('/errors/clear', {})).json()).toEqual({ cleared: 1 });
-    expect((await request(`${emu.descriptor.controlUrl}/errors`)).json().pending).toEqual([]);
+    expect((await controlRequest(emu.descriptor, `/errors`)).json().pending).toEqual([]);
 
     for (const bad of [{ error: 'server_error' }, { error: 'invalid_grant', grant: 'password' }, { error: 'invalid_grant', count: 0 }, {}]) {
       expect((await control('/errors/next', bad)).status).toBe(400);
@@ -123,7 +123,7 @@ describe('emulator control of the identity provider: injected errors, token life
   });
 
   it('changes the access token lifetime at run time; MSAL then refreshes on a plain silent call', async () => {
-    expect((await request(`${emu.descriptor.controlUrl}/tokens/lifetime`)).json()).toEqual({ seconds: 120 });
+    expect((await controlRequest(emu.descriptor, `/tokens/lifetime`)).json()).toEqual({ seconds: 120 });
     const changed = await control('/tokens/lifetime', { seconds: 1 });
     expect(changed.json()).toEqual({ previousSeconds: 120, seconds: 1 });
     try {

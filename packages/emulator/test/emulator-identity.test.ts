@@ -2,15 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
-import {
-  decodeJwt,
-  echoRouter,
-  emulatorNetwork,
-  fixtureTenant,
-  postForm,
-  postJson,
-  request,
-} from './helpers/emulator-identity-helpers.js';
+import { decodeJwt, echoRouter, emulatorNetwork, fixtureTenant, postForm, request, controlPost, controlRequest } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const MEGAN = 'megan.bowen@contoso-emu.example';
@@ -180,7 +172,7 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
       deviceCodeCallback: (r) => {
         expect(r.interval).toBe(1);
         expect(r.expiresIn).toBe(900);
-        approvals.push(postJson(`${manual.descriptor.controlUrl}/devicecode/approve`, { userCode: r.userCode.toLowerCase(), upn: MEGAN }));
+        approvals.push(controlPost(manual.descriptor, `/devicecode/approve`, { userCode: r.userCode.toLowerCase(), upn: MEGAN }));
       },
     });
     const [approval] = (await Promise.all(approvals)) as { status: number }[];
@@ -195,14 +187,14 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     const attempt = pca.acquireTokenByDeviceCode({
       scopes: [`${GRAPH}/Files.Read.All`],
       deviceCodeCallback: (r) => {
-        void postJson(`${manual.descriptor.controlUrl}/devicecode/deny`, { userCode: r.userCode });
+        void controlPost(manual.descriptor, `/devicecode/deny`, { userCode: r.userCode });
       },
     });
     await expect(attempt).rejects.toThrow(/access_denied/);
   });
 
   it('redeems a device code once, and expires it after 15 minutes', async () => {
-    const { authority, apps, controlUrl } = manual.descriptor;
+    const { authority, apps } = manual.descriptor;
     const clientId = apps.publicClient.clientId;
     const start = async () => (await postForm(`${authority}/oauth2/v2.0/devicecode`, { client_id: clientId, scope: 'Files.Read.All openid' }, manualCa)).json();
     const poll = (deviceCode: string) =>
@@ -211,8 +203,8 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     const first = await start();
     expect(first.user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     expect((await poll(first.device_code)).json().error).toBe('authorization_pending');
-    expect((await postJson(`${controlUrl}/devicecode/approve`, { userCode: first.user_code, upn: ADELE })).status).toBe(200);
-    expect((await postJson(`${controlUrl}/devicecode/approve`, { userCode: first.user_code, upn: ADELE })).status).toBe(409);
+    expect((await controlPost(manual.descriptor, `/devicecode/approve`, { userCode: first.user_code, upn: ADELE })).status).toBe(200);
+    expect((await controlPost(manual.descriptor, `/devicecode/approve`, { userCode: first.user_code, upn: ADELE })).status).toBe(409);
     const tokens = await poll(first.device_code);
     expect(tokens.status).toBe(200);
     const body = tokens.json();
@@ -227,7 +219,7 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     clockOffsetMs = 901_000;
     try {
       expect((await poll(second.device_code)).json().error).toBe('expired_token');
-      expect((await postJson(`${controlUrl}/devicecode/approve`, { userCode: second.user_code, upn: ADELE })).status).toBe(410);
+      expect((await controlPost(manual.descriptor, `/devicecode/approve`, { userCode: second.user_code, upn: ADELE })).status).toBe(410);
     } finally {
       clockOffsetMs = 0;
     }
@@ -239,7 +231,7 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     expect(confidential.json().error).toBe('invalid_client');
     const unsupported = await postForm(`${authority}/oauth2/v2.0/token`, { grant_type: 'password', client_id: clientId }, manualCa);
     expect(unsupported.json().error).toBe('unsupported_grant_type');
-    expect((await postJson(`${controlUrl}/devicecode/approve`, { userCode: 'ZZZZ-ZZZZ', upn: ADELE })).status).toBe(404);
+    expect((await controlPost(manual.descriptor, `/devicecode/approve`, { userCode: 'ZZZZ-ZZZZ', upn: ADELE })).status).toBe(404);
   });
 
   it('issues app tokens with roles for client credentials, and rejects a wrong secret', async () => {
@@ -277,7 +269,7 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     const pca = new PublicClientApplication(msalConfig(auto, autoCa, auto.descriptor.apps.publicClient.clientId));
     await pca.acquireTokenByDeviceCode({ scopes: ['User.Read'], deviceCodeCallback: () => undefined });
     const [account] = await pca.getAllAccounts();
-    const revoke = await postJson(`${auto.descriptor.controlUrl}/tokens/revoke`, { upn: ADELE });
+    const revoke = await controlPost(auto.descriptor, `/tokens/revoke`, { upn: ADELE });
     expect(revoke.json().revokedRefreshTokens).toBeGreaterThanOrEqual(1);
     await expect(pca.acquireTokenSilent({ account: account!, scopes: ['User.Read'], forceRefresh: true })).rejects.toMatchObject({
       errorCode: 'invalid_grant',
@@ -330,6 +322,6 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     expect(existsSync(emu.descriptor.caCertPath)).toBe(true);
     await emu.close();
     expect(existsSync(emu.descriptor.caCertPath)).toBe(false);
-    await expect(request(`${emu.descriptor.controlUrl}/health`)).rejects.toThrow();
+    await expect(controlRequest(emu.descriptor, `/health`)).rejects.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/startEmulator.js';
 import { createEmulatorLogger } from '../src/emulatorLogger.js';
-import { echoRouter, fixtureTenant, postForm, request, type RawResponse } from './helpers/emulator-identity-helpers.js';
+import { echoRouter, fixtureTenant, postForm, request, type RawResponse, controlRequest } from './helpers/emulator-identity-helpers.js';
 
 const ADELE = 'adele.vance@contoso-emu.example';
 const GRAPH = 'https://graph.microsoft.com';
@@ -205,7 +205,7 @@ describe('emulator transport: one port, https + http, Graph gateway', () => {
     const jwksBefore = (await request(`${authority}/discovery/v2.0/keys`, { ca })).json();
     const oldToken = (await delegatedTokens(emu, ca, 'User.Read')).access_token;
     expect((await graphGet(emu, '/v1.0/me', oldToken)).status).toBe(200);
-    const rotated = await request(`${emu.descriptor.controlUrl}/keys/rotate`, { method: 'POST' });
+    const rotated = await controlRequest(emu.descriptor, `/keys/rotate`, { method: 'POST' });
     expect(rotated.status).toBe(200);
     expect(rotated.json().previousKid).toBe(jwksBefore.keys[0].kid);
     const jwksAfter = (await request(`${authority}/discovery/v2.0/keys`, { ca })).json();
@@ -225,9 +225,9 @@ describe('emulator transport: one port, https + http, Graph gateway', () => {
     expect(stats.tokenRequests.byGrant).toMatchObject({ device_code: 4, client_credentials: 1 });
     expect(stats.tokenRequests.byUser[ADELE]).toBe(4);
 
-    const viaHttp = (await request(`${emu.descriptor.controlUrl}/stats`)).json();
+    const viaHttp = (await controlRequest(emu.descriptor, `/stats`)).json();
     expect(viaHttp.graphRequests.total).toBe(stats.graphRequests.total);
-    const reset = await request(`${emu.descriptor.controlUrl}/stats/reset`, { method: 'POST' });
+    const reset = await controlRequest(emu.descriptor, `/stats/reset`, { method: 'POST' });
     expect(reset.status).toBe(200);
     expect(emu.stats().graphRequests.total).toBe(0);
     expect(emu.stats().tokenRequests.total).toBe(0);
@@ -241,9 +241,9 @@ describe('emulator with the generated tenant and the real Graph routes', () => {
     const startupMs = performance.now() - started;
     try {
       const ca = readFileSync(emu.descriptor.caCertPath, 'utf8');
-      const { authority, apps, controlUrl, demoUser } = emu.descriptor;
+      const { authority, apps, demoUser } = emu.descriptor;
       const start = (await postForm(`${authority}/oauth2/v2.0/devicecode`, { client_id: apps.publicClient.clientId, scope: 'User.Read openid' }, ca)).json();
-      await request(`${controlUrl}/devicecode/approve`, { method: 'POST', body: JSON.stringify({ userCode: start.user_code, upn: demoUser }) });
+      await controlRequest(emu.descriptor, `/devicecode/approve`, { method: 'POST', body: JSON.stringify({ userCode: start.user_code, upn: demoUser }) });
       const token = (
         await postForm(`${authority}/oauth2/v2.0/token`, { grant_type: 'device_code', client_id: apps.publicClient.clientId, device_code: start.device_code }, ca)
       ).json().access_token as string;

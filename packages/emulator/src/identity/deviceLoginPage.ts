@@ -24,7 +24,8 @@ ${notice}
 <button name="action" value="deny">Deny</button>
 </form>
 <p>Scripts approve with <code>POST ${escapeHtml(opts.controlUrl)}/devicecode/approve</code> and the JSON body
-<code>{"userCode": "ABCD-EFGH", "upn": "user@domain"}</code> (or <code>/deny</code>); <code>--demo</code> approves automatically.</p>
+<code>{"userCode": "ABCD-EFGH", "upn": "user@domain"}</code> (or <code>/deny</code>), sending the header
+<code>X-Emulator-Control-Key</code> with the descriptor's <code>controlKey</code>; <code>--demo</code> approves automatically.</p>
 </body></html>
 `;
 }

@@ -121,6 +121,19 @@ export function postForm(url: string, form: Record<string, string>, ca: string):
   });
 }
 
+/** A request to the emulator's control routes, with the run's key (every control route but /health needs it). */
+export function controlRequest(
+  descriptor: { controlUrl: string; controlKey: string },
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
+  return request(`${descriptor.controlUrl}${path}`, { ...opts, headers: { ...opts.headers, 'x-emulator-control-key': descriptor.controlKey } });
+}
+
+export function controlPost(descriptor: { controlUrl: string; controlKey: string }, path: string, body: unknown): Promise<RawResponse> {
+  return controlRequest(descriptor, path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}
+
 export function postJson(url: string, body: unknown): Promise<RawResponse> {
   return request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
