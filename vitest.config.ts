@@ -48,6 +48,8 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'integration',
+          // One emulator per worker for the whole run; test files reset it (test/helpers/sharedEmulator.ts).
+          globalSetup: ['test/helpers/sharedEmulators.ts'],
           include: ['test/{tools,e2e,http,security}/**/*.test.ts', ...NEEDS_BUILD_IN_UNIT, ...(SLOW ? [] : FUZZ)],
           exclude: [...configDefaults.exclude, ...SLOW_FILES],
         },

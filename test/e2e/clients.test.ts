@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 import { createMCPClient } from '@ai-sdk/mcp';
 import { StdioMCPTransport } from '@ai-sdk/mcp/mcp-stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { CLI, ROOT } from '../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ let emulator: EmulatorProcess;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'm365-clients-'));
-  emulator = await startEmulatorProcess(['--auto-approve', 'demo']);
+  emulator = await useSharedEmulator({ autoApproveUpn: 'demo' });
 }, 60_000);
 afterAll(async () => {
   await emulator?.stop();

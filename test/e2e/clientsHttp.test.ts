@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createMCPClient } from '@ai-sdk/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -25,7 +26,7 @@ let home: string;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'm365-clients-http-'));
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   server = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off']);
   token = await mintToken(emulator, { user: emulator.descriptor.demoUser });
 }, 60_000);

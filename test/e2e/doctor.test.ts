@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient } from '../helpers/mcpClients.js';
 import { copilotLicence } from '../../src/commands/doctor/licence.js';
 
@@ -59,7 +60,7 @@ describe('m365-copilot-mcp doctor (against emulator processes)', () => {
 
   beforeAll(async () => {
     [emulator, restricted] = await Promise.all([
-      startEmulatorProcess(['--auto-approve', 'demo', '--device-code-interval', '1']),
+      useSharedEmulator({ autoApproveUpn: 'demo', deviceCodeIntervalSec: 1 }),
       startEmulatorProcess(['--auto-approve', UNLICENSED, '--device-code-interval', '1', '--without-app-role', 'AiEnterpriseInteraction.Read.All']),
     ]);
   }, 60_000);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { startEmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 
 /**
  * The newcomer's friction list (issue 15, items 4 and 5): every start-up mistake is one line that
@@ -50,7 +50,7 @@ describe('start-up mistakes', () => {
   });
 
   it('a port in use is a setting to change, not a crash (exit 1)', async () => {
-    const emulator = await startEmulatorProcess();
+    const emulator = await useSharedEmulator();
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
@@ -73,7 +73,7 @@ describe('start-up mistakes', () => {
 
 describe('sign-in commands (issue 15, friction 9)', () => {
   it('login --browser without a display says at once how to sign in instead; login --demo and logout --all need nothing', async () => {
-    const emulator = await startEmulatorProcess();
+    const emulator = await useSharedEmulator();
     const dir = mkdtempSync(join(tmpdir(), 'm365-login-'));
     const env = { M365_COPILOT_MCP_STATE_DIR: dir, HOME: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'file' };
     try {

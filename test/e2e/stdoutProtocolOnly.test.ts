@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { CLI } from '../helpers/paths.js';
 
 let emulator: EmulatorProcess;
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--auto-approve', 'demo']);
+  emulator = await useSharedEmulator({ autoApproveUpn: 'demo' });
 });
 afterAll(async () => {
   await emulator?.stop();

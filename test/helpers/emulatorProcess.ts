@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EmulatorDescriptor } from 'm365-copilot-emulator';
+import { emulatorControl, type EmulatorDescriptor } from 'm365-copilot-emulator';
 import { CLI } from './paths.js';
 
 export interface EmulatorProcess {
@@ -40,8 +40,20 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
   const dir = mkdtempSync(join(tmpdir(), 'm365-emu-test-'));
   const file = join(dir, 'emulator.json');
   writeFileSync(file, line);
-  const control = (path: string, body?: unknown) =>
-    fetch(`${descriptor.controlUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return handleFor(descriptor, file, async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** The test's view of a running emulator process, its control routes called with the run's key. */
+export function handleFor(descriptor: EmulatorDescriptor, file: string, stop: () => Promise<void>): EmulatorProcess {
+  const client = emulatorControl(descriptor);
+  const control = (path: string, body?: unknown) => (body === undefined ? client.get(path) : client.post(path, body));
   return {
     descriptor,
     file,
@@ -50,13 +62,6 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
     resetStats: async () => {
       await control('/stats/reset', {});
     },
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

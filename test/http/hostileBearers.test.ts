@@ -2,7 +2,8 @@ import { createHmac, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 
 /**
@@ -49,7 +50,7 @@ function tamperPayload(token: string, change: (claims: Record<string, unknown>) 
 }
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   server = await startHttpServerProcess(['--emulator', emulator.file]);
   good = await mintToken(emulator, { user: emulator.descriptor.demoUser });
 }, 60_000);

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { ERAS, textOf } from '../helpers/mcpClients.js';
 
@@ -10,7 +11,7 @@ let emulator: EmulatorProcess;
 let server: HttpServerProcess;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '100000']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 100000 });
   server = await startHttpServerProcess(['--emulator', emulator.file, '--retrieval-budget-per-hour', '100000', '--audit-file', 'off']);
 }, 60_000);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { textOf, type McpTestClient } from '../helpers/mcpClients.js';
 
@@ -16,7 +17,7 @@ const role = () => d().apps.mcpServer.exportRole;
 const victim = () => d().users.find((u) => u.upn === d().demoUser)!;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   server = await startHttpServerProcess(['--emulator', emulator.file, '--allowed-tenants', `${d().tenantId},${d().otherTenant.tenantId}`, '--audit-file', 'off']);
 }, 60_000);
 

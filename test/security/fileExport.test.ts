@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
 
 /**
@@ -40,7 +41,7 @@ const exportTo = (outputFile: string, extra: Record<string, unknown> = {}) => cl
 const serverEnv = () => ({ HOME: home, M365_COPILOT_MCP_STATE_DIR: stateDir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' });
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   home = mkdtempSync(join(tmpdir(), 'm365-redteam-home-'));
   stateDir = join(home, '.local', 'state', 'm365-copilot-mcp');
   exportsDir = join(home, 'exports');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { textOf } from '../helpers/mcpClients.js';
 
@@ -13,7 +14,7 @@ let emulator: EmulatorProcess;
 let server: HttpServerProcess;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   server = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off']);
 }, 60_000);
 

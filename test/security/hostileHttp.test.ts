@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { connectClient, textOf } from '../helpers/mcpClients.js';
 
@@ -14,7 +15,7 @@ let server: HttpServerProcess;
 let token: string;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '100000', '--device-code-interval', '1', '--auto-approve', 'demo']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 100000, deviceCodeIntervalSec: 1, autoApproveUpn: 'demo' });
   server = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off', '--http-headers-timeout', '1', '--max-request-bytes', '2048']);
   token = await mintToken(emulator, { user: emulator.descriptor.demoUser });
 }, 60_000);

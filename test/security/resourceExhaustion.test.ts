@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { textOf } from '../helpers/mcpClients.js';
 
@@ -16,7 +17,7 @@ let server: HttpServerProcess;
 let auditFile: string;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess();
+  emulator = await useSharedEmulator();
   auditFile = join(mkdtempSync(join(tmpdir(), 'm365-exhaust-')), 'audit.jsonl');
   server = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', auditFile, '--audit-max-bytes', '65536']);
 }, 60_000);

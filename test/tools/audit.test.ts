@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { deviceCodeTokens, type IssuedTokens } from '../helpers/emulatorToken.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -19,7 +20,7 @@ let facts: TenantFacts;
 let tokens: IssuedTokens;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '1000', '--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 1000, deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
   // A token the emulator issued, handed to the server as is: the test knows every secret the server holds.
   tokens = await deviceCodeTokens(emulator, facts.demoUser.upn, DELEGATED);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -18,7 +19,7 @@ let facts: TenantFacts;
 const clients: McpTestClient[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '1000', '--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 1000, deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { factsOf } from './facts.js';
@@ -17,7 +18,7 @@ let facts: TenantFacts;
 
 beforeAll(async () => {
   // Graph's limit, made small: 3 retrieval calls per user per hour.
-  emulator = await startEmulatorProcess(['--retrieval-budget', '3']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 3 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

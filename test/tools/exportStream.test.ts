@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess } from '../helpers/httpServer.js';
 import { textOf, type ToolResult } from '../helpers/mcpClients.js';
 import { CLI } from '../helpers/paths.js';
@@ -114,7 +115,7 @@ function startUntilFirstProgress(server: Server, args: Record<string, unknown>, 
 }
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
   dir = mkdtempSync(join(tmpdir(), 'm365-export-out-'));
 });

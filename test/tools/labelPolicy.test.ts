@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';
 import { connectClient, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { factsOf } from './facts.js';
@@ -20,7 +21,7 @@ let baseline: McpTestClient;
 const queries = () => [facts.vpnGuide.query, facts.labelledDoc.query, facts.kqlExample.query];
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '1000']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 1000 });
   facts = await factsOf(emulator);
   token = (await deviceCodeTokens(emulator, facts.demoUser.upn, ['User.Read', 'Files.Read.All', 'Sites.Read.All'])).access_token;
   baseline = await server([]).then((s) => s.client);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
 import { factsOf } from './facts.js';
@@ -10,7 +11,7 @@ let facts: TenantFacts;
 let client: McpTestClient;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
   client = await connectClient('v2-2026', ['--emulator', emulator.file, '--sign-in-wait', '0']);
   await signInAs(client, emulator, facts.demoUser.upn);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import type { AuditRecord } from '../../src/policy/auditTrail.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { ERAS, type Era, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { CLI } from '../helpers/paths.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -57,7 +58,7 @@ let emulator: EmulatorProcess;
 let facts: TenantFacts;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, textOf } from '../helpers/mcpClients.js';
 import { factsOf } from './facts.js';
 
 let emulator: EmulatorProcess;
 let facts: TenantFacts;
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1', '--retrieval-budget', '3']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1, retrievalBudgetPerHour: 3 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

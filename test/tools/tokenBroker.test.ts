@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import { browse } from '../../packages/emulator/test/helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, textOf } from '../helpers/mcpClients.js';
 import { CLI } from '../helpers/paths.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -26,7 +27,7 @@ const freshState = () => {
 };
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1', '--retrieval-budget', '100000']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1, retrievalBudgetPerHour: 100000 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, ERAS, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
 import { factsOf } from './facts.js';
@@ -9,7 +10,7 @@ let emulator: EmulatorProcess;
 let facts: TenantFacts;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--retrieval-budget', '1000', '--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ retrievalBudgetPerHour: 1000, deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
 });
 afterAll(async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
-import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';
 import { connectClient, ERAS, textOf, type McpTestClient, type ToolResult } from '../helpers/mcpClients.js';
 import { signInAs } from '../helpers/signIn.js';
@@ -47,7 +48,7 @@ let facts: TenantFacts;
 let reports: Reports;
 
 beforeAll(async () => {
-  emulator = await startEmulatorProcess(['--device-code-interval', '1']);
+  emulator = await useSharedEmulator({ deviceCodeIntervalSec: 1 });
   facts = await factsOf(emulator);
   reports = facts.usageReports;
 });

@@ -131,7 +131,7 @@ describe('retrying', () => {
     ctrl.abort();
     const err = await pending;
     expect(err).toMatchObject({ code: 'Cancelled', message: 'GET /v1.0/copilot/retrieval was cancelled' });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.seen).toHaveLength(1);
   });

@@ -279,7 +279,7 @@ describe.skipIf(skip)('OboTokenService against the emulator', () => {
     try {
       const started = Date.now();
       const err = await failure(forCaller(service, callerOf(cold), appBroker).getToken(delegated(['Calendars.Read'])));
-      expect(Date.now() - started).toBeLessThan(2_000); // did not hang
+      expect(Date.now() - started).toBeLessThan(10_000); // did not hang
       expect(err.code).toBe('CacheUnavailable');
       expect(err.details['retryable']).toBe(true);
       expect(err.nextStep).toContain(`redis://127.0.0.1:${redis.port}`);

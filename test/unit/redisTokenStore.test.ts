@@ -154,7 +154,7 @@ describe.skipIf(skip)('RedisTokenStore', () => {
           (e: unknown) => e,
         );
         // "Did not hang": bounded well under a request timeout, not a benchmark.
-        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(Date.now() - started).toBeLessThan(10_000);
         expect(err).toBeInstanceOf(AppError);
         expect((err as AppError).code).toBe('CacheUnavailable');
         expect((err as AppError).details['retryable']).toBe(true);
@@ -189,7 +189,7 @@ describe.skipIf(skip)('RedisTokenStore', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(10_000);
       expect((err as AppError).code).toBe('CacheUnavailable');
       expectNoSecrets(err);
     } finally {

@@ -243,7 +243,7 @@ describe('token cache backend choice', () => {
     });
     const started = Date.now();
     const cache = await open({ preference: 'auto', keychain: { load: hanging, probeTimeoutMs: 200 } });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(cache.info.reason).toContain('did not answer within 0.2 s');
   });
 
