@@ -1,9 +1,16 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 
 /** Graph's Retrieval limit is per user per hour; the emulator counts over a sliding hour, and so do we. */
 export const RETRIEVAL_WINDOW_MS = 3_600_000;
 /** When Graph answers 429 without Retry-After, stay away this long. */
 const DEFAULT_THROTTLE_MS = 60_000;
+/**
+ * A Graph block this short is waited out rather than refused: the retry of the very call Graph
+ * throttled, and the user's other calls in flight, would otherwise fail on our copy of Graph's
+ * Retry-After although Graph asked for only a moment (the retry policy waits as long for the call itself).
+ */
+export const SHORT_BLOCK_WAIT_MS = 5_000;
 /** Above this many tracked users, forget those with nothing counted in the window. */
 const SWEEP_ABOVE_KEYS = 1_000;
 
@@ -67,14 +74,16 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
     readonly limit: number,
     private readonly clock: () => number = Date.now,
     private readonly windowMs: number = RETRIEVAL_WINDOW_MS,
+    private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) => delay(ms, undefined, signal ? { signal } : {}),
   ) {}
 
   /**
    * Reserves `calls` requests for the caller, or throws BudgetExhausted without anything being sent.
    * A caller not known yet is counted when the ticket is settled.
    */
-  async begin(caller: () => Promise<BudgetCaller | undefined>, calls: number): Promise<RetrievalBudgetTicket> {
+  async begin(caller: () => Promise<BudgetCaller | undefined>, calls: number, signal?: AbortSignal): Promise<RetrievalBudgetTicket> {
     const known = await caller();
+    if (known) await this.waitOutShortBlock(known, signal);
     const reservedAt = known ? this.reserve(known, calls) : undefined;
     return {
       settle: async (outcomes) => {
@@ -92,6 +101,17 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
         return this.statusOf(w, now);
       },
     };
+  }
+
+  /** Sleeps through Graph's block while it ends within SHORT_BLOCK_WAIT_MS of now (it may be extended meanwhile). */
+  private async waitOutShortBlock(caller: BudgetCaller, signal: AbortSignal | undefined): Promise<void> {
+    const giveUpAt = this.clock() + SHORT_BLOCK_WAIT_MS;
+    for (;;) {
+      const until = this.users.get(keyOf(caller))?.blockedUntil ?? 0;
+      const now = this.clock();
+      if (until <= now || until > giveUpAt) return;
+      await this.sleep(until - now, signal);
+    }
   }
 
   /** The caller's budget as it stands (for tests and the status tool). */

@@ -15,7 +15,7 @@ export function retrievalBudgetPolicy(tracker: RetrievalBudgetTracker, caller: (
     routes: [ROUTES.retrieval],
     async attempt(ex, send) {
       const units = ex.units ? ex.units.filter((u) => u.route === ROUTES.retrieval).map((u) => u.id) : undefined;
-      const ticket = await tracker.begin(caller, units?.length ?? 1);
+      const ticket = await tracker.begin(caller, units?.length ?? 1, ex.signal);
       let outcomes: RetrievalCallOutcome[] = (units ?? ['']).map(() => ({ status: undefined }));
       try {
         const answer = await send(ex);

@@ -70,6 +70,23 @@ describe('retrieval budget', () => {
     expect((await (await budget.begin(as(alice), 1)).settle([ok]))?.remaining).toBe(199);
   });
 
+  it('a short 429 block is waited out, not refused: the retry and the user\'s other calls go once it ends', async () => {
+    const t = clock();
+    const slept: number[] = [];
+    const budget = new RetrievalBudgetTracker(200, t.now, undefined, async (ms) => {
+      slept.push(ms);
+      t.advance(ms);
+    });
+    await (await budget.begin(as(alice), 1)).settle([{ status: 429, retryAfterSeconds: 1 }]);
+    expect(budget.status(alice).remaining).toBe(0);
+    expect((await (await budget.begin(as(alice), 1)).settle([ok]))?.remaining).toBe(199);
+    expect(slept).toEqual([1000]);
+    // Longer than SHORT_BLOCK_WAIT_MS: refused at once, nothing slept.
+    await (await budget.begin(as(alice), 1)).settle([{ status: 429, retryAfterSeconds: 30 }]);
+    expect((await refusal(budget.begin(as(alice), 1))).code).toBe('BudgetExhausted');
+    expect(slept).toEqual([1000]);
+  });
+
   it('an unknown caller is counted once the call has signed them in; a call that never reached Graph is not', async () => {
     const t = clock();
     const budget = new RetrievalBudgetTracker(5, t.now);
