@@ -17,7 +17,7 @@
 //   to import.meta.url (runtime.ts reads ../package.json) resolve exactly as they do unbundled.
 // - A module read by path at run time (a worker, a forked script) would need its own entry point here.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +61,11 @@ const builtinsForCommonJs = {
 
 for (const f of readdirSync(dist)) if (f.startsWith('cli.chunk-') || f === 'cli.js.map') rmSync(join(dist, f));
 
+/** The CLI's bundle; dist/cli.js is the stub below that loads it. */
+const MAIN = 'cli.chunk-main';
+
 const result = await build({
-  entryPoints: { cli: join(root, 'src', 'cli.ts') },
+  entryPoints: { [MAIN]: join(root, 'src', 'cli.ts') },
   outdir: dist,
   entryNames: '[name]',
   chunkNames: 'cli.chunk-[hash]',
@@ -85,6 +88,23 @@ const outputs = {};
 for (const [file, out] of Object.entries(result.metafile.outputs)) {
   outputs[file.split('/').pop()] = { bytes: out.bytes, inputs: Object.keys(out.inputs).sort(), imports: out.imports.map((i) => ({ path: i.path.split('/').pop(), kind: i.kind, ...(i.external ? { external: true, path: i.path } : {}) })) };
 }
+
+// The entry is a stub that turns on Node's module compile cache (22.1+; absent on 20, so feature-tested)
+// and only then imports the bundle: static imports are all compiled before any code runs, so enabling
+// the cache inside the bundle would come too late for the bundle itself and its eagerly loaded chunks.
+// Node keeps the cache in its own folder under the OS temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+const STUB = `#!/usr/bin/env node
+import * as nodeModule from 'node:module';
+try {
+  nodeModule.enableCompileCache?.();
+} catch {
+  // An unwritable cache folder costs only the speed-up.
+}
+await import('./${MAIN}.js');
+`;
+writeFileSync(join(dist, 'cli.js'), STUB);
+chmodSync(join(dist, 'cli.js'), 0o755);
+outputs['cli.js'] = { bytes: Buffer.byteLength(STUB), inputs: [], imports: [{ path: `${MAIN}.js`, kind: 'dynamic-import' }] };
 writeFileSync(join(dist, 'cli.meta.json'), `${JSON.stringify(outputs, null, 1)}\n`);
 
 // esbuild's CommonJS interop would fail at run time in ESM output; refuse to ship it.
