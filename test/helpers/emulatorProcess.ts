@@ -18,7 +18,7 @@ export interface EmulatorProcess {
 
 export interface EmulatorStats {
   tokenRequests: { total: number; byGrant: Record<string, number>; byUser: Record<string, number>; byClient: Record<string, number> };
-  graphRequests: { total: number; byRoute: Record<string, Record<string, number>> };
+  graphRequests: { total: number; inFlight: number; byRoute: Record<string, Record<string, number>> };
   deviceCodes: { issued: number };
 }
 

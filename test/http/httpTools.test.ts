@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
@@ -88,15 +88,17 @@ describe('graceful shutdown', () => {
   it('lets an in-flight call finish after SIGTERM, refuses new ones, and exits 0', async () => {
     const own = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off', '--shutdown-grace', '20']);
     const client = await connectHttpClient('v1-2025', own.url, await mintToken(emulator, { user: demo() }));
-    await emulator.control('/faults', { seed: 1, routes: { 'GET /me': { slowRate: 1, slowMs: 1500 } } });
+    await emulator.control('/faults', { seed: 1, routes: { 'GET /me': { slowRate: 1, slowMs: 5000 } } });
     try {
-      const inFlight = client.callTool('copilot_status');
-      await new Promise((r) => setTimeout(r, 400));
+      let answered = false;
+      const inFlight = client.callTool('copilot_status').finally(() => (answered = true));
+      // The call is on the wire once the emulator holds its (slowed) Graph request: a counter, not a sleep.
+      await vi.waitFor(async () => expect((await emulator.stats()).graphRequests.inFlight).toBeGreaterThan(0), { timeout: 20_000, interval: 25 });
       const exited = own.stop();
-      await new Promise((r) => setTimeout(r, 200));
       // New work is turned away (listener closed, or 503 while draining) while the old call runs on.
-      const late = await fetch(own.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status, () => 'refused');
-      expect([503, 'refused']).toContain(late);
+      const late = () => fetch(own.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status, () => 'refused');
+      await vi.waitFor(async () => expect([503, 'refused']).toContain(await late()), { timeout: 10_000, interval: 25 });
+      expect(answered, 'the in-flight call was still running when new work was refused').toBe(false);
       const answer = await inFlight;
       expect(answer.isError, textOf(answer)).toBeFalsy();
       expect(await exited).toBe(0);

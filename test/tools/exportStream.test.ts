@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
@@ -287,11 +287,10 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
     await run.firstProgress;
     ctl.abort();
     await expect(run.result).rejects.toThrow();
-    // A request already on the wire is counted by the emulator when its (slow) answer goes out.
-    await sleep(400);
+    // A request already on the wire is counted by the emulator when its (slow) answer goes out:
+    // wait for the emulator to have answered everything it received (a counter, not a guessed sleep).
+    await vi.waitFor(async () => expect((await emulator.stats()).graphRequests.inFlight).toBe(0), { timeout: 20_000, interval: 50 });
     const first = await exportRequests();
-    await sleep(1000);
-    expect(await exportRequests()).toBe(first);
     await clearFaults();
 
     const cursor = cursorOf(file);
@@ -299,10 +298,17 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
     expect(cursor.lines).toBeLessThan(n);
     expect(statSync(file).size).toBe(cursor.bytes); // the run stopped at a recorded page boundary
     expect(readLines(file)).toHaveLength(cursor.lines);
+    // The cancelled run asked for the pages it wrote (100 interactions each), plus at most the one on the wire when cancelled.
+    expect(first).toBeLessThanOrEqual(Math.ceil(cursor.lines / 100) + 1);
 
     const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file });
     expect(r.isError, textOf(r)).toBeFalsy();
-    expect((r.structuredContent as FileOut).file).toMatchObject({ complete: true, resumed: true, discardedBytes: 0, interactions: n });
+    const resumed = (r.structuredContent as FileOut).file;
+    expect(resumed).toMatchObject({ complete: true, resumed: true, discardedBytes: 0, interactions: n });
+    // No request of the cancelled run went on while the resumed one ran: the emulator counted exactly
+    // the cancelled run's requests and the resumed run's pages (a leaked page loop would double them).
+    await vi.waitFor(async () => expect((await emulator.stats()).graphRequests.inFlight).toBe(0), { timeout: 20_000, interval: 50 });
+    expect(await exportRequests()).toBe(first + resumed.pages);
     const lines = readLines(file);
     expect(lines).toHaveLength(n);
     expect(new Set(ids(lines)).size).toBe(n);

@@ -204,6 +204,7 @@ export function createGraphGateway(opts: GraphGatewayOptions): GraphHandler {
 
     let route = 'unknown';
     let status = 500;
+    opts.stats.graphRequestReceived();
     try {
       const { version, path } = splitVersion(url.pathname);
       const method = (req.method ?? 'GET').toUpperCase();

@@ -28,7 +28,13 @@ export interface StatsSnapshot {
   /** The authorize endpoint: calls (sign-in starts and consent answers alike), codes issued, denials. */
   authorizations: { requests: number; approved: number; denied: number };
   graphRequests: {
+    /** Answered (or cut off), counted when the answer goes out. */
     total: number;
+    /**
+     * Received and not yet answered, now (not reset by a reset). Lets a test wait until a cancelled
+     * client's last request is counted, instead of sleeping for a guessed time.
+     */
+    inFlight: number;
     /** Route template ("POST /copilot/retrieval"; "unknown" when no route matched) → status → count. */
     byRoute: Record<string, Record<string, number>>;
     byStatus: Record<string, number>;
@@ -53,13 +59,14 @@ function fresh(nowMs: number): StatsSnapshot {
     tokenRequests: { total: 0, byGrant: {}, byUser: {}, byGrantAndUser: {}, byClient: {}, byClientAuth: {}, issuedByGrant: {}, errors: {} },
     deviceCodes: { issued: 0, approved: 0, denied: 0 },
     authorizations: { requests: 0, approved: 0, denied: 0 },
-    graphRequests: { total: 0, byRoute: {}, byStatus: {} },
+    graphRequests: { total: 0, inFlight: 0, byRoute: {}, byStatus: {} },
     faults: { total: 0, byKind: {}, byRoute: {} },
   };
 }
 
 export class EmulatorStats {
   private data: StatsSnapshot;
+  private inFlight = 0;
 
   constructor(private readonly clock: () => number = Date.now) {
     this.data = fresh(clock());
@@ -91,7 +98,13 @@ export class EmulatorStats {
     this.data.authorizations[event]++;
   }
 
+  graphRequestReceived(): void {
+    this.inFlight++;
+  }
+
+  /** One received request is answered (call once per graphRequestReceived). */
   graphRequest(route: string, status: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
     const key = route.length > 0 ? route : 'unknown';
     this.data.graphRequests.total++;
     bump(this.data.graphRequests.byStatus, String(status));
@@ -105,7 +118,9 @@ export class EmulatorStats {
   }
 
   snapshot(): StatsSnapshot {
-    return structuredClone(this.data);
+    const copy = structuredClone(this.data);
+    copy.graphRequests.inFlight = this.inFlight;
+    return copy;
   }
 
   reset(): void {
