@@ -282,6 +282,8 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
     const n = facts.interactions.total;
     const file = join(dir, 'cancelled.jsonl');
     await setFaults({ slowMs: 150 });
+    // This emulator served the tests before this one too: count from here.
+    const before = await exportRequests();
     const ctl = new AbortController();
     const run = startUntilFirstProgress(server, { userIds: [facts.interactions.user.id], outputFile: file }, ctl.signal);
     await run.firstProgress;
@@ -290,7 +292,7 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
     // A request already on the wire is counted by the emulator when its (slow) answer goes out:
     // wait for the emulator to have answered everything it received (a counter, not a guessed sleep).
     await vi.waitFor(async () => expect((await emulator.stats()).graphRequests.inFlight).toBe(0), { timeout: 20_000, interval: 50 });
-    const first = await exportRequests();
+    const first = (await exportRequests()) - before;
     await clearFaults();
 
     const cursor = cursorOf(file);
@@ -308,7 +310,7 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
     // No request of the cancelled run went on while the resumed one ran: the emulator counted exactly
     // the cancelled run's requests and the resumed run's pages (a leaked page loop would double them).
     await vi.waitFor(async () => expect((await emulator.stats()).graphRequests.inFlight).toBe(0), { timeout: 20_000, interval: 50 });
-    expect(await exportRequests()).toBe(first + resumed.pages);
+    expect((await exportRequests()) - before).toBe(first + resumed.pages);
     const lines = readLines(file);
     expect(lines).toHaveLength(n);
     expect(new Set(ids(lines)).size).toBe(n);
