@@ -11,6 +11,7 @@ import { INIT, median, percentile, spawnProbe } from './stdioProbe.js';
 import { peerEnv, preparePeers } from './peers.js';
 import { HTTP_SERVERS, httpBench } from './httpBench.js';
 import { exportBench } from './exportBench.js';
+import { retrievalAnswers } from './retrievalAnswers.js';
 import { referenceServers } from './reference/build.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -310,9 +311,21 @@ async function httpMode() {
   record(`HTTP: on-behalf-of token requests for 1,000 concurrent calls by ${r.obo.users} users`, r.obo.tokenRequests, 'requests', { goal: r.obo.users });
 }
 
-// BENCH_ONLY=coldStart,toolsListTokens,callOverhead,tokenBroker,http,exportToJsonl runs a subset and prints it, without writing results.
+async function answers() {
+  const deps = {
+    cli,
+    startEmulator: (await import('m365-copilot-emulator')).startEmulator,
+    endpointsFromEmulator: (await import('../dist/config/endpoints.js')).endpointsFromEmulator,
+    localAuth: (await import('../dist/composition/localAuth.js')).localAuth,
+    resolveConfig: (await import('../dist/config/load.js')).resolveConfig,
+    createLogger: (await import('../dist/log.js')).createLogger,
+  };
+  await retrievalAnswers(record, deps);
+}
+
+// BENCH_ONLY=coldStart,toolsListTokens,callOverhead,retrievalAnswers,tokenBroker,http,exportToJsonl runs a subset and prints it, without writing results.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const parts = { coldStart, toolsListTokens, callOverhead, tokenBroker, http: httpMode, exportToJsonl: () => exportBench(record) };
+const parts = { coldStart, toolsListTokens, callOverhead, retrievalAnswers: answers, tokenBroker, http: httpMode, exportToJsonl: () => exportBench(record) };
 for (const [name, part] of Object.entries(parts)) if (!only || only.includes(name)) await part();
 referenceBuild.remove();
 if (only) {

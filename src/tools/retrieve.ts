@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AppError } from '../errors.js';
 import { CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
 import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
+import { keepRelevant } from './relevanceFloor.js';
 import { defineTool } from './tool.js';
 
 const DEFAULT_SOURCES: Source[] = ['sharePoint', 'oneDriveBusiness'];
@@ -29,7 +30,13 @@ const input = z
       .optional()
       .describe('KQL scope, e.g. FileExtension:"pdf", Path:"https://…/sites/HR/", LastModifiedTime>=2025-01-01. Invalid KQL is ignored.'),
     metadata: z.array(z.string().min(1).max(64)).max(20).optional().describe('Extra metadata fields to return per hit, e.g. ["author", "lastModifiedTime"].'),
-    maxResults: z.number().int().min(1).max(25).optional().describe('Hits per source (1–25, default 25).'),
+    maxResults: z
+      .number()
+      .int()
+      .min(1)
+      .max(25)
+      .optional()
+      .describe('Hits per source (1–25). Without it you get the hits that score at least 40% of the best one, at most 10; give it to see weaker matches.'),
   })
   .superRefine((args, ctx) => {
     const sources = args.sources ?? DEFAULT_SOURCES;
@@ -73,6 +80,7 @@ const output = z.object({
   hits: z.array(Hit).describe('Merged across sources, de-duplicated by url, best relevance first.'),
   sources: z.array(SourceStatus).describe('One entry per requested source; a failed source does not fail the others.'),
   withheldCount: z.number().describe('Hits whose extracts were withheld by the label policy (marked withheld: "policy").'),
+  leftOut: z.number().optional().describe('Weaker hits left out (no maxResults given: under 40% of the best score, or past the first 10).'),
   budget: z
     .object({
       limit: z.number(),
@@ -94,7 +102,8 @@ export const retrieveTool = defineTool({
     'Returns the best-matching documents with text extracts, relevance scores (0–1), sensitivity labels and urls to cite;',
     "only content the user is allowed to read is ever returned. Use it before answering questions about the organisation's documents or policies.",
     'Sources are searched in one round trip; one failing source does not fail the others (see `sources`).',
-    'Limits: 25 hits per source, about 200 calls per user per hour (each source is one call; `budget` says what is left).',
+    'By default you get the hits scoring at least 40% of the best one, at most 10 (`leftOut` counts the rest; `maxResults` returns up to 25 per source).',
+    'About 200 calls per user per hour (each source is one call; `budget` says what is left).',
     'Content with a sensitivity label the server withholds comes back as url, title and label only (withheld: "policy").',
   ].join(' '),
   instructions: 'copilot_retrieve grounds answers in the SharePoint, OneDrive and connector content the user can read (cite the urls)',
@@ -125,9 +134,11 @@ export const retrieveTool = defineTool({
     const caller = await ctx.caller();
     const budget = caller ? ctx.policy.retrievalBudget.status(caller) : undefined;
 
-    const hits = withholdByLabel(mergeHits(perSource, requested), ctx.policy.labels);
+    const { kept, leftOut } = keepRelevant(mergeHits(perSource, requested), args.maxResults);
+    const hits = withholdByLabel(kept, ctx.policy.labels);
     const structured: Out = {
       hits,
+      ...(leftOut ? { leftOut } : {}),
       sources: perSource.map((p) =>
         failed(p)
           ? { source: p.source, status: 'error' as const, hitCount: 0, error: errorSummary(p.error) }
@@ -237,6 +248,7 @@ function renderText(query: string, out: Out): string {
     if (h.withheld) lines.push('   (content withheld by this server\'s sensitivity-label policy)');
     for (const e of h.extracts) lines.push(`   > ${truncate(e.text, 400)}`);
   });
+  if (out.leftOut) lines.push(`${out.leftOut} weaker hit(s) left out; call again with maxResults (e.g. 25) to see them.`);
   if (out.withheldCount) lines.push(`${out.withheldCount} hit(s) withheld by the sensitivity-label policy: cite them by title and url only.`);
   if (out.budget) lines.push(`Retrieval budget: ${out.budget.remaining} of ${out.budget.limit} calls left this hour.`);
   return lines.join('\n');

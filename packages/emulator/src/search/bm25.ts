@@ -61,6 +61,29 @@ export class Bm25Index {
   }
 
   /**
+   * BM25 weighted by how much of the query a passage covers: (idf of the query terms it holds / idf of
+   * all query terms the corpus knows). Plain BM25 sums per-term scores, so a passage that repeats one
+   * common query word ("corporate" of "set up the corporate VPN") can outrank one holding the rare,
+   * decisive word ("VPN"); search engines reward covering the query, and so does this. Still ≤ maxScore.
+   */
+  coverageScore(queryTerms: readonly string[]): Map<number, number> {
+    const unique = [...new Set(queryTerms)].filter((t) => this.postings.has(t));
+    const total = unique.reduce((sum, t) => sum + this.idf(t), 0);
+    const scores = this.score(unique);
+    if (total <= 0) return scores;
+    const covered = new Map<number, number>();
+    for (const term of unique) {
+      const idf = this.idf(term);
+      for (const id of (this.postings.get(term) as Posting).ids) covered.set(id, (covered.get(id) ?? 0) + idf);
+    }
+    for (const [id, score] of scores) {
+      const share = (covered.get(id) ?? 0) / total;
+      scores.set(id, score * share);
+    }
+    return scores;
+  }
+
+  /**
    * An upper bound of any passage's score for these terms (each term's tf saturates at k1 + 1);
    * dividing by it maps scores into 0–1. Terms the corpus never saw do not count.
    */

@@ -115,13 +115,13 @@ interface RankedItem<T> {
   extracts: RetrievalExtract[];
 }
 
-/** Item score = its best passage; extracts = its best one or two passages scoring above zero. */
+/** Item score = its best passage (BM25 weighted by query coverage); extracts = its best one or two passages scoring above zero. */
 function rank<T extends EmuDocument | EmuExternalItem>(corpus: Corpus<T>, terms: readonly string[], limit: number, allowed: (item: T) => boolean): RankedItem<T>[] {
   const max = corpus.index.maxScore(terms);
   if (max <= 0) return [];
   const admitted = new Map<number, boolean>();
   const best = new Map<number, { first: [number, number]; second?: [number, number] }>();
-  for (const [passage, score] of corpus.index.score(terms)) {
+  for (const [passage, score] of corpus.index.coverageScore(terms)) {
     if (score <= 0) continue;
     const itemIndex = corpus.owner[passage] as number;
     let ok = admitted.get(itemIndex);

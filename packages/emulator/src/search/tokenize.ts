@@ -20,10 +20,32 @@ export function words(text: string): string[] {
   return text.toLowerCase().split(WORD_SPLIT).filter((w) => w.length > 0);
 }
 
+/**
+ * Phrasal verbs that documents also write as one word ("set up the VPN" / "VPN Setup Guide"): joined
+ * before stopwords go, as search engines match compounds, so the particle ("up", a stopword) is not
+ * lost and the bare verb ("set", also the stem of "Goal Setting") does not carry the query.
+ */
+const COMPOUNDS: ReadonlyMap<string, string> = new Map([
+  ['set up', 'setup'],
+  ['sign in', 'signin'],
+  ['log in', 'login'],
+  ['sign up', 'signup'],
+  ['roll out', 'rollout'],
+  ['check in', 'checkin'],
+]);
+
 /** Index and query terms. */
 export function tokenize(text: string): string[] {
   const terms: string[] = [];
-  for (const word of words(text)) {
+  const all = words(text);
+  for (let i = 0; i < all.length; i++) {
+    const word = all[i] as string;
+    const compound = i + 1 < all.length ? COMPOUNDS.get(`${word} ${all[i + 1]}`) : undefined;
+    if (compound !== undefined) {
+      terms.push(compound);
+      i++;
+      continue;
+    }
     if (STOPWORDS.has(word)) continue;
     terms.push(stem(word));
   }
@@ -39,7 +61,9 @@ export function stem(word: string): string {
   else if (w.endsWith('sses')) w = w.slice(0, -2);
   else if (w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
 
-  if (w.endsWith('ing') && w.length - 3 >= 3) w = undouble(w.slice(0, -3));
+  // "-ment" nouns meet their verbs ("reimbursement" / "reimbursing", "requirement" / "required").
+  if (w.endsWith('ment') && w.length - 4 >= 5) w = w.slice(0, -4);
+  else if (w.endsWith('ing') && w.length - 3 >= 3) w = undouble(w.slice(0, -3));
   else if (w.endsWith('ed') && w.length - 2 >= 3) w = undouble(w.slice(0, -2));
 
   if (w.endsWith('e') && w.length > 4) w = w.slice(0, -1);
