@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AppError } from '../errors.js';
+import { labelOf } from '../graph/copilot/schemas.js';
 import { CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
 import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
@@ -14,7 +15,7 @@ const input = z
       .min(1)
       .max(3)
       .optional()
-      .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds.'),
+      .describe('Default: sharePoint and oneDriveBusiness. externalItem: Copilot connectors (all the user can read, or only connectionIds).'),
     // Microsoft Graph, externalConnection resource: "id ... must be between 3 and 32 characters in
     // length, must only contain alphanumeric characters".
     connectionIds: z
@@ -22,7 +23,7 @@ const input = z
       .min(1)
       .max(20)
       .optional()
-      .describe('Copilot connector connection ids; required with the externalItem source.'),
+      .describe('Only these Copilot connector connections (externalItem source); omit to retrieve from every connection the user can read.'),
     filter: z
       .string()
       .max(2000)
@@ -34,8 +35,6 @@ const input = z
   .superRefine((args, ctx) => {
     const sources = args.sources ?? DEFAULT_SOURCES;
     if (new Set(sources).size !== sources.length) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'each source may appear only once' });
-    if (sources.includes('externalItem') && !args.connectionIds?.length)
-      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds is required when sources includes externalItem' });
     if (args.connectionIds?.length && !sources.includes('externalItem'))
       ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds only applies when sources includes externalItem' });
   });
@@ -45,6 +44,7 @@ const Label = z.object({
   id: z.string(),
   name: z.string().optional(),
   priority: z.number().optional(),
+  isEncrypted: z.boolean().optional(),
 });
 
 const Hit = z.object({
@@ -65,6 +65,7 @@ const SourceStatus = z.object({
   source: z.enum(SOURCES),
   status: z.enum(['ok', 'error']),
   hitCount: z.number(),
+  droppedHits: z.number().optional().describe('Hits Graph returned without a url (it may): they cannot be cited, so they are left out.'),
   requestId: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string(), nextStep: z.string().optional(), graphCode: z.string().optional() }).optional(),
 });
@@ -131,7 +132,7 @@ export const retrieveTool = defineTool({
       sources: perSource.map((p) =>
         failed(p)
           ? { source: p.source, status: 'error' as const, hitCount: 0, error: errorSummary(p.error) }
-          : { source: p.source, status: 'ok' as const, hitCount: p.hits.length, ...(p.requestId ? { requestId: p.requestId } : {}) },
+          : { source: p.source, status: 'ok' as const, hitCount: p.hits.filter((h) => h.webUrl).length, ...droppedOf(p.hits), ...(p.requestId ? { requestId: p.requestId } : {}) },
       ),
       withheldCount: hits.filter((h) => h.withheld).length,
       ...(budget ? { budget } : {}),
@@ -147,6 +148,8 @@ function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[]
     if ('error' in outcome) continue;
     const { source, hits } = outcome;
     for (const hit of hits) {
+      // webUrl is nullable in the CSDL; a hit nobody can open or cite is dropped (counted in sources[].droppedHits).
+      if (!hit.webUrl) continue;
       const meta = hit.resourceMetadata ?? {};
       const title = pick(meta, 'title');
       // Three decimals are all a ranking needs; Graph sends sixteen.
@@ -161,22 +164,14 @@ function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[]
       }
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(meta)) if (wanted.has(k.toLowerCase()) && v !== null && v !== undefined) metadata[k] = String(v);
-      const label = hit.sensitivityLabel;
+      const label = labelOf(hit.sensitivityLabel);
       byUrl.set(hit.webUrl, {
         url: hit.webUrl,
         ...(title ? { title } : {}),
         source,
         resourceType: hit.resourceType ?? 'unknown',
         extracts,
-        ...(label?.sensitivityLabelId
-          ? {
-              sensitivityLabel: {
-                id: label.sensitivityLabelId,
-                ...(label.displayName ? { name: label.displayName } : {}),
-                ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
-              },
-            }
-          : {}),
+        ...(label ? { sensitivityLabel: label } : {}),
         ...(Object.keys(metadata).length ? { metadata } : {}),
       });
     }
@@ -205,6 +200,11 @@ function withholdByLabel(hits: OutHit[], policy: LabelPolicy): OutHit[] {
   );
 }
 
+function droppedOf(hits: readonly { webUrl?: string | null | undefined }[]): { droppedHits?: number } {
+  const dropped = hits.filter((h) => !h.webUrl).length;
+  return dropped ? { droppedHits: dropped } : {};
+}
+
 function pick(meta: Record<string, unknown>, key: string): string | undefined {
   for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
   return undefined;
@@ -230,6 +230,7 @@ function renderText(query: string, out: Out): string {
   const head = `${out.hits.length} hit(s) for "${truncate(query, 80)}" from ${out.sources.map((s) => `${s.source}${s.status === 'error' ? ' (failed)' : ''}`).join(', ')}.`;
   const lines = [head];
   for (const f of failed) lines.push(`${f.source} failed: [${f.error?.code}] ${f.error?.message}${f.error?.nextStep ? ` Next step: ${f.error.nextStep}` : ''}`);
+  for (const s of out.sources) if (s.droppedHits) lines.push(`${s.source}: ${s.droppedHits} hit(s) came without a url and were left out.`);
   out.hits.forEach((h, i) => {
     const score = h.extracts.find((e) => e.relevanceScore !== undefined)?.relevanceScore;
     const label = h.sensitivityLabel?.name ? ` [${h.sensitivityLabel.name}]` : '';

@@ -21,7 +21,7 @@ export interface RetrievalQuery {
   filter?: string | undefined;
   metadata: readonly string[];
   maxResults?: number | undefined;
-  /** externalItem only. */
+  /** externalItem only; absent: every connection the user can read. */
   connectionIds?: readonly string[] | undefined;
 }
 
@@ -38,7 +38,10 @@ function bodyOf(q: RetrievalQuery): Record<string, unknown> {
     ...(q.filter ? { filterExpression: q.filter } : {}),
     resourceMetadata: q.metadata,
     ...(q.maxResults ? { maximumNumberOfResults: q.maxResults } : {}),
-    ...(q.source === 'externalItem' ? { dataSourceConfiguration: { externalItem: { connections: (q.connectionIds ?? []).map((connectionId) => ({ connectionId })) } } } : {}),
+    // dataSourceConfiguration is optional; without it Graph retrieves from every connection the user can
+    // read (copilotroot-retrieval.md, Example 2). externalItemConfiguration.connections is required
+    // once the configuration is sent, so it is sent only with connection ids.
+    ...(q.source === 'externalItem' && q.connectionIds?.length ? { dataSourceConfiguration: { externalItem: { connections: q.connectionIds.map((connectionId) => ({ connectionId })) } } } : {}),
   };
 }
 

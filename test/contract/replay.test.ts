@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
+import * as chat from './fixtures/chat.js';
+import * as retrieval from './fixtures/retrieval.js';
+import { fakeDelegatedToken, replayGraph, sendEvents, sendJson, type ReplayRoute } from './replayGraph.js';
+
+/*
+ * The built CLI against a loopback "Graph" that answers with payloads in the shapes of Microsoft's
+ * documented examples (fixtures/*), through the public interfaces only: --graph-base-url and
+ * --access-token. Every tool must answer without isError, with the payload's facts in
+ * structuredContent.
+ */
+
+const ALL_SCOPES = [
+  'Files.Read.All',
+  'Sites.Read.All',
+  'ExternalItem.Read.All',
+  'Mail.Read',
+  'People.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'Chat.Read',
+  'ChannelMessage.Read.All',
+  'OnlineMeetingAiInsight.Read.All',
+  'OnlineMeetings.Read',
+  'Calendars.Read',
+  'Reports.Read.All',
+  'User.Read',
+];
+
+let client: McpTestClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+});
+
+async function cliAgainst(routes: ReplayRoute[], extra: string[] = []) {
+  const graph = await replayGraph(routes);
+  client = await connectClient('v2-2026', ['--graph-base-url', graph.baseUrl, '--access-token', fakeDelegatedToken(ALL_SCOPES), '--audit-file', 'off', '--log-level', 'warn', ...extra]);
+  return { graph, client };
+}
+
+const bodyOf = (body: string) => JSON.parse(body) as Record<string, unknown>;
+
+describe('copilot_chat on the documented stream', () => {
+  it('reads labels with all-null fields as no label, skips the messages: [] event and keeps the answer and citation', async () => {
+    const { graph, client } = await cliAgainst(
+      [
+        { method: 'POST', path: /^\/beta\/copilot\/conversations$/, answer: (_q, res) => sendJson(res, chat.createdConversation, 201) },
+        { method: 'POST', path: /^\/beta\/copilot\/conversations\/[^/]+\/chatOverStream$/, answer: (_q, res) => sendEvents(res, chat.chatStream) },
+      ],
+      ['--enable-beta'],
+    );
+    const r = await client.callTool('copilot_chat', { message: chat.PROMPT, timeZone: 'Europe/Lisbon' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const out = r.structuredContent as { conversationId: string; turnCount?: number; answer: string; citations: { url: string; title?: string; label?: unknown }[]; sensitivityLabel?: unknown };
+    expect(out.conversationId).toBe(chat.CONVERSATION_ID);
+    expect(out.turnCount).toBe(1);
+    expect(out.answer).toBe('The offsite is in Lisbon on 14 May, organised by Alex Wilber[^1^].');
+    expect(out.citations).toEqual([{ url: chat.CITATION_URL, title: 'Offsite 2026' }]);
+    expect(out.sensitivityLabel).toBeUndefined();
+    expect(graph.unmatched).toEqual([]);
+    const sent = bodyOf(graph.seen.find((s) => s.url.endsWith('/chatOverStream'))!.body);
+    expect(sent).toMatchObject({ message: { text: chat.PROMPT }, locationHint: { timeZone: 'Europe/Lisbon' } });
+  });
+});
+
+describe('copilot_retrieve on documented and nullable payloads', () => {
+  it('drops a hit without webUrl (and says so), reads a null extract as empty and an all-null label as no label', async () => {
+    const { graph, client } = await cliAgainst([{ method: 'POST', path: /^\/v1\.0\/copilot\/retrieval$/, answer: (_q, res) => sendJson(res, retrieval.sharePointHits) }]);
+    const r = await client.callTool('copilot_retrieve', { query: 'What is the travel policy for flights?', sources: ['sharePoint'] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const out = r.structuredContent as { hits: { url: string; title?: string; extracts: { text: string; relevanceScore?: number }[]; sensitivityLabel?: unknown }[]; sources: { source: string; hitCount: number; droppedHits?: number }[] };
+    expect(out.hits.map((h) => h.url)).toEqual([retrieval.sharePointHits.retrievalHits[0]!.webUrl, retrieval.sharePointHits.retrievalHits[1]!.webUrl]);
+    expect(out.hits[0]).toMatchObject({ title: 'Travel Policy', extracts: [{ text: 'Economy class is booked for flights under six hours.', relevanceScore: 0.881 }], sensitivityLabel: { id: '2b9e6c0a-4d1f-4a3c-9f8e-7d6c5b4a3e21', name: 'General', priority: 1 } });
+    expect(out.hits[1]!.extracts).toEqual([{ text: '', relevanceScore: 0.51 }]);
+    expect(out.hits[1]!.sensitivityLabel).toBeUndefined();
+    expect(out.sources).toEqual([expect.objectContaining({ source: 'sharePoint', hitCount: 2, droppedHits: 1 })]);
+    expect(textOf(r)).toContain('1 hit(s) came without a url and were left out');
+    expect(graph.unmatched).toEqual([]);
+  });
+
+  it('externalItem without connectionIds sends no dataSourceConfiguration (every connection the user can read)', async () => {
+    const { graph, client } = await cliAgainst([{ method: 'POST', path: /^\/v1\.0\/copilot\/retrieval$/, answer: (_q, res) => sendJson(res, retrieval.connectorHits) }]);
+    const r = await client.callTool('copilot_retrieve', { query: 'How do I reset my VPN token?', sources: ['externalItem'] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const out = r.structuredContent as { hits: { url: string; source: string; title?: string; extracts: { text: string }[] }[] };
+    expect(out.hits).toEqual([expect.objectContaining({ url: retrieval.connectorHits.retrievalHits[0]!.webUrl, source: 'externalItem', title: 'VPN token reset', extracts: [{ text: 'Reset your VPN token from the self-service portal.' }] })]);
+    const sent = bodyOf(graph.seen[0]!.body);
+    expect(sent['dataSource']).toBe('externalItem');
+    expect(sent).not.toHaveProperty('dataSourceConfiguration');
+  });
+
+  it('externalItem with connectionIds restricts to them', async () => {
+    const { graph, client } = await cliAgainst([{ method: 'POST', path: /^\/v1\.0\/copilot\/retrieval$/, answer: (_q, res) => sendJson(res, retrieval.connectorHits) }]);
+    const r = await client.callTool('copilot_retrieve', { query: 'How do I reset my VPN token?', sources: ['externalItem'], connectionIds: ['ContosoITKB'] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(bodyOf(graph.seen[0]!.body)['dataSourceConfiguration']).toEqual({ externalItem: { connections: [{ connectionId: 'ContosoITKB' }] } });
+  });
+});
