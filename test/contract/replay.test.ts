@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
 import * as chat from './fixtures/chat.js';
+import * as reports from './fixtures/reports.js';
 import * as retrieval from './fixtures/retrieval.js';
 import { fakeDelegatedToken, replayGraph, sendEvents, sendJson, type ReplayRoute } from './replayGraph.js';
 
@@ -95,5 +96,52 @@ describe('copilot_retrieve on documented and nullable payloads', () => {
     const r = await client.callTool('copilot_retrieve', { query: 'How do I reset my VPN token?', sources: ['externalItem'], connectionIds: ['ContosoITKB'] });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(bodyOf(graph.seen[0]!.body)['dataSourceConfiguration']).toEqual({ externalItem: { connections: [{ connectionId: 'ContosoITKB' }] } });
+  });
+});
+
+describe('copilot_usage_report on the documented v1.0 CSV answers', () => {
+  const csvRoute: ReplayRoute = {
+    method: 'GET',
+    path: /^\/v1\.0\/copilot\/reports\/getMicrosoft365Copilot\w+\(period='D\d+'\)$/,
+    answer: (req, res) => {
+      const csv = req.url.includes('UserCountSummary') ? reports.summaryCsv : req.url.includes('UserCountTrend') ? reports.trendCsv : reports.detailCsv;
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'request-id': 'replay-request-id' });
+      res.end(csv);
+    },
+  };
+
+  it('summary, trend and user detail come back as typed rows, never as CSV', async () => {
+    const { graph, client } = await cliAgainst([csvRoute]);
+    const summary = await client.callTool('copilot_usage_report', { report: 'userCountSummary' });
+    expect(summary.isError, textOf(summary)).toBeFalsy();
+    expect(summary.structuredContent).toMatchObject({
+      report: 'userCountSummary',
+      version: 'v1',
+      period: 'D30',
+      reportRefreshDate: '2026-04-12',
+      summary: { reportPeriodDays: 30, byApp: { anyApp: { enabledUsers: 60, activeUsers: 44 }, microsoftTeams: { enabledUsers: 60, activeUsers: 31 }, copilotChat: { enabledUsers: 60, activeUsers: 29 } } },
+    });
+    expect(textOf(summary)).not.toContain('Report Refresh Date');
+
+    const trend = await client.callTool('copilot_usage_report', { report: 'userCountTrend', period: 'D7' });
+    expect(trend.isError, textOf(trend)).toBeFalsy();
+    expect((trend.structuredContent as { trend: { reportDate: string; byApp: { anyApp: { activeUsers: number } } }[] }).trend.map((d) => [d.reportDate, d.byApp.anyApp.activeUsers])).toEqual([
+      ['2026-04-11', 16],
+      ['2026-04-12', 14],
+    ]);
+
+    const detail = await client.callTool('copilot_usage_report', { report: 'userDetail' });
+    expect(detail.isError, textOf(detail)).toBeFalsy();
+    expect(detail.structuredContent).toMatchObject({
+      totalUsers: 2,
+      activeUsers: 1,
+      users: [
+        { userPrincipalName: 'diego.siciliani@contoso.example', displayName: 'Diego Siciliani', lastActivityDate: '2026-04-10', lastActivityByApp: { copilotChat: '2026-04-10', microsoftTeams: '2026-04-08', outlook: '2026-04-02' } },
+        { userPrincipalName: 'irvin.sayers@contoso.example', displayName: 'Irvin Sayers', lastActivityByApp: {} },
+      ],
+    });
+    // As the documented example asks: $format=application/json, answered with CSV all the same.
+    expect(graph.seen.every((s) => new URL(s.url, graph.baseUrl).searchParams.get('$format') === 'application/json')).toBe(true);
+    expect(graph.unmatched).toEqual([]);
   });
 });
