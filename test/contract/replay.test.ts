@@ -3,6 +3,7 @@ import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients
 import * as chat from './fixtures/chat.js';
 import * as reports from './fixtures/reports.js';
 import * as retrieval from './fixtures/retrieval.js';
+import * as search from './fixtures/search.js';
 import { fakeDelegatedToken, replayGraph, sendEvents, sendJson, type ReplayRoute } from './replayGraph.js';
 
 /*
@@ -143,5 +144,77 @@ describe('copilot_usage_report on the documented v1.0 CSV answers', () => {
     // As the documented example asks: $format=application/json, answered with CSV all the same.
     expect(graph.seen.every((s) => new URL(s.url, graph.baseUrl).searchParams.get('$format') === 'application/json')).toBe(true);
     expect(graph.unmatched).toEqual([]);
+  });
+});
+
+describe('beta retrieval (--enable-beta): SharePoint Embedded and thumbnails', () => {
+  const route: ReplayRoute = { method: 'POST', path: /^\/beta\/copilot\/retrieval$/, answer: (_q, res) => sendJson(res, retrieval.thumbnailHits) };
+
+  it('includeThumbnails goes to beta; pages and thumbnails come back described, never as base64', async () => {
+    const { graph, client } = await cliAgainst([route], ['--enable-beta']);
+    const r = await client.callTool('copilot_retrieve', { query: 'When do I apply for a visa?', sources: ['sharePoint'], includeThumbnails: true });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(bodyOf(graph.seen[0]!.body)).toMatchObject({ dataSource: 'sharePoint', includeThumbnails: true });
+    const hit = (r.structuredContent as { hits: Record<string, unknown>[] }).hits[0]!;
+    expect(hit['extracts']).toEqual([
+      { text: 'Apply for the visa six weeks before travel.', relevanceScore: 0.79, pageNumbers: [2] },
+      { text: 'Keep the receipt of the visa fee.', relevanceScore: 0.61, pageNumbers: [2, 3] },
+    ]);
+    expect(hit['thumbnails']).toEqual([
+      { pageNumber: 2, mediaType: 'image/jpg', bytes: 192 },
+      { pageNumber: 3, mediaType: 'image/jpeg', bytes: 192 },
+    ]);
+    const all = JSON.stringify(r);
+    expect(all).not.toContain('QUJD');
+    expect(all).not.toContain('REVG');
+    expect(textOf(r)).toContain('(p. 2, 3)');
+  });
+
+  it('sharePointEmbedded sends its container type in dataSourceConfiguration', async () => {
+    const { graph, client } = await cliAgainst([route], ['--enable-beta']);
+    const containerTypeId = 'e2b7a2c4-5d1f-4c8e-9a3b-7f6d5c4b3a21';
+    const r = await client.callTool('copilot_retrieve', { query: 'visa', sources: ['sharePointEmbedded'], containerTypeId });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(bodyOf(graph.seen[0]!.body)).toEqual({ queryString: 'visa', dataSource: 'sharePointEmbedded', resourceMetadata: ['title'], dataSourceConfiguration: { sharePointEmbedded: { containerTypeId } } });
+    expect((r.structuredContent as { hits: { source: string }[] }).hits[0]!.source).toBe('sharePointEmbedded');
+  });
+
+  it('without --enable-beta both are refused before any Graph call, naming the flag', async () => {
+    const { graph, client } = await cliAgainst([route]);
+    for (const args of [
+      { query: 'visa', includeThumbnails: true },
+      { query: 'visa', sources: ['sharePointEmbedded'], containerTypeId: 'e2b7a2c4-5d1f-4c8e-9a3b-7f6d5c4b3a21' },
+    ]) {
+      const r = await client.callTool('copilot_retrieve', args);
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/\[InvalidArgument\].*--enable-beta/s);
+    }
+    expect(graph.seen).toEqual([]);
+  });
+});
+
+describe('copilot_search paging: @odata.nextLink and nextLink', () => {
+  it('follows either name of the next-page link to the last page', async () => {
+    let page = 0;
+    const { graph, client } = await cliAgainst(
+      [
+        { method: 'POST', path: /^\/beta\/copilot\/search$/, answer: (_q, res, base) => sendJson(res, search.firstPage(base)) },
+        { method: 'GET', path: /^\/beta\/copilot\/searchNextPage$/, answer: (_q, res, base) => sendJson(res, ++page === 1 ? search.secondPage(base) : search.lastPage) },
+      ],
+      ['--enable-beta'],
+    );
+    const urls: string[] = [];
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      const r = await client.callTool('copilot_search', { query: 'planning', ...(cursor ? { cursor } : {}) });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const out = r.structuredContent as { hits: { url: string; title?: string }[]; totalCount?: number; nextCursor?: string };
+      expect(out.totalCount).toBe(5);
+      urls.push(...out.hits.map((h) => h.url));
+      cursor = out.nextCursor;
+    } while (cursor && ++calls < 5);
+    expect(urls.map((u) => u.split('/').pop())).toEqual(['Roadmap-2026.pptx', 'Q2-Plan.docx', 'Budget.xlsx', 'Hiring.docx']);
+    expect(graph.seen.filter((s) => s.url.includes('searchNextPage')).map((s) => new URL(s.url, graph.baseUrl).searchParams.get('$skipToken'))).toEqual(['eyJQYWdlIjoyfQ', 'eyJQYWdlIjozfQ']);
   });
 });

@@ -80,6 +80,16 @@ export const RetrievalExtractSchema = z.looseObject({
     .number()
     .nullish()
     .transform((v) => v ?? undefined),
+  // beta, with includeThumbnails: the pages the extract is on.
+  pageNumbers: list(z.number()),
+});
+
+// beta, with includeThumbnails (retrievalThumbnail): the resource page names the type mediaType, the example mimeType.
+export const RetrievalThumbnailSchema = z.looseObject({
+  pageNumber: number,
+  content: text,
+  mediaType: text,
+  mimeType: text,
 });
 
 export const RetrievalHitSchema = z.looseObject({
@@ -89,6 +99,7 @@ export const RetrievalHitSchema = z.looseObject({
   resourceType: text,
   resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
   sensitivityLabel: SensitivityLabelSchema.nullish(),
+  thumbnails: list(RetrievalThumbnailSchema),
 });
 
 export const RetrievalResponseSchema = z.looseObject({
