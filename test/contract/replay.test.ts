@@ -1,6 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
 import * as chat from './fixtures/chat.js';
+import * as exportFixtures from './fixtures/export.js';
+import * as meetings from './fixtures/meetings.js';
 import * as reports from './fixtures/reports.js';
 import * as retrieval from './fixtures/retrieval.js';
 import * as search from './fixtures/search.js';
@@ -218,3 +225,98 @@ describe('copilot_search paging: @odata.nextLink and nextLink', () => {
     expect(graph.seen.filter((s) => s.url.includes('searchNextPage')).map((s) => new URL(s.url, graph.baseUrl).searchParams.get('$skipToken'))).toEqual(['eyJQYWdlIjoyfQ', 'eyJQYWdlIjozfQ']);
   });
 });
+
+describe('copilot_meeting_insights on the documented insight', () => {
+  it('finds the meeting by its join URL, lists the insights and reads notes, action items and mentions', async () => {
+    const base = `/v1.0/copilot/users/${meetings.USER_ID}/onlineMeetings/${meetings.MEETING_ID}/aiInsights`;
+    const { graph, client } = await cliAgainst([
+      { method: 'GET', path: /^\/v1\.0\/me\/onlineMeetings$/, answer: (_q, res) => sendJson(res, meetings.onlineMeetings) },
+      { method: 'GET', path: new RegExp(`^${escape(base)}$`), answer: (_q, res) => sendJson(res, meetings.insightList) },
+      { method: 'GET', path: new RegExp(`^${escape(base)}/${escape(meetings.INSIGHT_ID)}$`), answer: (_q, res) => sendJson(res, meetings.insight) },
+    ]);
+    const r = await client.callTool('copilot_meeting_insights', { joinUrl: meetings.JOIN_URL });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      status: 'ready',
+      meeting: { id: meetings.MEETING_ID, subject: 'Release readiness review' },
+      insights: [{ id: meetings.INSIGHT_ID }],
+      chosen: {
+        actionItems: [{ title: 'Run the load test', owner: 'Isaiah Langer' }],
+        mentions: [{ speaker: 'Isaiah Langer', utterance: 'Megan, can you confirm the rollback plan by Friday?' }],
+      },
+    });
+    expect(JSON.stringify(r.structuredContent)).toContain('The team agreed to ship on 20 March');
+    const lookup = new URL(graph.seen[0]!.url, graph.baseUrl);
+    expect(lookup.searchParams.get('$filter')).toBe(`JoinWebUrl eq '${meetings.JOIN_URL}'`);
+    expect(graph.unmatched).toEqual([]);
+  });
+});
+
+describe('copilot_status on the documented /me', () => {
+  it('names the signed-in user', async () => {
+    const { client } = await cliAgainst([
+      { method: 'GET', path: /^\/v1\.0\/me$/, answer: (_q, res) => sendJson(res, { id: meetings.USER_ID, displayName: 'Megan Bowen', userPrincipalName: 'megan.bowen@contoso.example', mail: 'megan.bowen@contoso.example' }) },
+    ]);
+    const r = await client.callTool('copilot_status', {});
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ signedIn: true, user: { id: meetings.USER_ID, upn: 'megan.bowen@contoso.example', displayName: 'Megan Bowen' } });
+  });
+});
+
+/**
+ * The export tools read Graph with an app-only token: it comes from the emulator's identity
+ * service (a real token endpoint on loopback), while Graph is the replay.
+ */
+describe('the export tools on the documented interactions', () => {
+  let emulator: EmulatorProcess;
+  let dir: string;
+  beforeAll(async () => {
+    emulator = await useSharedEmulator({});
+    dir = mkdtempSync(join(tmpdir(), 'contract-export-'));
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const exportRoute = (): ReplayRoute => ({
+    method: 'GET',
+    path: new RegExp(`^/v1\\.0/copilot/users/${meetings.USER_ID}/interactionHistory/getAllEnterpriseInteractions$`),
+    answer: (q, res, base) => sendJson(res, new URL(q.url, base).searchParams.has('$skiptoken') ? { value: [] } : exportFixtures.page(`${base}/v1.0/copilot/users/${meetings.USER_ID}/interactionHistory/getAllEnterpriseInteractions?$top=100&$skiptoken=U2tpcFZhbHVlPTI`)),
+  });
+  const exportFlags = () => {
+    const d = emulator.descriptor;
+    return ['--tenant', d.tenantId, '--authority-host', d.authorityHost, '--ca-cert', d.caCertPath, '--export-client-id', d.apps.exportApp.clientId, '--export-client-secret', d.apps.exportApp.clientSecret];
+  };
+
+  it('copilot_export_interactions pairs the prompt and its response, null createdDateTime as no time', async () => {
+    const { graph, client } = await cliAgainst([exportRoute()], exportFlags());
+    const r = await client.callTool('copilot_export_interactions', { userId: meetings.USER_ID });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const out = r.structuredContent as { count: number; exchanges: { requestId?: string; app: string; interactions: { type: string; text: string; time?: string }[] }[] };
+    expect(out.count).toBe(2);
+    expect(out.exchanges).toHaveLength(1);
+    expect(out.exchanges[0]!.requestId).toBe('GTdfvrXH1XyLvLwvCQo3K');
+    expect(out.exchanges[0]!.interactions.map((i) => [i.type, i.time])).toEqual([
+      ['prompt', '2026-03-03T14:26:01.008Z'],
+      ['response', undefined],
+    ]);
+    expect(out.exchanges[0]!.interactions.map((i) => i.text.trim())).toEqual([exportFixtures.PROMPT_TEXT, expect.stringContaining(exportFixtures.ANSWER_TEXT)]);
+    expect(graph.seen.some((s) => s.url.includes('$skiptoken'))).toBe(true);
+  });
+
+  it('copilot_export_interactions_to_file streams both lines into the file', async () => {
+    const { client } = await cliAgainst([exportRoute()], [...exportFlags(), '--export-dir', dir]);
+    const r = await client.callTool('copilot_export_interactions_to_file', { userIds: [meetings.USER_ID], outputFile: 'replay.jsonl' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ count: 2, file: { complete: true, interactions: 2 } });
+    const lines = readFileSync(join(dir, 'replay.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; type: string; time?: string });
+    expect(lines.map((l) => [l.id, l.type, l.time])).toEqual([
+      ['1772547961008', 'prompt', '2026-03-03T14:26:01.008Z'],
+      ['1772547963412', 'response', undefined],
+    ]);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
