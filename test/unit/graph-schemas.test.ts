@@ -47,7 +47,7 @@ describe('graph schemas', () => {
       ],
     });
     expect(r.retrievalHits[0]!.webUrl).toBeNull();
-    expect(r.retrievalHits[0]!.extracts).toEqual([{ text: '', relevanceScore: 0.4 }]);
+    expect(r.retrievalHits[0]!.extracts).toEqual([{ text: '', relevanceScore: 0.4, pageNumbers: [] }]);
     expect(labelOf(r.retrievalHits[0]!.sensitivityLabel)).toBeUndefined();
     expect(labelOf(r.retrievalHits[1]!.sensitivityLabel)).toBeUndefined();
     expect(labelOf(r.retrievalHits[2]!.sensitivityLabel)).toEqual({ id: 'l3', name: 'Secret', priority: 9, isEncrypted: true });
