@@ -5,6 +5,9 @@ import type { EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { factsOf } from '../tools/facts.js';
 import { CsdlChecker, loadCsdl } from './csdlTypes.js';
+import * as exportFixtures from './fixtures/export.js';
+import * as meetings from './fixtures/meetings.js';
+import * as retrieval from './fixtures/retrieval.js';
 
 /*
  * Every emulator answer of the v1.0 routes the tools read, checked against Microsoft's CSDL
@@ -39,6 +42,21 @@ describe('the CSDL checker', () => {
     // Open types take what they do not declare; @odata.type picks a derived type.
     expect(checker.check({ user: { '@odata.type': '#microsoft.graph.teamworkUserIdentity', id: 'u', userIdentityType: 'aadUser', tenantId: 't' } }, 'graph.identitySet')).toEqual([]);
     expect(checker.check({ user: { '@odata.type': '#microsoft.graph.teamworkUserIdentity', userIdentityType: 'robot' } }, 'graph.identitySet')).toHaveLength(1);
+  });
+});
+
+// The replay fixtures must be answers Graph may give: the v1.0 ones are held to the same CSDL.
+describe('the v1.0 replay fixtures against the CSDL', () => {
+  it('retrieval, interaction export and meeting insights fixtures conform (their nulls included)', () => {
+    // Microsoft's sources disagree here: the Retrieval examples spell the label's tooltip toolTip, the
+    // CSDL tooltip. The fixture follows the examples (the server reads both); nothing else may differ.
+    expect(checker.check(retrieval.sharePointHits, 'graph.retrievalResponse')).toEqual(['$.retrievalHits[0].sensitivityLabel.toolTip: not a property of sensitivityLabelInfo (not an open type)']);
+    expect(checker.check(retrieval.connectorHits, 'graph.retrievalResponse')).toEqual([]);
+    expect(checker.check(exportFixtures.page().value, 'Collection(graph.aiInteraction)')).toEqual([]);
+    expect(checker.check(meetings.insightList.value, 'Collection(graph.callAiInsight)')).toEqual([]);
+    expect(checker.check(meetings.insight, 'graph.callAiInsight')).toEqual([]);
+    // The beta fixture's pageNumbers and thumbnails are not v1.0's.
+    expect(checker.check(retrieval.thumbnailHits, 'graph.retrievalResponse').length).toBeGreaterThan(0);
   });
 });
 
