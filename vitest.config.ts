@@ -50,7 +50,7 @@ export default defineConfig({
           name: 'integration',
           // One emulator per worker for the whole run; test files reset it (test/helpers/sharedEmulator.ts).
           globalSetup: ['test/helpers/sharedEmulators.ts'],
-          include: ['test/{tools,e2e,http,security}/**/*.test.ts', ...NEEDS_BUILD_IN_UNIT, ...(SLOW ? [] : FUZZ)],
+          include: ['test/{tools,e2e,http,security,contract}/**/*.test.ts', ...NEEDS_BUILD_IN_UNIT, ...(SLOW ? [] : FUZZ)],
           exclude: [...configDefaults.exclude, ...SLOW_FILES],
         },
       },

@@ -117,7 +117,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   const graphFor = createGraphClientFactory(config, endpoints, log, governance);
   const processKey = processCursorKey();
   const shared = {
-    environment: runtimeInfo(endpoints, 'http', selection.unavailable),
+    environment: runtimeInfo(endpoints, 'http', selection.unavailable, config.enableBeta),
     log,
     governance,
     graphFor,

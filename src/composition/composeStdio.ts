@@ -39,7 +39,7 @@ export async function composeStdio(config: Config): Promise<StdioComposition> {
     for (const notice of cache.notices()) log.warn(notice);
     const { broker } = localAuth(config, endpoints, log, cache.plugin);
     const graphFor = createGraphClientFactory(config, endpoints, log, governance);
-    const environment = runtimeInfo(endpoints, 'stdio', selection.unavailable);
+    const environment = runtimeInfo(endpoints, 'stdio', selection.unavailable, config.enableBeta);
     return runtimeFor({ environment, log, governance, graphFor, appTokens: broker, cursorSeal, ...(files ? { files } : {}) }, broker);
   });
   return { surface: { version: packageVersion(), tools: selection.offered }, runtime, log, stop: () => source.stop() };

@@ -4,7 +4,7 @@ import type { RuntimeInfo } from '../tools/tool.js';
 import { packageVersion } from '../version.js';
 
 /** `unavailable`: what the cloud filter left out and why, so the status tool can say so. */
-export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport'], unavailable: readonly UnavailableTool[] = []): RuntimeInfo {
+export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transport'], unavailable: readonly UnavailableTool[] = [], betaEnabled = false): RuntimeInfo {
   return {
     transport,
     cloud: endpoints.cloud,
@@ -12,6 +12,7 @@ export function runtimeInfo(endpoints: Endpoints, transport: RuntimeInfo['transp
     authority: endpoints.authority,
     tenantSource: endpoints.tenantSource,
     exportConfigured: endpoints.exportApp !== undefined,
+    betaEnabled,
     serverVersion: packageVersion(),
     ...(unavailable.length ? { unavailableTools: [...unavailable] } : {}),
   };

@@ -71,6 +71,18 @@ export interface GraphClient {
    * policies); retried only while nothing has reached the caller yet.
    */
   stream(req: GraphStreamRequest): Promise<{ requestId: string | undefined }>;
+  /**
+   * A 2xx body read as it arrives by `consume`, whatever its content type (a report's CSV stream,
+   * or JSON where Graph sends JSON). Through the same chain as every request; retried only while
+   * nothing has reached `consume` yet.
+   */
+  download<T>(req: GraphDownloadRequest<T>): Promise<GraphResponse<T>>;
+}
+
+export interface GraphDownloadRequest<T> extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'signal' | 'query'> {
+  path: string;
+  version?: GraphVersion;
+  consume(body: ReadableStream<Uint8Array>, contentType: string): Promise<T>;
 }
 
 export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'signal'> {
@@ -218,6 +230,24 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     return { requestId: answer.requestId };
   }
 
+  async function download<T>(req: GraphDownloadRequest<T>): Promise<GraphResponse<T>> {
+    const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, req.query);
+    const delivery = { started: false };
+    let result: { data: T } | undefined;
+    const onStream = async (body: ReadableStream<Uint8Array>, headers: Headers) => {
+      try {
+        result = { data: await req.consume(body, headers.get('content-type') ?? '') };
+      } catch (err) {
+        // The consumer's verdict on the body is its own error; anything else came from reading the body: the network.
+        if (err instanceof AppError) throw new StreamConsumerError(err);
+        throw err;
+      }
+    };
+    const { answer } = await exchange(req, url, { onStream, delivery });
+    if (!result) throw new AppError('BadGraphResponse', `Graph answered ${req.method} ${url.pathname} without a body`, { nextStep: 'Retry; if it persists, report the requestId.', details: { requestId: answer.requestId } });
+    return { data: result.data, requestId: answer.requestId, status: answer.status };
+  }
+
   async function batch(items: BatchItem[], batchOpts: BatchOptions): Promise<Map<string, BatchItemResult>> {
     checkBatchItems(items);
     const url = resolveGraphUrl(base, '/$batch', batchOpts.version ?? defaultVersion, undefined);
@@ -240,7 +270,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     );
   }
 
-  return { request, paginate, batch, stream };
+  return { request, paginate, batch, stream, download };
 }
 
 export const BATCH_ROUTE = 'POST /$batch';

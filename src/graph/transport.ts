@@ -44,8 +44,8 @@ export interface Exchange {
   token?: string | undefined;
   /** $batch only: the route of each item. */
   units?: readonly BatchUnit[] | undefined;
-  /** Server-Sent Events: the 2xx body goes here as it arrives, instead of being read as text. */
-  onStream?: ((body: ReadableStream<Uint8Array>) => Promise<void>) | undefined;
+  /** Server-Sent Events or a file: the 2xx body goes here as it arrives (with the answer's headers), instead of being read as text. */
+  onStream?: ((body: ReadableStream<Uint8Array>, headers: Headers) => Promise<void>) | undefined;
   delivery?: StreamDelivery | undefined;
 }
 
@@ -99,7 +99,7 @@ export function createSend(opts: TransportOptions): Send {
       response = await opts.fetch(ex.url.href, { method: ex.method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: deadline.signal, redirect: 'manual' });
       if (ex.onStream && response.status >= 200 && response.status < 300 && response.body) {
         if (ex.delivery) ex.delivery.started = true;
-        await ex.onStream(response.body);
+        await ex.onStream(response.body, response.headers);
         bodyText = '';
       } else {
         // A server that echoes the request (some proxies do) must not put our token into an error text or a tool result.

@@ -55,16 +55,17 @@ async function sessionInteractions(userId: string, sessionId: string, ctx: ToolC
     found.push(...page.items.filter((i) => i.sessionId === sessionId));
     at = page.nextLink ? new URL(page.nextLink) : undefined;
   }
-  return found.sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime));
+  // createdDateTime is nullable (v1.0 CSDL): an interaction of unknown time keeps its place among equals (sort is stable) at the start.
+  return found.sort((a, b) => (a.createdDateTime ?? '').localeCompare(b.createdDateTime ?? ''));
 }
 
 export function sessionMarkdown(who: string, sessionId: string, exchanges: OutExchange[]): string {
   const apps = [...new Set(exchanges.map((e) => e.app))].join(', ');
   const lines = [`# Copilot conversation`, '', `- User: ${who}`, `- Session: \`${sessionId}\``, `- App: ${apps}`, `- Exchanges: ${exchanges.length}`];
   exchanges.forEach((ex, n) => {
-    lines.push('', `## ${n + 1}. ${ex.interactions[0]?.time ?? ''}`);
+    lines.push('', `## ${n + 1}. ${ex.interactions[0]?.time ?? 'unknown time'}`);
     for (const i of ex.interactions) {
-      lines.push('', `**${i.type === 'prompt' ? 'Prompt' : i.type === 'response' ? 'Response' : 'Other'}** (${i.time})`, '', i.text.trim() || '_(empty)_');
+      lines.push('', `**${i.type === 'prompt' ? 'Prompt' : i.type === 'response' ? 'Response' : 'Other'}** (${i.time ?? 'unknown time'})`, '', i.text.trim() || '_(empty)_');
       for (const l of i.links ?? []) lines.push(`- [${l.title ?? l.url}](${l.url})`);
     }
   });

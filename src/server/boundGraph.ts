@@ -30,5 +30,9 @@ export function boundGraph(client: GraphClient, tool: { name: string; permission
       check(req.route, req.scopes, req.permissions);
       return client.stream(req);
     },
+    download: (req) => {
+      check(req.route, req.scopes, req.permissions);
+      return client.download(req);
+    },
   };
 }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { AppError } from '../errors.js';
 import { chatOverStream, createConversation, type Conversation } from '../graph/copilot/chat.js';
 import { CHAT_SCOPES } from '../graph/copilot/chatPermissions.js';
+import { labelOf } from '../graph/copilot/schemas.js';
 import { withholdingReason } from '../policy/labelPolicy.js';
 import { defineTool } from './tool.js';
 
@@ -17,7 +18,7 @@ const input = z.object({
   webGrounding: z.boolean().optional().describe('Let Copilot also ground on the web for this turn (default: the tenant setting, usually on).'),
 });
 
-const Label = z.object({ id: z.string(), name: z.string().optional(), priority: z.number().optional() });
+const Label = z.object({ id: z.string(), name: z.string().optional(), priority: z.number().optional(), isEncrypted: z.boolean().optional() });
 
 const output = z.object({
   conversationId: z.string().describe('Pass it back as conversationId to ask a follow-up in the same conversation.'),
@@ -69,7 +70,8 @@ export const chatTool = defineTool({
       conversationId,
       { text: args.message, timeZone, webGrounding: args.webGrounding },
       async (conversation) => {
-        latest = conversation;
+        // Intermediate events may carry messages: [] (the chatOverStream examples): they do not replace the answer so far.
+        if ((conversation.messages?.length ?? 0) > 0 || !latest) latest = conversation;
         events++;
         await ctx.progress(1 + events, undefined, `Copilot is answering… (${answerOf(conversation.messages ?? [])?.text?.length ?? 0} characters so far)`);
       },
@@ -89,11 +91,12 @@ export const chatTool = defineTool({
     const messages = data.messages ?? [];
     // The answer is the response message; the prompt is echoed before it.
     const reply = answerOf(messages);
-    const label = toLabel(reply?.sensitivityLabel ?? undefined);
+    // Documented answers carry a label whose fields are all null: that is "no label".
+    const label = labelOf(reply?.sensitivityLabel);
     const citations: Out['citations'] = [];
     for (const a of reply?.attributions ?? []) {
       if (!a.seeMoreWebUrl || (a.attributionType && a.attributionType !== 'citation')) continue;
-      const citationLabel = toLabel(a.sensitivityLabel ?? undefined);
+      const citationLabel = labelOf(a.sensitivityLabel);
       citations.push({ url: a.seeMoreWebUrl, ...(a.providerDisplayName ? { title: a.providerDisplayName } : {}), ...(citationLabel ? { label: citationLabel } : {}) });
     }
     const answer = stripEntityTags(reply?.text ?? '');
@@ -110,15 +113,6 @@ export const chatTool = defineTool({
     return { structured, text: renderText(structured) };
   },
 });
-
-function toLabel(label: { sensitivityLabelId?: string | null; displayName?: string | null; priority?: number | null } | undefined): Out['sensitivityLabel'] {
-  if (!label?.sensitivityLabelId) return undefined;
-  return {
-    id: label.sensitivityLabelId,
-    ...(label.displayName ? { name: label.displayName } : {}),
-    ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
-  };
-}
 
 /** Copilot wraps entities in <File>, <Person>, <Event> tags for its own UI; the name inside is what reads well. */
 function stripEntityTags(text: string): string {

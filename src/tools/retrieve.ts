@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import type { AppError } from '../errors.js';
-import { CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
+import { AppError } from '../errors.js';
+import { labelOf } from '../graph/copilot/schemas.js';
+import { BETA_RETRIEVAL_SOURCES, CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
 import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
 import { keepRelevant } from './relevanceFloor.js';
 import { defineTool } from './tool.js';
@@ -13,9 +14,9 @@ const input = z
     sources: z
       .array(z.enum(SOURCES))
       .min(1)
-      .max(3)
+      .max(SOURCES.length)
       .optional()
-      .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds.'),
+      .describe('Default: sharePoint and oneDriveBusiness. externalItem: Copilot connectors (all the user can read, or only connectionIds). sharePointEmbedded (beta, needs --enable-beta): the SharePoint Embedded containers of containerTypeId.'),
     // Microsoft Graph, externalConnection resource: "id ... must be between 3 and 32 characters in
     // length, must only contain alphanumeric characters".
     connectionIds: z
@@ -23,7 +24,16 @@ const input = z
       .min(1)
       .max(20)
       .optional()
-      .describe('Copilot connector connection ids; required with the externalItem source.'),
+      .describe('Only these Copilot connector connections (externalItem source); omit to retrieve from every connection the user can read.'),
+    containerTypeId: z
+      .string()
+      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'a SharePoint Embedded container type id (a GUID)')
+      .optional()
+      .describe('SharePoint Embedded container type id; required with the sharePointEmbedded source (beta).'),
+    includeThumbnails: z
+      .boolean()
+      .optional()
+      .describe('Beta (needs --enable-beta): page numbers on extracts and which pages have thumbnails (the images themselves are not returned).'),
     filter: z
       .string()
       .max(2000)
@@ -41,10 +51,12 @@ const input = z
   .superRefine((args, ctx) => {
     const sources = args.sources ?? DEFAULT_SOURCES;
     if (new Set(sources).size !== sources.length) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'each source may appear only once' });
-    if (sources.includes('externalItem') && !args.connectionIds?.length)
-      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds is required when sources includes externalItem' });
     if (args.connectionIds?.length && !sources.includes('externalItem'))
       ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds only applies when sources includes externalItem' });
+    if (sources.includes('sharePointEmbedded') && !args.containerTypeId)
+      ctx.addIssue({ code: 'custom', path: ['containerTypeId'], message: 'containerTypeId is required when sources includes sharePointEmbedded' });
+    if (args.containerTypeId && !sources.includes('sharePointEmbedded'))
+      ctx.addIssue({ code: 'custom', path: ['containerTypeId'], message: 'containerTypeId only applies when sources includes sharePointEmbedded' });
   });
 
 // Colour and tooltip are for UIs; the model needs which label it is and how sensitive (priority).
@@ -52,6 +64,7 @@ const Label = z.object({
   id: z.string(),
   name: z.string().optional(),
   priority: z.number().optional(),
+  isEncrypted: z.boolean().optional(),
 });
 
 const Hit = z.object({
@@ -59,8 +72,12 @@ const Hit = z.object({
   title: z.string().optional(),
   source: z.enum(SOURCES),
   resourceType: z.string(),
-  extracts: z.array(z.object({ text: z.string(), relevanceScore: z.number().optional() })),
+  extracts: z.array(z.object({ text: z.string(), relevanceScore: z.number().optional(), pageNumbers: z.array(z.number()).optional() })),
   sensitivityLabel: Label.optional(),
+  thumbnails: z
+    .array(z.object({ pageNumber: z.number().optional(), mediaType: z.string().optional(), bytes: z.number().optional() }))
+    .optional()
+    .describe('includeThumbnails (beta): the page thumbnails Graph returned, described (page, type, size); the images are not passed on.'),
   metadata: z.record(z.string(), z.string()).optional(),
   withheld: z
     .literal('policy')
@@ -72,6 +89,7 @@ const SourceStatus = z.object({
   source: z.enum(SOURCES),
   status: z.enum(['ok', 'error']),
   hitCount: z.number(),
+  droppedHits: z.number().optional().describe('Hits Graph returned without a url (it may): they cannot be cited, so they are left out.'),
   requestId: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string(), nextStep: z.string().optional(), graphCode: z.string().optional() }).optional(),
 });
@@ -114,10 +132,15 @@ export const retrieveTool = defineTool({
   input,
   output,
   permissions: { delegated: [...SHAREPOINT_SCOPES, CONNECTOR_SCOPE], application: [] },
-  audited: { query: 'text', sources: 'value', connectionIds: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
-  examples: { query: 'How do I set up the corporate VPN?', sources: ['sharePoint', 'oneDriveBusiness'], connectionIds: ['ContosoITServiceNowKB'], filter: 'FileExtension:"pdf"', metadata: ['author', 'lastModifiedTime'], maxResults: 10 },
+  audited: { query: 'text', sources: 'value', connectionIds: 'value', containerTypeId: 'value', includeThumbnails: 'value', filter: 'text', metadata: 'value', maxResults: 'value' },
+  examples: { query: 'How do I set up the corporate VPN?', sources: ['sharePoint', 'oneDriveBusiness'], connectionIds: ['ContosoITServiceNowKB'], containerTypeId: 'e2b7a2c4-5d1f-4c8e-9a3b-7f6d5c4b3a21', includeThumbnails: true, filter: 'FileExtension:"pdf"', metadata: ['author', 'lastModifiedTime'], maxResults: 10 },
   async handle(args, ctx) {
     const sources = args.sources ?? DEFAULT_SOURCES;
+    const beta = sources.filter((src) => (BETA_RETRIEVAL_SOURCES as readonly string[]).includes(src));
+    if ((beta.length || args.includeThumbnails) && !ctx.environment.betaEnabled)
+      throw new AppError('InvalidArgument', `${beta.length ? `the ${beta.join(', ')} source` : 'includeThumbnails'} uses the preview (beta) Copilot Retrieval API, which this server does not use without --enable-beta`, {
+        nextStep: 'Restart the server with --enable-beta (M365_COPILOT_MCP_ENABLE_BETA=true), or call again without it.',
+      });
     const requested = args.metadata ?? [];
     // Title is always asked for so hits can be cited by name; it is dropped from `metadata` unless requested.
     const metadata = dedupeCaseInsensitive(['title', ...requested]);
@@ -125,7 +148,16 @@ export const retrieveTool = defineTool({
     // and counts what Graph counted; here it is only read back for the answer.
     const perSource = await retrieve(
       ctx.graph,
-      sources.map((source) => ({ query: args.query, source, filter: args.filter, metadata, maxResults: args.maxResults, connectionIds: args.connectionIds })),
+      sources.map((source) => ({
+        query: args.query,
+        source,
+        filter: args.filter,
+        metadata,
+        maxResults: args.maxResults,
+        connectionIds: args.connectionIds,
+        containerTypeId: args.containerTypeId,
+        includeThumbnails: args.includeThumbnails,
+      })),
       ctx.signal,
     );
     // When every source failed there is nothing to return: surface the first failure as the error.
@@ -142,7 +174,7 @@ export const retrieveTool = defineTool({
       sources: perSource.map((p) =>
         failed(p)
           ? { source: p.source, status: 'error' as const, hitCount: 0, error: errorSummary(p.error) }
-          : { source: p.source, status: 'ok' as const, hitCount: p.hits.length, ...(p.requestId ? { requestId: p.requestId } : {}) },
+          : { source: p.source, status: 'ok' as const, hitCount: p.hits.filter((h) => h.webUrl).length, ...droppedOf(p.hits), ...(p.requestId ? { requestId: p.requestId } : {}) },
       ),
       withheldCount: hits.filter((h) => h.withheld).length,
       ...(budget ? { budget } : {}),
@@ -158,12 +190,22 @@ function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[]
     if ('error' in outcome) continue;
     const { source, hits } = outcome;
     for (const hit of hits) {
+      // webUrl is nullable in the CSDL; a hit nobody can open or cite is dropped (counted in sources[].droppedHits).
+      if (!hit.webUrl) continue;
       const meta = hit.resourceMetadata ?? {};
       const title = pick(meta, 'title');
       // Three decimals are all a ranking needs; Graph sends sixteen.
-      const extracts = (hit.extracts ?? []).map((e) =>
-        e.relevanceScore === undefined || e.relevanceScore === null ? { text: e.text } : { text: e.text, relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 },
-      );
+      const extracts = (hit.extracts ?? []).map((e) => ({
+        text: e.text,
+        ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 }),
+        ...(e.pageNumbers.length ? { pageNumbers: e.pageNumbers } : {}),
+      }));
+      // Thumbnails are base64 images: described, never passed on.
+      const thumbnails = hit.thumbnails.map((t) => ({
+        ...(typeof t.pageNumber === 'number' ? { pageNumber: t.pageNumber } : {}),
+        ...((t.mediaType ?? t.mimeType) ? { mediaType: (t.mediaType ?? t.mimeType)! } : {}),
+        ...(t.content ? { bytes: base64Bytes(t.content) } : {}),
+      }));
       const existing = byUrl.get(hit.webUrl);
       if (existing) {
         const seen = new Set(existing.extracts.map((e) => e.text));
@@ -172,22 +214,15 @@ function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[]
       }
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(meta)) if (wanted.has(k.toLowerCase()) && v !== null && v !== undefined) metadata[k] = String(v);
-      const label = hit.sensitivityLabel;
+      const label = labelOf(hit.sensitivityLabel);
       byUrl.set(hit.webUrl, {
         url: hit.webUrl,
         ...(title ? { title } : {}),
         source,
         resourceType: hit.resourceType ?? 'unknown',
         extracts,
-        ...(label?.sensitivityLabelId
-          ? {
-              sensitivityLabel: {
-                id: label.sensitivityLabelId,
-                ...(label.displayName ? { name: label.displayName } : {}),
-                ...(label.priority !== undefined && label.priority !== null ? { priority: label.priority } : {}),
-              },
-            }
-          : {}),
+        ...(label ? { sensitivityLabel: label } : {}),
+        ...(thumbnails.length ? { thumbnails } : {}),
         ...(Object.keys(metadata).length ? { metadata } : {}),
       });
     }
@@ -216,6 +251,17 @@ function withholdByLabel(hits: OutHit[], policy: LabelPolicy): OutHit[] {
   );
 }
 
+/** The decoded size of a base64 payload (the docs' example prefixes it with "base64"). */
+function base64Bytes(content: string): number {
+  const data = content.replace(/^base64/, '').replace(/[^A-Za-z0-9+/]/g, '');
+  return Math.floor((data.length * 3) / 4);
+}
+
+function droppedOf(hits: readonly { webUrl?: string | null | undefined }[]): { droppedHits?: number } {
+  const dropped = hits.filter((h) => !h.webUrl).length;
+  return dropped ? { droppedHits: dropped } : {};
+}
+
 function pick(meta: Record<string, unknown>, key: string): string | undefined {
   for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
   return undefined;
@@ -241,12 +287,14 @@ function renderText(query: string, out: Out): string {
   const head = `${out.hits.length} hit(s) for "${truncate(query, 80)}" from ${out.sources.map((s) => `${s.source}${s.status === 'error' ? ' (failed)' : ''}`).join(', ')}.`;
   const lines = [head];
   for (const f of failed) lines.push(`${f.source} failed: [${f.error?.code}] ${f.error?.message}${f.error?.nextStep ? ` Next step: ${f.error.nextStep}` : ''}`);
+  for (const s of out.sources) if (s.droppedHits) lines.push(`${s.source}: ${s.droppedHits} hit(s) came without a url and were left out.`);
   out.hits.forEach((h, i) => {
     const score = h.extracts.find((e) => e.relevanceScore !== undefined)?.relevanceScore;
     const label = h.sensitivityLabel?.name ? ` [${h.sensitivityLabel.name}]` : '';
     lines.push(`${i + 1}. ${h.title ?? h.url}${label}${score !== undefined ? ` (${score.toFixed(2)})` : ''}\n   ${h.url}`);
     if (h.withheld) lines.push('   (content withheld by this server\'s sensitivity-label policy)');
-    for (const e of h.extracts) lines.push(`   > ${truncate(e.text, 400)}`);
+    for (const e of h.extracts) lines.push(`   > ${e.pageNumbers ? `(p. ${e.pageNumbers.join(', ')}) ` : ''}${truncate(e.text, 400)}`);
+    if (h.thumbnails?.length) lines.push(`   thumbnails of page(s) ${h.thumbnails.map((t) => t.pageNumber ?? '?').join(', ')} (not shown)`);
   });
   if (out.leftOut) lines.push(`${out.leftOut} weaker hit(s) left out; call again with maxResults (e.g. 25) to see them.`);
   if (out.withheldCount) lines.push(`${out.withheldCount} hit(s) withheld by the sensitivity-label policy: cite them by title and url only.`);

@@ -78,6 +78,8 @@ export interface RuntimeInfo {
   authority: string;
   tenantSource: 'emulator' | 'cloud';
   exportConfigured: boolean;
+  /** --enable-beta: preview Graph APIs may be used (beta tools, and beta-only arguments of GA tools). */
+  betaEnabled: boolean;
   serverVersion: string;
   /** Tools left out because their Graph API does not exist in this cloud, and why (src/tools/availability.ts). */
   unavailableTools?: { name: string; reason: string }[];

@@ -1,16 +1,14 @@
 import * as z from 'zod';
-import { fetchUsageReport, REPORTS_SCOPE, type UsageReport as Report } from '../graph/copilot/reports.js';
+import { COUNT_APPS, DETAIL_DATE_COLUMNS, REPORT_PERIODS, REPORT_VERSIONS, type ReportVersion } from '../graph/copilot/reportColumns.js';
+import { fetchUsageReport, REPORTS_SCOPE, type ReportRow } from '../graph/copilot/reports.js';
 import { defineTool } from './tool.js';
 
 /** More users than this are summarised, not listed: the most recently active come first. */
 const MAX_USERS = 500;
 
-
-/** The per-app columns of the summary and trend reports (version v1). */
-const COUNT_APPS = ['anyApp', 'copilotChat', 'microsoftTeams', 'word', 'excel', 'powerPoint', 'outlook', 'oneNote', 'loop'] as const;
-/** The per-app last-activity columns of the user detail report, as `${app}CopilotLastActivityDate` (Copilot Chat: copilotChatLastActivityDate). */
-const DETAIL_APPS = ['copilotChat', 'microsoftTeams', 'word', 'excel', 'powerPoint', 'outlook', 'oneNote', 'loop'] as const;
-const APP_NAMES: Record<(typeof COUNT_APPS)[number], string> = {
+const ALL_COUNT_APPS = COUNT_APPS.v2;
+const ALL_DETAIL_APPS = Object.keys(DETAIL_DATE_COLUMNS.v2);
+const APP_NAMES: Record<string, string> = {
   anyApp: 'any app',
   copilotChat: 'Copilot Chat',
   microsoftTeams: 'Teams',
@@ -20,31 +18,56 @@ const APP_NAMES: Record<(typeof COUNT_APPS)[number], string> = {
   outlook: 'Outlook',
   oneNote: 'OneNote',
   loop: 'Loop',
+  edge: 'Edge',
+  microsoft365Copilot: 'Microsoft 365 Copilot',
+  copilotChatWork: 'Copilot Chat (work)',
+  copilotChatWeb: 'Copilot Chat (web)',
+  copilotAgent: 'Copilot agents',
 };
+const ALL_PERIODS = ['D7', 'D28', 'D30', 'D90', 'D180'] as const;
 
-const input = z.object({
-  report: z
-    .enum(['userDetail', 'userCountSummary', 'userCountTrend'])
-    .describe('userCountSummary: enabled and active users per app over the period; userCountTrend: the same per day; userDetail: each licensed user with their last activity date per app.'),
-  period: z.enum(['D7', 'D30', 'D90', 'D180']).default('D30').describe('How many days back the report covers (7, 30, 90 or 180), ending on the report refresh date.'),
-});
+const input = z
+  .object({
+    report: z
+      .enum(['userDetail', 'userCountSummary', 'userCountTrend'])
+      .describe('userCountSummary: enabled and active users per app over the period; userCountTrend: the same per day; userDetail: each licensed user with their last activity date per app.'),
+    version: z.enum(REPORT_VERSIONS).default('v1').describe('Report version: v1 (default) or v2 (adds Edge, Microsoft 365 Copilot, Copilot Chat work/web and prompt counts; 28 days instead of 30).'),
+    period: z.enum(ALL_PERIODS).optional().describe('How many days back the report covers, ending on the report refresh date: D7, D30 (v1) or D28 (v2), D90, D180. Default D30 (v1) or D28 (v2).'),
+  })
+  .superRefine((args, ctx) => {
+    if (args.period && !REPORT_PERIODS[args.version].includes(args.period))
+      ctx.addIssue({ code: 'custom', path: ['period'], message: `version ${args.version} reports ${REPORT_PERIODS[args.version].join(', ')} (${args.version === 'v2' ? 'D28, not D30' : 'D30, not D28'})` });
+  });
 
 const appCounts = z.object({ enabledUsers: z.number().int(), activeUsers: z.number().int() });
 const byApp = z
-  .object(Object.fromEntries(COUNT_APPS.map((a) => [a, appCounts.optional()])) as Record<(typeof COUNT_APPS)[number], z.ZodOptional<typeof appCounts>>)
-  .describe('Per app: users enabled for Copilot in it (Copilot-licensed) and users active in it. anyApp counts a user active in any Copilot app.');
+  .object(Object.fromEntries(ALL_COUNT_APPS.map((a) => [a, appCounts.optional()])) as Record<string, z.ZodOptional<typeof appCounts>>)
+  .describe('Per app: users enabled for Copilot in it (Copilot-licensed) and users active in it. anyApp counts a user active in any Copilot app. edge, microsoft365Copilot, copilotChatWork and copilotChatWeb: version v2 only.');
 const lastActivity = z
-  .object(Object.fromEntries(DETAIL_APPS.map((a) => [a, z.string().optional()])) as Record<(typeof DETAIL_APPS)[number], z.ZodOptional<z.ZodString>>)
-  .describe('Last activity date (yyyy-mm-dd) per app within the period; absent: no activity there.');
+  .object(Object.fromEntries(ALL_DETAIL_APPS.map((a) => [a, z.string().optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
+  .describe('Last activity date (yyyy-mm-dd) per app within the period; absent: no activity there. copilotChatWork, copilotChatWeb, microsoft365Copilot, edge and copilotAgent: version v2 only.');
 
 const output = z.object({
   report: z.enum(['userDetail', 'userCountSummary', 'userCountTrend']),
-  period: z.enum(['D7', 'D30', 'D90', 'D180']),
+  version: z.enum(REPORT_VERSIONS),
+  period: z.enum(ALL_PERIODS),
   reportRefreshDate: z.string().optional().describe('The last day the report covers (yyyy-mm-dd); reports lag behind by a day or more.'),
-  summary: z.object({ reportPeriodDays: z.number().int(), byApp }).optional().describe('userCountSummary only.'),
-  trend: z.array(z.object({ reportDate: z.string(), byApp })).optional().describe('userCountTrend only: one row per day, oldest first.'),
+  summary: z
+    .object({ reportPeriodDays: z.number().int(), byApp, totalPromptsSubmitted: z.number().int().optional(), averagePromptsSubmitted: z.number().optional() })
+    .optional()
+    .describe('userCountSummary only (prompt figures: v2).'),
+  trend: z.array(z.object({ reportDate: z.string(), byApp, promptsSubmitted: z.number().int().optional() })).optional().describe('userCountTrend only: one row per day, oldest first (promptsSubmitted: v2).'),
   users: z
-    .array(z.object({ userPrincipalName: z.string(), displayName: z.string(), lastActivityDate: z.string().optional(), lastActivityByApp: lastActivity }))
+    .array(
+      z.object({
+        userPrincipalName: z.string(),
+        displayName: z.string(),
+        lastActivityDate: z.string().optional(),
+        lastActivityByApp: lastActivity,
+        promptsSubmitted: z.object({ allApps: z.number().int().optional(), copilotChatWork: z.number().int().optional(), copilotChatWeb: z.number().int().optional() }).optional().describe('v2 only.'),
+        activeUsageDays: z.number().int().optional().describe('v2 only: days with activity in any app.'),
+      }),
+    )
     .optional()
     .describe(`userDetail only: most recently active first, at most ${MAX_USERS}.`),
   totalUsers: z.number().int().optional().describe('userDetail only: licensed users in the report.'),
@@ -53,32 +76,8 @@ const output = z.object({
   identitiesConcealed: z.boolean().describe('true when the tenant conceals user, group and site names in reports: names are then opaque hashes.'),
 });
 type Out = z.output<typeof output>;
-type ByApp = Out['trend'] extends (infer R)[] | undefined ? (R extends { byApp: infer B } ? B : never) : never;
-
-// ---- Graph's JSON forms (looseObject: version v2 and future columns pass through unread) ----
-// The per-app counts are read by countsOf, which keeps only numeric pairs.
-const dateOrEmpty = z.string().nullish();
-const SummarySchema = z.object({
-  value: z.array(z.looseObject({ reportRefreshDate: z.string().optional(), adoptionByProduct: z.array(z.looseObject({ reportPeriod: z.number().int() })) })),
-});
-const TrendSchema = z.object({
-  value: z.array(z.looseObject({ reportRefreshDate: z.string().optional(), reportPeriod: z.number().int().optional(), adoptionByDate: z.array(z.looseObject({ reportDate: z.string() })) })),
-});
-const DetailSchema = z.object({
-  value: z.array(
-    z.looseObject({
-      reportRefreshDate: z.string().optional(),
-      userPrincipalName: z.string(),
-      displayName: z.string().nullish(),
-      lastActivityDate: dateOrEmpty,
-      ...Object.fromEntries(DETAIL_APPS.map((a) => [detailField(a), dateOrEmpty])),
-    }),
-  ),
-});
-
-function detailField(app: (typeof DETAIL_APPS)[number]): string {
-  return app === 'copilotChat' ? 'copilotChatLastActivityDate' : `${app}CopilotLastActivityDate`;
-}
+type ByApp = NonNullable<Out['summary']>['byApp'];
+type OutUser = NonNullable<Out['users']>[number];
 
 export const usageReportTool = defineTool({
   name: 'copilot_usage_report',
@@ -87,6 +86,7 @@ export const usageReportTool = defineTool({
     'Microsoft 365 Copilot adoption in the organisation, from the Microsoft 365 usage reports: how many Copilot-licensed users are enabled and active per app',
     '(Teams, Word, Excel, PowerPoint, Outlook, OneNote, Loop, Copilot Chat, any app) over the last 7, 30, 90 or 180 days (userCountSummary), the same per day (userCountTrend),',
     'or each licensed user with their last activity date per app (userDetail).',
+    'version v2 adds Edge, Microsoft 365 Copilot, Copilot Chat (work/web) and prompt counts, and reports 28 days instead of 30.',
     'Only Copilot-licensed users are counted; unlicensed Copilot Chat use is not in these reports. Data lags by a day or more (see reportRefreshDate).',
     'The signed-in user needs a reports role (e.g. Reports Reader or Global Reader). If the tenant conceals user names in reports (a Microsoft 365 admin setting),',
     'user names and UPNs come back as opaque hashes and identitiesConcealed is true.',
@@ -99,53 +99,42 @@ export const usageReportTool = defineTool({
   input,
   output,
   permissions: { delegated: [REPORTS_SCOPE], application: [] },
-  audited: { report: 'value', period: 'value' },
-  examples: { report: 'userCountSummary', period: 'D30' },
+  audited: { report: 'value', version: 'value', period: 'value' },
+  examples: { report: 'userCountSummary', version: 'v1', period: 'D30' },
   async handle(args, ctx) {
-    const report = args.report as Report;
-    const period = args.period;
-    const request = <T>(schema: z.ZodType<T>) => fetchUsageReport(ctx.graph, report, period, schema, ctx.signal);
+    const { report, version } = args;
+    const period = args.period ?? (version === 'v2' ? 'D28' : 'D30');
+    const { rows } = await fetchUsageReport(ctx.graph, { report, period, version }, ctx.signal);
+    const refresh = rows.map((r) => r['reportRefreshDate']).find((d): d is string => typeof d === 'string');
+    const base = { report, version, period, ...(refresh ? { reportRefreshDate: refresh } : {}), truncated: false, identitiesConcealed: false };
 
     if (report === 'userCountSummary') {
-      const data = await request(SummarySchema);
-      const first = data.value[0];
-      const row = first?.adoptionByProduct.find((r) => r.reportPeriod === Number(period.slice(1))) ?? first?.adoptionByProduct[0];
+      const days = Number(period.slice(1));
+      const row = rows.find((r) => r['reportPeriod'] === days) ?? rows[0];
       return done({
-        report,
-        period,
-        ...(first?.reportRefreshDate ? { reportRefreshDate: first.reportRefreshDate } : {}),
-        ...(row ? { summary: { reportPeriodDays: row.reportPeriod, byApp: countsOf(row) } } : {}),
-        truncated: false,
-        identitiesConcealed: false,
+        ...base,
+        ...(row
+          ? {
+              summary: {
+                reportPeriodDays: row['reportPeriod'] as number,
+                byApp: countsOf(row, version),
+                ...numberOf(row, 'totalPromptsSubmitted'),
+                ...numberOf(row, 'averagePromptsSubmitted'),
+              },
+            }
+          : {}),
       });
     }
     if (report === 'userCountTrend') {
-      const data = await request(TrendSchema);
-      const first = data.value[0];
-      const trend = (first?.adoptionByDate ?? []).map((r) => ({ reportDate: r.reportDate, byApp: countsOf(r) })).sort((a, b) => a.reportDate.localeCompare(b.reportDate));
-      return done({ report, period, ...(first?.reportRefreshDate ? { reportRefreshDate: first.reportRefreshDate } : {}), trend, truncated: false, identitiesConcealed: false });
+      const trend = rows
+        .map((r) => ({ reportDate: r['reportDate'] as string, byApp: countsOf(r, version), ...(typeof r['promptsSubmitted'] === 'number' ? { promptsSubmitted: r['promptsSubmitted'] } : {}) }))
+        .sort((a, b) => a.reportDate.localeCompare(b.reportDate));
+      return done({ ...base, trend });
     }
-    const data = await request(DetailSchema);
-    const all = data.value.map((r) => {
-      const row = r as Record<string, unknown>;
-      const lastActivityByApp: Record<string, string> = {};
-      for (const app of DETAIL_APPS) {
-        const d = row[detailField(app)];
-        if (typeof d === 'string' && d) lastActivityByApp[app] = d;
-      }
-      return {
-        userPrincipalName: r.userPrincipalName,
-        displayName: r.displayName ?? '',
-        ...(r.lastActivityDate ? { lastActivityDate: r.lastActivityDate } : {}),
-        lastActivityByApp,
-      };
-    });
+    const all = rows.map((r) => userOf(r, version));
     all.sort((a, b) => (b.lastActivityDate ?? '').localeCompare(a.lastActivityDate ?? '') || a.userPrincipalName.localeCompare(b.userPrincipalName));
-    const refresh = data.value.find((r) => r.reportRefreshDate)?.reportRefreshDate;
     return done({
-      report,
-      period,
-      ...(refresh ? { reportRefreshDate: refresh } : {}),
+      ...base,
       users: all.slice(0, MAX_USERS),
       totalUsers: all.length,
       activeUsers: all.filter((u) => u.lastActivityDate).length,
@@ -156,14 +145,33 @@ export const usageReportTool = defineTool({
   },
 });
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+function numberOf(row: ReportRow, key: string): Record<string, number> {
+  return typeof row[key] === 'number' ? { [key]: row[key] } : {};
+}
 
-function countsOf(row: Record<string, unknown>): ByApp {
+function userOf(r: ReportRow, version: ReportVersion): OutUser {
+  const lastActivityByApp: Record<string, string> = {};
+  for (const [app, column] of Object.entries(DETAIL_DATE_COLUMNS[version])) if (typeof r[column] === 'string') lastActivityByApp[app] = r[column];
+  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
+  const prompts = { allApps: n('promptsSubmittedForAllApps'), copilotChatWork: n('promptsSubmittedForCopilotChatWork'), copilotChatWeb: n('promptsSubmittedForCopilotChatWeb') };
+  const promptsSubmitted = Object.fromEntries(Object.entries(prompts).filter(([, v]) => v !== undefined));
+  const activeUsageDays = n('activeUsageDaysForAllApps');
+  return {
+    userPrincipalName: r['userPrincipalName'] as string,
+    displayName: typeof r['displayName'] === 'string' ? r['displayName'] : '',
+    ...(typeof r['lastActivityDate'] === 'string' ? { lastActivityDate: r['lastActivityDate'] } : {}),
+    lastActivityByApp,
+    ...(Object.keys(promptsSubmitted).length ? { promptsSubmitted } : {}),
+    ...(activeUsageDays !== undefined ? { activeUsageDays } : {}),
+  };
+}
+
+function countsOf(row: ReportRow, version: ReportVersion): ByApp {
   const out: Record<string, { enabledUsers: number; activeUsers: number }> = {};
-  for (const app of COUNT_APPS) {
+  for (const app of COUNT_APPS[version]) {
     const enabled = row[`${app}EnabledUsers`];
     const active = row[`${app}ActiveUsers`];
-    if (isCount(enabled) && isCount(active)) out[app] = { enabledUsers: enabled, activeUsers: active };
+    if (typeof enabled === 'number' && typeof active === 'number') out[app] = { enabledUsers: enabled, activeUsers: active };
   }
   return out as ByApp;
 }
@@ -175,10 +183,10 @@ function done(structured: Out) {
 const pct = (active: number, enabled: number) => (enabled > 0 ? ` (${Math.round((100 * active) / enabled)}%)` : '');
 
 function renderText(out: Out): string {
-  const head = `Copilot usage, ${out.report}, last ${out.period.slice(1)} days${out.reportRefreshDate ? ` up to ${out.reportRefreshDate}` : ''}:`;
+  const head = `Copilot usage, ${out.report} (${out.version}), last ${out.period.slice(1)} days${out.reportRefreshDate ? ` up to ${out.reportRefreshDate}` : ''}:`;
   if (out.report === 'userCountSummary') {
     if (!out.summary) return `${head} Graph returned no rows.`;
-    const apps = COUNT_APPS.filter((a) => out.summary!.byApp[a]).map((a) => {
+    const apps = ALL_COUNT_APPS.filter((a) => out.summary!.byApp[a]).map((a) => {
       const c = out.summary!.byApp[a]!;
       return `${APP_NAMES[a]} ${c.activeUsers}/${c.enabledUsers}${pct(c.activeUsers, c.enabledUsers)}`;
     });

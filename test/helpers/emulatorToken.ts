@@ -40,3 +40,13 @@ export async function deviceCodeTokens(emulator: EmulatorProcess, upn: string, s
   if (token.status !== 200) throw new Error(`token answered ${token.status}: ${JSON.stringify(token.json)}`);
   return { ...(token.json as unknown as IssuedTokens), device_code: deviceCode, user_code: userCode };
 }
+
+/** An app-only token of the emulator's export app (client credentials with its secret). */
+export async function appOnlyToken(emulator: EmulatorProcess): Promise<string> {
+  const d = emulator.descriptor;
+  const ca = readFileSync(d.caCertPath, 'utf8');
+  const app = d.apps.exportApp;
+  const token = await postForm(`${d.authority}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: `${d.graphResource}/.default` }, ca);
+  if (token.status !== 200) throw new Error(`token answered ${token.status}: ${JSON.stringify(token.json)}`);
+  return String(token.json['access_token']);
+}

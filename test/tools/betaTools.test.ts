@@ -189,7 +189,15 @@ describe('beta tools (copilot_chat, copilot_search)', () => {
     const streamed = await post(`/copilot/conversations/${id}/chatOverStream`, { message: { text: facts.vpnGuide.query }, locationHint: { timeZone: 'UTC' } });
     expect(streamed.status).toBe(200);
     expect(streamed.type).toMatch(/^text\/event-stream/);
-    const events = streamed.text.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.replace(/^data: /, '')) as { id: string; messages: { text: string; attributions: { seeMoreWebUrl: string }[] }[] });
+    // Each event: a data line, then its id line (chatoverstream.md, Example 1).
+    const events = streamed.text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => {
+        const [data, id] = e.split('\n');
+        expect(id).toMatch(/^id:\d+$/);
+        return JSON.parse(data!.replace(/^data: /, '')) as { id: string; messages: { text: string; attributions: { seeMoreWebUrl: string }[] }[] };
+      });
     expect(events.length).toBeGreaterThan(1);
     const last = events[events.length - 1]!;
     expect(last.id).toBe(id);

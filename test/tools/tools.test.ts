@@ -88,6 +88,9 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
 
     const ok = structured<Retrieve>(await demo.callTool('copilot_retrieve', { query: facts.connector.query, sources: ['externalItem'], connectionIds: [facts.connector.connection.id] }));
     expect(ok.hits.some((h) => h.url === facts.connector.item.webUrl && h.resourceType === 'externalItem')).toBe(true);
+    // No connectionIds: every connection the user can read (copilotroot-retrieval.md Example 2 sends no dataSourceConfiguration).
+    const all = structured<Retrieve>(await demo.callTool('copilot_retrieve', { query: facts.connector.query, sources: ['externalItem'] }));
+    expect(all.hits.some((h) => h.url === facts.connector.item.webUrl && h.resourceType === 'externalItem')).toBe(true);
   });
 
   it('copilot_export_interactions pages with a cursor without gaps or overlap', async () => {
@@ -186,7 +189,7 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
       ['copilot_retrieve', { query: 'x'.repeat(1501) }, /query/],
       ['copilot_retrieve', { query: '' }, /query/],
       ['copilot_retrieve', { query: 'vpn', maxResults: 26 }, /maxResults/],
-      ['copilot_retrieve', { query: 'vpn', sources: ['externalItem'] }, /connectionIds/],
+      ['copilot_retrieve', { query: 'vpn', connectionIds: ['ContosoITKB'] }, /connectionIds only applies/],
       ['copilot_retrieve', { query: 'vpn', sources: ['intranet'] }, /sources/],
       ['copilot_export_interactions', { userId: 'not a user' }, /userId/],
       ['copilot_export_interactions', { userId: facts.demoUser.id, limit: 1001 }, /limit/],

@@ -312,8 +312,9 @@ describe('graph client: decoding 2xx answers', () => {
     expectNoToken(err);
   });
 
-  it('a 200 missing a required field is BadGraphResponse naming the field path', async () => {
-    const srv = await serve((_req, res) => json(res, 200, { retrievalHits: [{ webUrl: 'https://a', extracts: [] }, { extracts: [{ text: 'x' }], resourceType: 'listItem' }] }));
+  // webUrl may be null or absent (v1.0 CSDL: nullable); a number is a shape Graph never sends.
+  it('a 200 with a field of the wrong type is BadGraphResponse naming the field path', async () => {
+    const srv = await serve((_req, res) => json(res, 200, { retrievalHits: [{ webUrl: 'https://a', extracts: [] }, { webUrl: 42, extracts: [{ text: 'x' }], resourceType: 'listItem' }] }));
     const { graph } = client(srv.baseUrl);
     const err = await failure(graph.request({ method: 'POST', route: 'POST /copilot/retrieval', path: '/copilot/retrieval', body: {}, scopes: [], schema: RetrievalResponseSchema }));
     expect(err.code).toBe('BadGraphResponse');

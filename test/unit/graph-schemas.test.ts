@@ -8,7 +8,9 @@ import {
   OnlineMeetingSchema,
   RetrievalResponseSchema,
   UserSchema,
+  labelOf,
 } from '../../src/graph/copilot/schemas.js';
+import { Interaction, toInteraction } from '../../src/tools/export/shape.js';
 import { encodeQuery } from '../../src/graph/url.js';
 
 describe('graph schemas', () => {
@@ -34,10 +36,31 @@ describe('graph schemas', () => {
     expect(RetrievalResponseSchema.parse({}).retrievalHits).toEqual([]);
   });
 
-  it('requires a label id when a label is present', () => {
-    const r = RetrievalResponseSchema.safeParse({ retrievalHits: [{ webUrl: 'https://x', sensitivityLabel: { displayName: 'General' } }] });
-    expect(r.success).toBe(false);
-    expect(r.error?.issues[0]?.path).toEqual(['retrievalHits', 0, 'sensitivityLabel', 'sensitivityLabelId']);
+  // msgraph-metadata@f54f11b6 schemas/v1.0-Prod.csdl: every sensitivityLabelInfo field, retrievalHit.webUrl and
+  // retrievalExtract.text are nullable; the chat examples add isEncrypted (m365copilot-docs@90efae84 chatoverstream).
+  it('tolerates every null the CSDL allows in a retrieval answer, and a label with a null id is no label', () => {
+    const r = RetrievalResponseSchema.parse({
+      retrievalHits: [
+        { webUrl: null, extracts: [{ text: null, relevanceScore: 0.4 }], sensitivityLabel: { sensitivityLabelId: null, displayName: null, tooltip: null, priority: null, color: null, isEncrypted: null } },
+        { webUrl: 'https://x', sensitivityLabel: { displayName: 'General' } },
+        { webUrl: 'https://y', sensitivityLabel: { sensitivityLabelId: 'l3', displayName: 'Secret', priority: 9, isEncrypted: true } },
+      ],
+    });
+    expect(r.retrievalHits[0]!.webUrl).toBeNull();
+    expect(r.retrievalHits[0]!.extracts).toEqual([{ text: '', relevanceScore: 0.4, pageNumbers: [] }]);
+    expect(labelOf(r.retrievalHits[0]!.sensitivityLabel)).toBeUndefined();
+    expect(labelOf(r.retrievalHits[1]!.sensitivityLabel)).toBeUndefined();
+    expect(labelOf(r.retrievalHits[2]!.sensitivityLabel)).toEqual({ id: 'l3', name: 'Secret', priority: 9, isEncrypted: true });
+    // Still a type error for what the CSDL does not allow.
+    expect(RetrievalResponseSchema.safeParse({ retrievalHits: [{ webUrl: 7 }] }).success).toBe(false);
+  });
+
+  it('reads an aiInteraction whose createdDateTime is null as unknown time', () => {
+    const i = AiInteractionSchema.parse({ id: '1', sessionId: 's', appClass: 'IPM.SkypeTeams.Message.Copilot.BizChat', interactionType: 'userPrompt', createdDateTime: null, locale: 'en-us', from: { user: { id: 'u' } } });
+    expect(i.createdDateTime).toBeNull();
+    const out = toInteraction(i);
+    expect(out).not.toHaveProperty('time');
+    expect(Interaction.parse(out)).toEqual(out);
   });
 
   it('reads the contract aiInteraction examples, null parts and missing arrays', () => {

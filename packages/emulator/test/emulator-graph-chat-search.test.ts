@@ -42,7 +42,9 @@ describe('beta Copilot Chat (emulated)', () => {
     expect(res.status).toBe(200);
     const turn = res.body as Conversation;
     expect(turn.turnCount).toBe(1);
-    expect(turn.messages?.map((m) => m['@odata.type'])).toEqual(['#microsoft.graph.copilotConversationRequestMessage', '#microsoft.graph.copilotConversationResponseMessage']);
+    // Both are copilotConversationResponseMessage, the first recapping the prompt (chatoverstream.md, Example 1).
+    expect(turn.messages?.map((m) => m['@odata.type'])).toEqual(['#microsoft.graph.copilotConversationResponseMessage', '#microsoft.graph.copilotConversationResponseMessage']);
+    expect(turn.messages![0]).toMatchObject({ text: facts.vpnGuide.query, adaptiveCards: [], attributions: [], sensitivityLabel: { sensitivityLabelId: null, displayName: null, isEncrypted: null } });
     const answer = turn.messages![1]!;
     expect(answer.attributions![0]).toMatchObject({ attributionType: 'citation', attributionSource: 'grounding', seeMoreWebUrl: facts.vpnGuide.document.webUrl });
     expect(answer.text).toContain('[^1^]');
@@ -83,23 +85,37 @@ describe('beta Copilot Chat (emulated)', () => {
     }
   });
 
-  it('streams a turn as text/event-stream, each event a whole conversation with the answer growing', async () => {
+  it('streams a turn as documented: id lines, intermediate events (one with messages: []), then the whole turn', async () => {
     const conv = (await send(demo, 'POST', '/copilot/conversations', {})).body as Conversation;
     const stream = await send(demo, 'POST', `/copilot/conversations/${conv.id}/chatOverStream`, chatBody(facts.vpnGuide.query));
     expect(stream.status).toBe(200);
     expect(stream.headers?.['Content-Type']).toMatch(/^text\/event-stream/);
     expect(typeof stream.body).toBe('string');
+    const ids: number[] = [];
     const events = (stream.body as string).split('\n\n').filter(Boolean).map((e) => {
-      expect(e.startsWith('data: ')).toBe(true);
-      return JSON.parse(e.slice('data: '.length)) as Conversation;
+      const [data, id, ...rest] = e.split('\n');
+      expect(rest).toEqual([]);
+      expect(data!.startsWith('data: ')).toBe(true);
+      expect(id).toMatch(/^id:\d+$/);
+      ids.push(Number(id!.slice(3)));
+      return JSON.parse(data!.slice('data: '.length)) as Conversation & { displayName: string; agentId: unknown };
     });
-    expect(events.length).toBeGreaterThan(1);
-    const texts = events.map((e) => e.messages![1]!.text);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    const intermediate = events.slice(0, -1);
+    expect(intermediate.length).toBeGreaterThan(1);
+    for (const e of intermediate) expect(e).toMatchObject({ displayName: 'Intermediate Conversation Update', turnCount: 0, agentId: null });
+    expect(intermediate.some((e) => e.messages?.length === 0)).toBe(true);
+    const texts = intermediate.filter((e) => e.messages?.length).map((e) => e.messages![0]!.text);
     for (let i = 1; i < texts.length; i++) expect(texts[i]!.startsWith(texts[i - 1]!)).toBe(true);
     const last = events[events.length - 1]!;
     expect(last.id).toBe(conv.id);
     expect(last.turnCount).toBe(1);
-    expect(last.messages![1]!.attributions![0]!.seeMoreWebUrl).toBe(facts.vpnGuide.document.webUrl);
+    expect(last.messages![1]!.text.startsWith(texts[texts.length - 1]!)).toBe(true);
+    const attribution = last.messages![1]!.attributions![0]! as Record<string, unknown>;
+    expect(attribution['seeMoreWebUrl']).toBe(facts.vpnGuide.document.webUrl);
+    // Not nullable: empty strings when there is no image.
+    expect(attribution).toMatchObject({ imageWebUrl: '', imageFavIcon: '', imageWidth: 0, imageHeight: 0 });
   });
 });
 

@@ -41,6 +41,28 @@ describe('POST /copilot/retrieval', () => {
     expect(beta.status).toBe(200);
   });
 
+  // copilotroot-retrieval.md Example 8 (beta): pageNumbers on extracts, one thumbnail per page on the hit.
+  it('beta includeThumbnails adds page numbers and a thumbnail per page; v1.0 has neither field', async () => {
+    const res = await retrieval(demo, { queryString: facts.vpnGuide.query, dataSource: 'sharePoint', includeThumbnails: true }, { version: 'beta' });
+    expect(res.status).toBe(200);
+    const hit = (res.body as { retrievalHits: { extracts: { pageNumbers?: number[] }[]; thumbnails?: { pageNumber: number; content: string; mediaType: string }[] }[] }).retrievalHits[0]!;
+    const pages = [...new Set(hit.extracts.flatMap((e) => e.pageNumbers ?? []))].sort((a, b) => a - b);
+    expect(pages.length).toBeGreaterThan(0);
+    expect(hit.thumbnails?.map((t) => t.pageNumber)).toEqual(pages);
+    for (const t of hit.thumbnails ?? []) expect(Buffer.from(t.content, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    const plain = (await retrieval(demo, { queryString: facts.vpnGuide.query, dataSource: 'sharePoint' })).body as { retrievalHits: Record<string, unknown>[] };
+    expect(plain.retrievalHits[0]).not.toHaveProperty('thumbnails');
+  });
+
+  it('beta takes sharePointEmbedded with its containerTypeId (no containers here: no hits); v1.0 does not', async () => {
+    const body = { queryString: 'vpn', dataSource: 'sharePointEmbedded', dataSourceConfiguration: { sharePointEmbedded: { containerTypeId: 'e2b7a2c4-5d1f-4c8e-9a3b-7f6d5c4b3a21' } } };
+    const beta = await retrieval(demo, body, { version: 'beta' });
+    expect(beta.status).toBe(200);
+    expect((beta.body as Hits).retrievalHits).toEqual([]);
+    expect((await retrieval(demo, body)).status).toBe(400);
+    expect((await retrieval(demo, { ...body, dataSourceConfiguration: { sharePointEmbedded: {} } }, { version: 'beta' })).status).toBe(400);
+  });
+
   it('refuses application tokens', async () => {
     const res = await retrieval(appCaller, { queryString: 'vpn', dataSource: 'sharePoint' });
     expect(res.status).toBe(403);

@@ -8,7 +8,14 @@ import { RetrievalResponseSchema, type RetrievalHit } from './schemas.js';
  * one $batch (MicrosoftDocs/m365copilot-docs docs/api/ai-services/retrieval/copilotroot-retrieval.md).
  */
 
-export const RETRIEVAL_SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
+export const GA_RETRIEVAL_SOURCES = ['sharePoint', 'oneDriveBusiness', 'externalItem'] as const;
+/**
+ * beta only: SharePoint Embedded containers of one container type (m365copilot-docs@90efae84
+ * docs/api/ai-services/retrieval/resources/sharepointembeddedconfiguration.md, datasourceconfiguration.md
+ * graph-preview zone; the beta SDK's retrievalDataSource enum).
+ */
+export const BETA_RETRIEVAL_SOURCES = ['sharePointEmbedded'] as const;
+export const RETRIEVAL_SOURCES = [...GA_RETRIEVAL_SOURCES, ...BETA_RETRIEVAL_SOURCES] as const;
 export type RetrievalSource = (typeof RETRIEVAL_SOURCES)[number];
 /** Both are needed for SharePoint and OneDrive; connectors need ExternalItem.Read.All. */
 export const SHAREPOINT_SCOPES = ['Files.Read.All', 'Sites.Read.All'];
@@ -21,8 +28,17 @@ export interface RetrievalQuery {
   filter?: string | undefined;
   metadata: readonly string[];
   maxResults?: number | undefined;
-  /** externalItem only. */
+  /** externalItem only; absent: every connection the user can read. */
   connectionIds?: readonly string[] | undefined;
+  /** sharePointEmbedded only (required there). */
+  containerTypeId?: string | undefined;
+  /** beta: page numbers on extracts and page thumbnails on hits, where available. */
+  includeThumbnails?: boolean | undefined;
+}
+
+/** Whether a query needs the beta endpoint (a beta source or a beta-only field). */
+export function needsBeta(q: RetrievalQuery): boolean {
+  return (BETA_RETRIEVAL_SOURCES as readonly string[]).includes(q.source) || q.includeThumbnails === true;
 }
 
 export type RetrievalOutcome = { source: RetrievalSource; hits: RetrievalHit[]; requestId?: string } | { source: RetrievalSource; error: AppError };
@@ -38,7 +54,12 @@ function bodyOf(q: RetrievalQuery): Record<string, unknown> {
     ...(q.filter ? { filterExpression: q.filter } : {}),
     resourceMetadata: q.metadata,
     ...(q.maxResults ? { maximumNumberOfResults: q.maxResults } : {}),
-    ...(q.source === 'externalItem' ? { dataSourceConfiguration: { externalItem: { connections: (q.connectionIds ?? []).map((connectionId) => ({ connectionId })) } } } : {}),
+    // dataSourceConfiguration is optional; without it Graph retrieves from every connection the user can
+    // read (copilotroot-retrieval.md, Example 2). externalItemConfiguration.connections is required
+    // once the configuration is sent, so it is sent only with connection ids.
+    ...(q.source === 'externalItem' && q.connectionIds?.length ? { dataSourceConfiguration: { externalItem: { connections: q.connectionIds.map((connectionId) => ({ connectionId })) } } } : {}),
+    ...(q.source === 'sharePointEmbedded' ? { dataSourceConfiguration: { sharePointEmbedded: { containerTypeId: q.containerTypeId } } } : {}),
+    ...(q.includeThumbnails ? { includeThumbnails: true } : {}),
   };
 }
 
@@ -50,12 +71,15 @@ const permissionsFor = (source: RetrievalSource) => delegated(source === 'extern
  */
 export async function retrieve(graph: GraphClient, queries: readonly RetrievalQuery[], signal?: AbortSignal): Promise<RetrievalOutcome[]> {
   const scopes = scopesFor(queries.map((q) => q.source));
+  // One endpoint for the whole call: beta when any query needs it (beta accepts every v1.0 body too).
+  const version = queries.some(needsBeta) ? ('beta' as const) : ('v1.0' as const);
   if (queries.length === 1) {
     const q = queries[0]!;
     const { data, requestId } = await graph.request({
       method: 'POST',
       route: ROUTES.retrieval,
       path: '/copilot/retrieval',
+      version,
       body: bodyOf(q),
       scopes,
       permissions: permissionsFor(q.source),
@@ -66,7 +90,7 @@ export async function retrieve(graph: GraphClient, queries: readonly RetrievalQu
   }
   const answers = await graph.batch(
     queries.map((q) => ({ id: q.source, method: 'POST', route: ROUTES.retrieval, url: '/copilot/retrieval', body: bodyOf(q), permissions: permissionsFor(q.source) })),
-    { scopes, ...(signal ? { signal } : {}) },
+    { scopes, version, ...(signal ? { signal } : {}) },
   );
   return queries.map((q) => outcomeOf(q.source, answers.get(q.source)));
 }

@@ -31,33 +31,75 @@ export const IdentitySetSchema = z.looseObject({
 
 // ---------- retrieval (contract §1.4) ----------
 
+/*
+ * Every field of sensitivityLabelInfo (v1.0 CSDL) and searchSensitivityLabelInfo is nullable, and
+ * the documented chat messages carry a label whose fields are all null plus isEncrypted
+ * (m365copilot-docs docs/api/ai-services/chat/copilotconversation-chatoverstream.md). A label
+ * whose id is null is "no label": `labelOf` turns it into undefined.
+ */
 export const SensitivityLabelSchema = z
   .looseObject({
-    sensitivityLabelId: z.string(),
+    sensitivityLabelId: text,
     displayName: text,
     tooltip: text,
     // The Retrieval doc examples spell it toolTip; the resource page and SDK use tooltip (contract §7.1).
     toolTip: text,
     priority: number,
     color: text,
+    // Only in the chat examples (always null there); kept when Graph says true or false.
+    isEncrypted: z.boolean().nullish(),
   })
   .transform(({ toolTip, ...label }) => ({ ...label, tooltip: label.tooltip ?? toolTip ?? undefined }));
 
+/** What a tool shows of a label: its id, name, priority and whether it encrypts; undefined when Graph's label has no id. */
+export interface LabelSummary {
+  id: string;
+  name?: string;
+  priority?: number;
+  isEncrypted?: boolean;
+}
+
+export function labelOf(label: SensitivityLabel | null | undefined): LabelSummary | undefined {
+  if (!label?.sensitivityLabelId) return undefined;
+  return {
+    id: label.sensitivityLabelId,
+    ...(label.displayName ? { name: label.displayName } : {}),
+    ...(typeof label.priority === 'number' ? { priority: label.priority } : {}),
+    ...(typeof label.isEncrypted === 'boolean' ? { isEncrypted: label.isEncrypted } : {}),
+  };
+}
+
 export const RetrievalExtractSchema = z.looseObject({
-  text: z.string(),
+  // Nullable in the CSDL (retrievalExtract.text): null reads as an empty extract.
+  text: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
   // Missing for connector content; null is treated the same.
   relevanceScore: z
     .number()
     .nullish()
     .transform((v) => v ?? undefined),
+  // beta, with includeThumbnails: the pages the extract is on.
+  pageNumbers: list(z.number()),
+});
+
+// beta, with includeThumbnails (retrievalThumbnail): the resource page names the type mediaType, the example mimeType.
+export const RetrievalThumbnailSchema = z.looseObject({
+  pageNumber: number,
+  content: text,
+  mediaType: text,
+  mimeType: text,
 });
 
 export const RetrievalHitSchema = z.looseObject({
-  webUrl: z.string(),
+  // Nullable in the CSDL (retrievalHit.webUrl); a hit without one cannot be cited, so the tool drops it and says so.
+  webUrl: text,
   extracts: list(RetrievalExtractSchema),
   resourceType: text,
   resourceMetadata: z.record(z.string(), z.unknown()).nullish(),
   sensitivityLabel: SensitivityLabelSchema.nullish(),
+  thumbnails: list(RetrievalThumbnailSchema),
 });
 
 export const RetrievalResponseSchema = z.looseObject({
@@ -114,7 +156,8 @@ export const AiInteractionSchema = z.looseObject({
   interactionType: z.string(),
   conversationType: text,
   etag: text,
-  createdDateTime: z.string(),
+  // Nullable in the CSDL (aiInteraction.createdDateTime): null is "unknown time".
+  createdDateTime: text,
   locale: text,
   body: ItemBodySchema.nullish(),
   from: IdentitySetSchema.nullish(),

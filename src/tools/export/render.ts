@@ -17,7 +17,7 @@ export function renderPageText(out: PageView): string {
   ];
   for (const ex of exchanges.slice(0, 50)) {
     const first = ex.interactions[0];
-    lines.push(`- ${first?.time ?? ''} [${ex.app}]${first?.type === 'prompt' ? '' : ' (no prompt in this page)'}`);
+    lines.push(`- ${first?.time ?? 'unknown time'} [${ex.app}]${first?.type === 'prompt' ? '' : ' (no prompt in this page)'}`);
     for (const i of ex.interactions) lines.push(`  ${i.type === 'prompt' ? 'Q' : 'A'}: ${clip(i.text)}`);
   }
   if (exchanges.length > 50) lines.push(`… ${exchanges.length - 50} more exchange(s) in the structured result.`);

@@ -6,7 +6,7 @@ import { bodyToPlainText } from '../plainText.js';
 /** What a caller sees of one interaction: plain text and summaries, never Graph's raw body. */
 export const Interaction = z.object({
   id: z.string(),
-  time: z.string(),
+  time: z.string().optional().describe('When it was sent (UTC); absent when Graph does not say (createdDateTime is nullable).'),
   type: z.enum(['prompt', 'response', 'other']),
   text: z.string(),
   attachments: z.array(z.object({ name: z.string().optional(), type: z.string(), url: z.string().optional() })).optional(),
@@ -59,7 +59,7 @@ export function toInteraction(i: AiInteraction): OutInteraction {
   const mentions = (i.mentions ?? []).map((m) => ({ text: m.mentionText ?? '', ...(m.mentioned?.user?.id ? { userId: m.mentioned.user.id } : {}) }));
   return {
     id: i.id,
-    time: i.createdDateTime,
+    ...(i.createdDateTime ? { time: i.createdDateTime } : {}),
     type: i.interactionType === 'userPrompt' ? 'prompt' : i.interactionType === 'aiResponse' ? 'response' : 'other',
     text: bodyToPlainText(i.body, i.attachments ?? []),
     ...(attachments.length ? { attachments } : {}),

@@ -32,6 +32,8 @@ export const CHAT_SCOPES: readonly string[] = [
   'ExternalItem.Read.All',
 ];
 const MAX_MESSAGE_LENGTH = 10_000;
+/** What an unlabelled message carries in every documented example: the label object, every field null. */
+const NO_LABEL = { sensitivityLabelId: null, displayName: null, tooltip: null, priority: null, color: null, isEncrypted: null };
 const GROUNDING_PER_SOURCE = 3;
 const MAX_CITATIONS = 4;
 const STREAM_EVENTS = 4;
@@ -79,6 +81,8 @@ function view(req: GraphRequest, c: Conversation, messages?: StoredMessage[]): R
   return {
     '@odata.context': odataContext(req, 'microsoft.graph.copilotConversation'),
     id: c.id,
+    // Every documented conversation event carries it (null: not an agent's conversation).
+    agentId: null,
     createdDateTime: c.createdDateTime,
     displayName: c.displayName,
     state: c.state,
@@ -114,9 +118,13 @@ export const chatHandler: RouteHandler = (req, params, ctx) => {
 };
 
 /**
- * The streamed variant: `text/event-stream` whose events each carry the whole copilotConversation,
- * the answer text growing event by event; the last event also carries the attributions and label.
- * The emulator writes all events in one body (the gateway does not flush per event).
+ * The streamed variant, as copilotconversation-chatoverstream.md (MicrosoftDocs/m365copilot-docs@90efae84,
+ * Example 1) shows it: `text/event-stream` events, each a copilotConversation with an `id:` line;
+ * first "Intermediate Conversation Update" events (turnCount 0) carrying the answer as it grows, one
+ * of them with `messages: []`, then the whole conversation of the turn (the prompt's recap and the
+ * answer, with its attributions and label). The emulator writes all events in one body (the
+ * gateway does not flush per event); each event's JSON is one line (the example pretty-prints it,
+ * which the SSE format cannot carry).
  */
 export const chatOverStreamHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, CHAT_STREAM_ROUTE);
@@ -125,13 +133,16 @@ export const chatOverStreamHandler: RouteHandler = (req, params, ctx) => {
   const { conversation, prompt, answer } = turn;
   const words = answer.text.split(/(?<=\s)/);
   const step = Math.max(1, Math.ceil(words.length / STREAM_EVENTS));
-  const events: string[] = [];
+  const intermediate = (messages: StoredMessage[]) => ({ ...view(req, conversation, messages), displayName: 'Intermediate Conversation Update', turnCount: 0 });
+  const events: unknown[] = [];
   for (let i = step; i < words.length; i += step) {
-    const partial: StoredMessage = { ...answer, text: words.slice(0, i).join(''), attributions: [], sensitivityLabel: null };
-    events.push(JSON.stringify(view(req, conversation, [prompt, partial])));
+    events.push(intermediate([{ ...answer, text: words.slice(0, i).join(''), attributions: [], sensitivityLabel: NO_LABEL }]));
+    if (events.length === 1) events.push(intermediate([]));
   }
-  events.push(JSON.stringify(view(req, conversation, [prompt, answer])));
-  return { status: 200, route: CHAT_STREAM_ROUTE, headers: { 'Content-Type': 'text/event-stream; charset=utf-8' }, body: events.map((e) => `data: ${e}\n\n`).join('') };
+  events.push(view(req, conversation, [prompt, answer]));
+  let id = 0;
+  const body = events.map((e) => `data: ${JSON.stringify(e)}\nid:${(id += 1 + (id % 3))}\n\n`).join('');
+  return { status: 200, route: CHAT_STREAM_ROUTE, headers: { 'Content-Type': 'text/event-stream; charset=utf-8' }, body };
 };
 
 function takeTurn(req: GraphRequest, params: RouteParams, ctx: RouteContext, reply: Reply): { conversation: Conversation; prompt: StoredMessage; answer: StoredMessage } | { error: GraphResponse } {
@@ -150,7 +161,17 @@ function takeTurn(req: GraphRequest, params: RouteParams, ctx: RouteContext, rep
   conversation.prompts.push(parsed.text);
   conversation.turnCount += 1;
   if (!conversation.displayName) conversation.displayName = parsed.text.slice(0, 80);
-  const prompt: StoredMessage = { '@odata.type': '#microsoft.graph.copilotConversationRequestMessage', id: randomUUID(), text: parsed.text, createdDateTime: now };
+  // The conversation's messages are copilotConversationResponseMessage, the first one recapping the
+  // prompt (copilotconversation.md: messages; copilotconversationresponsemessage.md: text).
+  const prompt: StoredMessage = {
+    '@odata.type': '#microsoft.graph.copilotConversationResponseMessage',
+    id: randomUUID(),
+    text: parsed.text,
+    createdDateTime: now,
+    adaptiveCards: [],
+    attributions: [],
+    sensitivityLabel: NO_LABEL,
+  };
   return { conversation, prompt, answer: answerFor(ctx.tenant, userId, conversation.prompts, now) };
 }
 
@@ -206,8 +227,9 @@ function answerFor(tenant: Tenant, userId: string, prompts: string[], now: strin
     attributionSource: 'grounding',
     providerDisplayName: h.resourceMetadata['title'] ?? h.webUrl,
     seeMoreWebUrl: h.webUrl,
-    imageWebUrl: null,
-    imageFavIcon: null,
+    // Strings, never null: every documented attribution has "" when there is no image.
+    imageWebUrl: '',
+    imageFavIcon: '',
     imageWidth: 0,
     imageHeight: 0,
   }));
@@ -226,7 +248,7 @@ function answerFor(tenant: Tenant, userId: string, prompts: string[], now: strin
     attributions,
     sensitivityLabel: label
       ? { sensitivityLabelId: label.id, displayName: label.displayName, tooltip: label.tooltip, priority: label.priority, color: label.color, isEncrypted: false }
-      : null,
+      : NO_LABEL,
   };
 }
 

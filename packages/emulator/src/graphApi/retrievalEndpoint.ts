@@ -9,12 +9,20 @@ export const MAX_QUERY_LENGTH = 1500;
 export const MAX_RESULTS = 25;
 
 const DATA_SOURCES: readonly RetrievalDataSource[] = ['sharePoint', 'oneDriveBusiness', 'externalItem'];
+/**
+ * beta adds sharePointEmbedded (MicrosoftDocs/m365copilot-docs@90efae84 docs/api/ai-services/retrieval/
+ * resources/datasourceconfiguration.md and sharepointembeddedconfiguration.md, graph-preview zone;
+ * the beta SDK's retrievalDataSource enum). Its permissions are not documented apart: the page's
+ * SharePoint ones apply.
+ */
+const BETA_DATA_SOURCES: readonly RetrievalDataSource[] = [...DATA_SOURCES, 'sharePointEmbedded'];
 const KNOWN_FIELDS = new Set(['queryString', 'dataSource', 'dataSourceConfiguration', 'filterExpression', 'resourceMetadata', 'maximumNumberOfResults']);
 
 const REQUIRED_SCOPES: Record<RetrievalDataSource, readonly string[]> = {
   sharePoint: ['Files.Read.All', 'Sites.Read.All'],
   oneDriveBusiness: ['Files.Read.All', 'Sites.Read.All'],
   externalItem: ['ExternalItem.Read.All'],
+  sharePointEmbedded: ['Files.Read.All', 'Sites.Read.All'],
 };
 
 /**
@@ -33,11 +41,12 @@ export const retrievalHandler: RouteHandler = (req, _params, ctx) => {
   }
   const fields = body as Record<string, unknown>;
   const dataSource = fields['dataSource'];
+  const sources = req.version === 'beta' ? BETA_DATA_SOURCES : DATA_SOURCES;
   if (dataSource === undefined || dataSource === null) {
-    return reply.error(400, 'invalidRequest', `The dataSource property is required. Use one of: ${DATA_SOURCES.join(', ')}.`);
+    return reply.error(400, 'invalidRequest', `The dataSource property is required. Use one of: ${sources.join(', ')}.`);
   }
-  if (typeof dataSource !== 'string' || !(DATA_SOURCES as readonly string[]).includes(dataSource)) {
-    return reply.error(400, 'invalidRequest', `'${String(dataSource)}' is not a supported dataSource. Use one of: ${DATA_SOURCES.join(', ')} (one per request; use $batch for several).`);
+  if (typeof dataSource !== 'string' || !(sources as readonly string[]).includes(dataSource)) {
+    return reply.error(400, 'invalidRequest', `'${String(dataSource)}' is not a supported dataSource. Use one of: ${sources.join(', ')} (one per request; use $batch for several).`);
   }
   const source = dataSource as RetrievalDataSource;
   const missing = missingScopes(caller, REQUIRED_SCOPES[source]);
@@ -73,6 +82,7 @@ function parseBody(fields: Record<string, unknown>, dataSource: RetrievalDataSou
     }
   }
   if (fields['includeThumbnails'] !== undefined && typeof fields['includeThumbnails'] !== 'boolean') return 'includeThumbnails must be a boolean.';
+  const includeThumbnails = fields['includeThumbnails'] === true;
 
   const queryString = fields['queryString'];
   if (queryString === undefined || queryString === null) return 'The queryString property is required.';
@@ -80,7 +90,7 @@ function parseBody(fields: Record<string, unknown>, dataSource: RetrievalDataSou
   if (queryString.trim().length === 0) return 'queryString must not be empty.';
   if (queryString.length > MAX_QUERY_LENGTH) return `queryString is ${queryString.length} characters long; the limit is ${MAX_QUERY_LENGTH}.`;
 
-  const body: RetrievalRequestBody = { queryString, dataSource };
+  const body: RetrievalRequestBody = { queryString, dataSource, ...(includeThumbnails ? { includeThumbnails } : {}) };
 
   const max = fields['maximumNumberOfResults'];
   if (max !== undefined && max !== null) {
@@ -104,18 +114,25 @@ function parseBody(fields: Record<string, unknown>, dataSource: RetrievalDataSou
 
   const config = fields['dataSourceConfiguration'];
   if (config !== undefined && config !== null) {
-    const parsed = parseConfiguration(config);
+    const parsed = parseConfiguration(config, req.version === 'beta');
     if (typeof parsed === 'string') return parsed;
-    if (parsed.externalItem) body.dataSourceConfiguration = parsed;
+    if (parsed.externalItem || parsed.sharePointEmbedded) body.dataSourceConfiguration = parsed;
   }
   return body;
 }
 
-function parseConfiguration(config: unknown): NonNullable<RetrievalRequestBody['dataSourceConfiguration']> | string {
+function parseConfiguration(config: unknown, beta: boolean): NonNullable<RetrievalRequestBody['dataSourceConfiguration']> | string {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return 'dataSourceConfiguration must be an object.';
   const entries = config as Record<string, unknown>;
+  const known = beta ? ['externalItem', 'sharePointEmbedded'] : ['externalItem'];
   for (const key of Object.keys(entries)) {
-    if (key !== 'externalItem') return `dataSourceConfiguration.${key} is not supported; only externalItem is.`;
+    if (!known.includes(key) && !key.startsWith('@odata.')) return `dataSourceConfiguration.${key} is not supported; only ${known.join(' and ')} ${known.length > 1 ? 'are' : 'is'}.`;
+  }
+  const embedded = entries['sharePointEmbedded'];
+  if (embedded !== undefined && embedded !== null) {
+    const id = typeof embedded === 'object' && !Array.isArray(embedded) ? (embedded as Record<string, unknown>)['containerTypeId'] : undefined;
+    if (typeof id !== 'string' || id.trim() === '') return 'dataSourceConfiguration.sharePointEmbedded.containerTypeId must be a container type id string.';
+    return { sharePointEmbedded: { containerTypeId: id } };
   }
   const external = entries['externalItem'];
   if (external === undefined || external === null) return {};

@@ -12,21 +12,35 @@ import { replyFor } from './graphErrorReplies.js';
  * Sources: MicrosoftDocs/m365copilot-docs docs/api/admin-settings/reports/copilotreportroot-*.md
  * (HEAD 90efae84, 2026-08-21); learn.microsoft.com/microsoft-365/copilot/extensibility/api/
  * admin-settings/reports/copilotreportroot-getmicrosoft365copilotusageuserdetail (and
- * …usercountsummary, …usercounttrend). v1.0 answers CSV (application/octet-stream) unless
- * `$format=application/json`; beta answers JSON. The older beta reportRoot path
- * (/beta/reports/getMicrosoft365Copilot…) is kept as an alias, as the Graph docs still list it.
+ * …usercountsummary, …usercounttrend). v1.0 answers a CSV stream (application/octet-stream)
+ * whatever `$format` says: the UserCountSummary page sends `$format=application/json` and shows
+ * the CSV answer ("Response", graph-v1 zone); the v1.0 CSDL (msgraph-metadata@f54f11b6
+ * schemas/v1.0-Prod.csdl) declares the functions as returning Edm.Stream. beta answers JSON. The
+ * docs say nothing of other `$format` values: they are ignored (the lenient side). The older beta
+ * reportRoot path (/beta/reports/getMicrosoft365Copilot…) is kept as an alias, as the Graph docs
+ * still list it.
  *
  * Modelled simply: only Copilot-licensed users are counted (as documented); every licensed user is
  * "enabled" in every app; a user is "active" in an app on a day when they sent at least one prompt
  * there (userPrompt interactions of the generated history). The report is refreshed up to the day
  * before the tenant's `now` (reports lag behind), and a period Dn covers the n days ending on it.
- * Report `version='v2'` (D28, prompt counts) is not emulated: it answers 400.
+ *
+ * `version` (docs commit 4ba2c0b1, "Report versions"): v1 (default) and v2. v2 reports D28 instead
+ * of D30 and adds columns the docs name in words only; their CSV headers here are those words and
+ * their JSON names the words in camelCase (the rule every documented v1 column follows). Modelled:
+ * Copilot Chat (work) is BizChat, (web) WebChat, the Microsoft 365 Copilot app BizChat and
+ * CoworkChat; Edge and agents have no interactions in the emulated history (always inactive);
+ * prompts are userPrompt interactions; "Average prompts submitted" (the docs do not define it) is
+ * the prompts per active user, to two decimals.
  */
 
 export const USAGE_REPORT_ROUTE = 'GET /copilot/reports/{function}';
 export const REPORTS_PERMISSION = 'Reports.Read.All';
 export const REPORT_PERIODS = ['D7', 'D30', 'D90', 'D180'] as const;
-export type ReportPeriod = (typeof REPORT_PERIODS)[number];
+export const REPORT_PERIODS_V2 = ['D7', 'D28', 'D90', 'D180'] as const;
+export type ReportPeriod = (typeof REPORT_PERIODS)[number] | (typeof REPORT_PERIODS_V2)[number];
+export type ReportVersion = 'v1' | 'v2';
+const PERIODS_OF: Record<ReportVersion, readonly ReportPeriod[]> = { v1: REPORT_PERIODS, v2: REPORT_PERIODS_V2 };
 
 /**
  * Delegated callers also need an Entra role that may read usage reports (Reports Reader, Global
@@ -59,7 +73,16 @@ const PRODUCTS = [
   { key: 'anyApp', label: 'Any App', apps: ['*'] },
   { key: 'copilotChat', label: 'Copilot Chat', apps: ['BizChat', 'WebChat'] },
 ] as const;
-type ProductKey = (typeof PRODUCTS)[number]['key'];
+/** What version v2 adds, after v1's columns. */
+const PRODUCTS_V2 = [
+  { key: 'edge', label: 'Edge', apps: ['Edge'] },
+  { key: 'microsoft365Copilot', label: 'Microsoft 365 Copilot', apps: ['BizChat', 'CoworkChat'] },
+  { key: 'copilotChatWork', label: 'Copilot Chat (work)', apps: ['BizChat'] },
+  { key: 'copilotChatWeb', label: 'Copilot Chat (web)', apps: ['WebChat'] },
+] as const;
+type ProductKey = (typeof PRODUCTS)[number]['key'] | (typeof PRODUCTS_V2)[number]['key'];
+const productsOf = (version: ReportVersion) => (version === 'v2' ? [...PRODUCTS, ...PRODUCTS_V2] : PRODUCTS);
+const ALL_PRODUCTS = [...PRODUCTS, ...PRODUCTS_V2];
 
 /** The per-app last-activity columns of the user detail report, in documented order. */
 const DETAIL_APPS = [
@@ -72,13 +95,24 @@ const DETAIL_APPS = [
   { key: 'oneNote', label: 'OneNote Copilot' },
   { key: 'loop', label: 'Loop Copilot' },
 ] as const;
+/** v2's extra last-activity columns (the docs' words), app → column. */
+const DETAIL_APPS_V2 = [
+  { key: 'copilotChatWork', label: 'Copilot Chat (work)', column: 'copilotChatWorkLastActivityDate' },
+  { key: 'copilotChatWeb', label: 'Copilot Chat (web)', column: 'copilotChatWebLastActivityDate' },
+  { key: 'microsoft365Copilot', label: 'Microsoft 365 Copilot', column: 'microsoft365CopilotLastActivityDate' },
+  { key: 'edge', label: 'Edge', column: 'edgeLastActivityDate' },
+  { key: 'copilotAgent', label: 'Copilot Agent', column: 'copilotAgentLastActivityDate' },
+] as const;
 
-export type ProductCounts = Record<`${ProductKey}EnabledUsers` | `${ProductKey}ActiveUsers`, number>;
+export type ProductCounts = Partial<Record<`${ProductKey}EnabledUsers` | `${ProductKey}ActiveUsers`, number>>;
 export interface SummaryRow extends ProductCounts {
   reportPeriod: number;
+  totalPromptsSubmitted?: number;
+  averagePromptsSubmitted?: number;
 }
 export interface TrendRow extends ProductCounts {
   reportDate: string;
+  promptsSubmitted?: number;
 }
 export interface UserDetailRow {
   reportRefreshDate: string;
@@ -94,16 +128,26 @@ export interface UserDetailRow {
   oneNoteCopilotLastActivityDate: string;
   loopCopilotLastActivityDate: string;
   copilotActivityUserDetailsByPeriod: { reportPeriod: number }[];
+  // v2 only
+  promptsSubmittedForAllApps?: number;
+  promptsSubmittedForCopilotChatWork?: number;
+  promptsSubmittedForCopilotChatWeb?: number;
+  activeUsageDaysForAllApps?: number;
+  copilotChatWorkLastActivityDate?: string;
+  copilotChatWebLastActivityDate?: string;
+  microsoft365CopilotLastActivityDate?: string;
+  edgeLastActivityDate?: string;
+  copilotAgentLastActivityDate?: string;
 }
 
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** Per licensed user: per product, the set of UTC days (yyyy-mm-dd) with at least one prompt. */
+/** Per licensed user: per product, the UTC days (yyyy-mm-dd) with at least one prompt, and how many. */
 interface Activity {
   refreshDate: string;
   licensed: EmuUser[];
-  days: Map<string, Map<ProductKey, Set<string>>>;
+  days: Map<string, Map<ProductKey, Map<string, number>>>;
 }
 
 const activityCache = new WeakMap<Tenant, Activity>();
@@ -113,15 +157,19 @@ function activityOf(tenant: Tenant): Activity {
   if (cached) return cached;
   const refreshDate = day(Date.parse(tenant.now) - DAY);
   const licensed = tenant.users.filter((u) => u.copilotLicense);
-  const days = new Map<string, Map<ProductKey, Set<string>>>();
+  const days = new Map<string, Map<ProductKey, Map<string, number>>>();
   for (const user of licensed) {
-    const perProduct = new Map<ProductKey, Set<string>>(PRODUCTS.map((p) => [p.key, new Set<string>()]));
+    const perProduct = new Map<ProductKey, Map<string, number>>(ALL_PRODUCTS.map((p) => [p.key, new Map<string, number>()]));
     for (const i of tenant.interactions.get(user.id) ?? []) {
       if (i.interactionType !== 'userPrompt') continue;
       const date = i.createdDateTime.slice(0, 10);
       if (date > refreshDate) continue;
       const app = i.appClass.startsWith(APP_CLASS_PREFIX) ? i.appClass.slice(APP_CLASS_PREFIX.length) : i.appClass;
-      for (const p of PRODUCTS) if ((p.apps as readonly string[]).includes('*') || (p.apps as readonly string[]).includes(app)) perProduct.get(p.key)!.add(date);
+      for (const p of ALL_PRODUCTS) {
+        if (!(p.apps as readonly string[]).includes('*') && !(p.apps as readonly string[]).includes(app)) continue;
+        const prompts = perProduct.get(p.key)!;
+        prompts.set(date, (prompts.get(date) ?? 0) + 1);
+      }
     }
     days.set(user.id, perProduct);
   }
@@ -139,50 +187,78 @@ function periodStart(a: Activity, days: number): string {
   return day(Date.parse(`${a.refreshDate}T00:00:00Z`) - (days - 1) * DAY);
 }
 
-function counts(a: Activity, from: string, to: string): ProductCounts {
-  const out = {} as ProductCounts;
-  for (const p of PRODUCTS) {
+const inRange = (d: string, from: string, to: string) => d >= from && d <= to;
+
+function counts(a: Activity, from: string, to: string, version: ReportVersion): ProductCounts {
+  const out: ProductCounts = {};
+  for (const p of productsOf(version)) {
     out[`${p.key}EnabledUsers`] = a.licensed.length;
-    const active = (dates: Set<string>) => (from === to ? dates.has(from) : [...dates].some((d) => d >= from && d <= to));
-    out[`${p.key}ActiveUsers`] = a.licensed.filter((u) => active(a.days.get(u.id)!.get(p.key)!)).length;
+    out[`${p.key}ActiveUsers`] = a.licensed.filter((u) => [...a.days.get(u.id)!.get(p.key)!.keys()].some((d) => inRange(d, from, to))).length;
   }
   return out;
 }
 
-function latest(dates: Set<string>, from: string): string {
+/** Prompts of one user in one product within [from, to]. */
+function prompts(a: Activity, userId: string, key: ProductKey, from: string, to: string): number {
+  let n = 0;
+  for (const [d, c] of a.days.get(userId)!.get(key)!) if (inRange(d, from, to)) n += c;
+  return n;
+}
+
+function promptFigures(a: Activity, from: string, to: string): { total: number; active: number } {
+  let total = 0;
+  let active = 0;
+  for (const u of a.licensed) {
+    const n = prompts(a, u.id, 'anyApp', from, to);
+    total += n;
+    if (n > 0) active++;
+  }
+  return { total, active };
+}
+
+function latest(dates: Map<string, number>, from: string): string {
   let best = '';
-  for (const d of dates) if (d >= from && d > best) best = d;
+  for (const d of dates.keys()) if (d >= from && d > best) best = d;
   return best;
 }
 
-export function userCountSummary(tenant: Tenant, periods: readonly ReportPeriod[]): { reportRefreshDate: string; adoptionByProduct: SummaryRow[] } {
+export function userCountSummary(tenant: Tenant, periods: readonly ReportPeriod[], version: ReportVersion = 'v1'): { reportRefreshDate: string; adoptionByProduct: SummaryRow[] } {
   const a = activityOf(tenant);
   return {
     reportRefreshDate: a.refreshDate,
-    adoptionByProduct: periods.map((p) => ({ reportPeriod: periodDays(p), ...counts(a, periodStart(a, periodDays(p)), a.refreshDate) })),
+    adoptionByProduct: periods.map((p) => {
+      const from = periodStart(a, periodDays(p));
+      const row: SummaryRow = { reportPeriod: periodDays(p), ...counts(a, from, a.refreshDate, version) };
+      if (version === 'v2') {
+        const { total, active } = promptFigures(a, from, a.refreshDate);
+        row.totalPromptsSubmitted = total;
+        row.averagePromptsSubmitted = active ? Math.round((100 * total) / active) / 100 : 0;
+      }
+      return row;
+    }),
   };
 }
 
 /** Newest day first, as the service lists it. */
-export function userCountTrend(tenant: Tenant, period: ReportPeriod): { reportRefreshDate: string; reportPeriod: number; adoptionByDate: TrendRow[] } {
+export function userCountTrend(tenant: Tenant, period: ReportPeriod, version: ReportVersion = 'v1'): { reportRefreshDate: string; reportPeriod: number; adoptionByDate: TrendRow[] } {
   const a = activityOf(tenant);
   const n = periodDays(period);
   const end = Date.parse(`${a.refreshDate}T00:00:00Z`);
   const adoptionByDate: TrendRow[] = [];
   for (let k = 0; k < n; k++) {
     const date = day(end - k * DAY);
-    adoptionByDate.push({ reportDate: date, ...counts(a, date, date) });
+    adoptionByDate.push({ reportDate: date, ...counts(a, date, date, version), ...(version === 'v2' ? { promptsSubmitted: promptFigures(a, date, date).total } : {}) });
   }
   return { reportRefreshDate: a.refreshDate, reportPeriod: n, adoptionByDate };
 }
 
-export function usageUserDetail(tenant: Tenant, period: ReportPeriod, byPeriod: readonly ReportPeriod[] = [period]): UserDetailRow[] {
+export function usageUserDetail(tenant: Tenant, period: ReportPeriod, byPeriod: readonly ReportPeriod[] = [period], version: ReportVersion = 'v1'): UserDetailRow[] {
   const a = activityOf(tenant);
   const from = periodStart(a, periodDays(period));
   return a.licensed.map((u) => {
     const perProduct = a.days.get(u.id)!;
     const last = (key: ProductKey) => latest(perProduct.get(key)!, from);
-    return {
+    const row: UserDetailRow = {
       reportRefreshDate: a.refreshDate,
       userPrincipalName: u.upn,
       displayName: u.displayName,
@@ -197,19 +273,35 @@ export function usageUserDetail(tenant: Tenant, period: ReportPeriod, byPeriod: 
       loopCopilotLastActivityDate: last('loop'),
       copilotActivityUserDetailsByPeriod: byPeriod.map((p) => ({ reportPeriod: periodDays(p) })),
     };
+    if (version === 'v2') {
+      row.promptsSubmittedForAllApps = prompts(a, u.id, 'anyApp', from, a.refreshDate);
+      row.promptsSubmittedForCopilotChatWork = prompts(a, u.id, 'copilotChatWork', from, a.refreshDate);
+      row.promptsSubmittedForCopilotChatWeb = prompts(a, u.id, 'copilotChatWeb', from, a.refreshDate);
+      row.activeUsageDaysForAllApps = [...perProduct.get('anyApp')!.keys()].filter((d) => inRange(d, from, a.refreshDate)).length;
+      row.copilotChatWorkLastActivityDate = last('copilotChatWork');
+      row.copilotChatWebLastActivityDate = last('copilotChatWeb');
+      row.microsoft365CopilotLastActivityDate = last('microsoft365Copilot');
+      row.edgeLastActivityDate = last('edge');
+      // No agent interactions in the emulated history.
+      row.copilotAgentLastActivityDate = '';
+    }
+    return row;
   });
 }
 
-/** What tests may compare the reports with (`GET /_emulator/facts` → usageReports). */
+/** What tests may compare the reports with (`GET /_emulator/facts` → usageReports; `v2`: the same for version v2). */
 export function usageReportFacts(tenant: Tenant) {
   const a = activityOf(tenant);
+  const byPeriodOf = <P extends ReportPeriod>(version: ReportVersion, periods: readonly P[]) =>
+    Object.fromEntries(
+      periods.map((p) => [p, { summary: userCountSummary(tenant, [p], version).adoptionByProduct[0]!, trend: userCountTrend(tenant, p, version).adoptionByDate, userDetail: usageUserDetail(tenant, p, [p], version) }]),
+    ) as Record<P, { summary: SummaryRow; trend: TrendRow[]; userDetail: UserDetailRow[] }>;
   return {
     reportRefreshDate: a.refreshDate,
     licensedUsers: a.licensed.length,
     roleHolders: reportsRoleHolders(tenant).map((u) => u.upn),
-    byPeriod: Object.fromEntries(
-      REPORT_PERIODS.map((p) => [p, { summary: userCountSummary(tenant, [p]).adoptionByProduct[0]!, trend: userCountTrend(tenant, p).adoptionByDate, userDetail: usageUserDetail(tenant, p) }]),
-    ) as Record<ReportPeriod, { summary: SummaryRow; trend: TrendRow[]; userDetail: UserDetailRow[] }>,
+    byPeriod: byPeriodOf('v1', REPORT_PERIODS),
+    v2: { byPeriod: byPeriodOf('v2', REPORT_PERIODS_V2) },
   };
 }
 
@@ -220,17 +312,34 @@ function csvCell(v: string | number): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 const csv = (rows: (string | number)[][]) => `${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
-const countHeaders = PRODUCTS.flatMap((p) => [`${p.label} Enabled Users`, `${p.label} Active Users`]);
-const countCells = (c: ProductCounts) => PRODUCTS.flatMap((p) => [c[`${p.key}EnabledUsers`], c[`${p.key}ActiveUsers`]]);
+const countHeaders = (version: ReportVersion) => productsOf(version).flatMap((p) => [`${p.label} Enabled Users`, `${p.label} Active Users`]);
+const countCells = (c: ProductCounts, version: ReportVersion) => productsOf(version).flatMap((p) => [c[`${p.key}EnabledUsers`] ?? 0, c[`${p.key}ActiveUsers`] ?? 0]);
 
-function summaryCsv(s: ReturnType<typeof userCountSummary>): string {
-  return csv([['Report Refresh Date', 'Report Period', ...countHeaders], ...s.adoptionByProduct.map((r) => [s.reportRefreshDate, r.reportPeriod, ...countCells(r)])]);
+function summaryCsv(s: ReturnType<typeof userCountSummary>, version: ReportVersion): string {
+  const extra = version === 'v2' ? ['Total prompts submitted', 'Average prompts submitted'] : [];
+  return csv([
+    ['Report Refresh Date', 'Report Period', ...countHeaders(version), ...extra],
+    ...s.adoptionByProduct.map((r) => [s.reportRefreshDate, r.reportPeriod, ...countCells(r, version), ...(version === 'v2' ? [r.totalPromptsSubmitted ?? 0, r.averagePromptsSubmitted ?? 0] : [])]),
+  ]);
 }
-function trendCsv(t: ReturnType<typeof userCountTrend>): string {
-  return csv([['Report Refresh Date', 'Report Date', ...countHeaders, 'Report Period'], ...t.adoptionByDate.map((r) => [t.reportRefreshDate, r.reportDate, ...countCells(r), t.reportPeriod])]);
+function trendCsv(t: ReturnType<typeof userCountTrend>, version: ReportVersion): string {
+  const extra = version === 'v2' ? ['Prompts submitted'] : [];
+  return csv([
+    ['Report Refresh Date', 'Report Date', ...countHeaders(version), 'Report Period', ...extra],
+    ...t.adoptionByDate.map((r) => [t.reportRefreshDate, r.reportDate, ...countCells(r, version), t.reportPeriod, ...(version === 'v2' ? [r.promptsSubmitted ?? 0] : [])]),
+  ]);
 }
-function detailCsv(rows: UserDetailRow[]): string {
-  const header = ['Report Refresh Date', 'User Principal Name', 'Display Name', 'Last Activity Date', ...DETAIL_APPS.map((a) => `${a.label} Last Activity Date`), 'Report Period'];
+function detailCsv(rows: UserDetailRow[], version: ReportVersion): string {
+  const v2 = version === 'v2';
+  const header = [
+    'Report Refresh Date',
+    'User Principal Name',
+    'Display Name',
+    'Last Activity Date',
+    ...DETAIL_APPS.map((a) => `${a.label} Last Activity Date`),
+    ...(v2 ? ['Prompts submitted for all apps', 'Prompts submitted for Copilot Chat (work)', 'Prompts submitted for Copilot Chat (web)', 'Active Usage Days for all apps', ...DETAIL_APPS_V2.map((a) => `${a.label} Last Activity Date`)] : []),
+    'Report Period',
+  ];
   return csv([
     header,
     ...rows.map((r) => [
@@ -239,6 +348,9 @@ function detailCsv(rows: UserDetailRow[]): string {
       r.displayName,
       r.lastActivityDate,
       ...DETAIL_APPS.map((a) => (a.key === 'copilotChat' ? r.copilotChatLastActivityDate : (r[`${a.key}CopilotLastActivityDate` as keyof UserDetailRow] as string))),
+      ...(v2
+        ? [r.promptsSubmittedForAllApps ?? 0, r.promptsSubmittedForCopilotChatWork ?? 0, r.promptsSubmittedForCopilotChatWeb ?? 0, r.activeUsageDaysForAllApps ?? 0, ...DETAIL_APPS_V2.map((a) => (r[a.column] as string | undefined) ?? '')]
+        : []),
       r.copilotActivityUserDetailsByPeriod.map((p) => p.reportPeriod).join(';'),
     ]),
   ]);
@@ -302,36 +414,33 @@ function usageReportHandler(req: GraphRequest, params: RouteParams, ctx: RouteCo
   if (parsed.malformed !== undefined) return reply.error(400, 'BadRequest', `Invalid function parameters in '${params['function']}'. Use ${parsed.name}(period='D7').`);
   const unknown = [...parsed.args.keys()].filter((k) => k !== 'period' && k !== 'version');
   if (unknown.length) return reply.error(400, 'BadRequest', `Unknown function parameter '${unknown[0]}' for ${parsed.name}; supported: period, version.`);
-  const version = parsed.args.get('version') ?? 'v1';
-  if (version !== 'v1') {
-    return reply.error(400, 'BadRequest', version === 'v2' ? "Report version 'v2' is not available in this emulator; use version 'v1' (the default)." : `Invalid value '${version}' for parameter 'version'. Supported values: v1, v2.`);
-  }
+  const versionText = parsed.args.get('version') ?? 'v1';
+  if (versionText !== 'v1' && versionText !== 'v2') return reply.error(400, 'BadRequest', `Invalid value '${versionText}' for parameter 'version'. Supported values: v1, v2.`);
+  const version: ReportVersion = versionText;
+  const supported = [...PERIODS_OF[version], 'ALL'].join(', ');
   const periodText = parsed.args.get('period');
-  if (periodText === undefined) return reply.error(400, 'BadRequest', `The function parameter 'period' is required: ${parsed.name}(period='D7'). Supported values: D7, D30, D90, D180, ALL.`);
+  if (periodText === undefined) return reply.error(400, 'BadRequest', `The function parameter 'period' is required: ${parsed.name}(period='D7'). Supported values: ${supported}.`);
   const upper = periodText.toUpperCase();
-  if (upper !== 'ALL' && !(REPORT_PERIODS as readonly string[]).includes(upper)) {
-    return reply.error(400, 'BadRequest', `Invalid value '${periodText}' for parameter 'period'. Supported values: D7, D30, D90, D180, ALL.`);
+  if (upper !== 'ALL' && !(PERIODS_OF[version] as readonly string[]).includes(upper)) {
+    return reply.error(400, 'BadRequest', `Invalid value '${periodText}' for parameter 'period' of version ${version}. Supported values: ${supported}.`);
   }
   // ALL reports every period where the shape allows several (summary rows, user detail's byPeriod); the trend covers the longest.
-  const periods: ReportPeriod[] = upper === 'ALL' ? [...REPORT_PERIODS] : [upper as ReportPeriod];
+  const periods: ReportPeriod[] = upper === 'ALL' ? [...PERIODS_OF[version]] : [upper as ReportPeriod];
   const longest = periods[periods.length - 1]!;
 
-  const format = req.query.get('$format');
-  const json = req.version === 'beta' || (format !== null && /^(application\/)?json$/i.test(format.trim()));
-  if (format !== null && !json && !/^text\/csv$|^application\/octet-stream$/i.test(format.trim())) {
-    return reply.error(400, 'BadRequest', `Unsupported $format '${format}'. Use $format=application/json, or leave it out for CSV.`);
-  }
+  // v1.0: CSV whatever $format says (see the header comment); beta: JSON.
+  const json = req.version === 'beta';
 
   if (kind === 'userCountSummary') {
-    const s = userCountSummary(ctx.tenant, periods);
-    return json ? reply.ok({ value: [s] }) : csvReply(req, ctx, summaryCsv(s));
+    const s = userCountSummary(ctx.tenant, periods, version);
+    return json ? reply.ok({ value: [s] }) : csvReply(req, ctx, summaryCsv(s, version));
   }
   if (kind === 'userCountTrend') {
-    const t = userCountTrend(ctx.tenant, longest);
-    return json ? reply.ok({ value: [t] }) : csvReply(req, ctx, trendCsv(t));
+    const t = userCountTrend(ctx.tenant, longest, version);
+    return json ? reply.ok({ value: [t] }) : csvReply(req, ctx, trendCsv(t, version));
   }
-  const rows = usageUserDetail(ctx.tenant, longest, periods);
-  return json ? reply.ok({ value: rows }) : csvReply(req, ctx, detailCsv(rows));
+  const rows = usageUserDetail(ctx.tenant, longest, periods, version);
+  return json ? reply.ok({ value: rows }) : csvReply(req, ctx, detailCsv(rows, version));
 }
 
 function csvReply(req: GraphRequest, ctx: RouteContext, text: string) {

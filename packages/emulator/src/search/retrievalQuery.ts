@@ -5,7 +5,7 @@ import { compileKql, SHAREPOINT_KQL_SCHEMA, type KqlPredicate, type KqlPropertyK
 import { documentProperty, externalItemProperty } from './properties.js';
 import { tokenize } from './tokenize.js';
 
-export type RetrievalDataSource = 'sharePoint' | 'oneDriveBusiness' | 'externalItem';
+export type RetrievalDataSource = 'sharePoint' | 'oneDriveBusiness' | 'externalItem' | 'sharePointEmbedded';
 
 /** A request body the Graph route has already validated (contract §1.3). */
 export interface RetrievalRequestBody {
@@ -14,12 +14,21 @@ export interface RetrievalRequestBody {
   filterExpression?: string;
   resourceMetadata?: string[];
   maximumNumberOfResults?: number;
-  dataSourceConfiguration?: { externalItem?: { connections: { connectionId: string }[] } };
+  dataSourceConfiguration?: { externalItem?: { connections: { connectionId: string }[] }; sharePointEmbedded?: { containerTypeId: string } };
+  /** beta: page numbers on extracts and page thumbnails on hits. */
+  includeThumbnails?: boolean;
 }
 
 export interface RetrievalExtract {
   text: string;
   relevanceScore?: number;
+  pageNumbers?: number[];
+}
+
+export interface RetrievalThumbnail {
+  pageNumber: number;
+  content: string;
+  mediaType: string;
 }
 
 export interface RetrievalSensitivityLabel {
@@ -36,6 +45,7 @@ export interface RetrievalHit {
   resourceType: 'listItem' | 'externalItem';
   resourceMetadata: Record<string, string>;
   sensitivityLabel?: RetrievalSensitivityLabel;
+  thumbnails?: RetrievalThumbnail[];
 }
 
 export interface RetrievalResponse {
@@ -57,6 +67,9 @@ export function retrieve(tenant: Tenant, userId: string, body: RetrievalRequestB
   const corpora = tenantCorpora(tenant);
   const requested = body.resourceMetadata ?? [];
 
+  // The emulated tenant has no SharePoint Embedded containers: a valid request finds nothing.
+  if (body.dataSource === 'sharePointEmbedded') return { retrievalHits: [] };
+
   if (body.dataSource === 'externalItem') {
     const wanted = body.dataSourceConfiguration?.externalItem?.connections.map((c) => c.connectionId.toLowerCase());
     const connections = tenant.connections.filter((c) => wanted === undefined || wanted.includes(c.id.toLowerCase()));
@@ -73,7 +86,7 @@ export function retrieve(tenant: Tenant, userId: string, body: RetrievalRequestB
       retrievalHits: hits.map(({ item, extracts }) => ({
         webUrl: item.webUrl,
         // Connector extracts may lack a score (contract §1.4): the second one never has one here.
-        extracts: extracts.map((e, i) => (i === 0 ? e : { text: e.text })),
+        extracts: extracts.map((e, i) => (i === 0 ? { text: e.text, relevanceScore: e.relevanceScore } : { text: e.text })),
         resourceType: 'externalItem',
         resourceMetadata: metadata(requested, (name) => externalItemProperty(item, name)),
       })),
@@ -94,11 +107,13 @@ export function retrieve(tenant: Tenant, userId: string, body: RetrievalRequestB
       const label = item.labelId === undefined ? undefined : labelsById.get(item.labelId);
       const hit: RetrievalHit = {
         webUrl: item.webUrl,
-        extracts,
+        extracts: extracts.map(({ page, ...e }) => (body.includeThumbnails ? { ...e, pageNumbers: [page] } : e)),
         resourceType: 'listItem',
         resourceMetadata: metadata(requested, (name) => (DOCUMENT_METADATA.has(name) ? documentProperty(item, name) : undefined)),
       };
       if (label) hit.sensitivityLabel = labelInfo(label);
+      // One thumbnail per page an extract is on, once (copilotroot-retrieval.md: includeThumbnails).
+      if (body.includeThumbnails) hit.thumbnails = [...new Set(extracts.map((e) => e.page))].sort((a, b) => a - b).map((pageNumber) => ({ pageNumber, content: PAGE_THUMBNAIL, mediaType: 'image/png' }));
       return hit;
     }),
   };
@@ -110,10 +125,14 @@ function compileFilter(expression: string | undefined, schema: ReadonlyMap<strin
   return compiled.ok ? compiled.test : undefined;
 }
 
+/** A passage of a document is modelled as one page of it (pages are numbered from 1). */
 interface RankedItem<T> {
   item: T;
-  extracts: RetrievalExtract[];
+  extracts: (RetrievalExtract & { page: number })[];
 }
+
+/** A 1×1 grey PNG, base64: the emulator renders no pages. */
+const PAGE_THUMBNAIL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
 
 /** Item score = its best passage (BM25 weighted by query coverage); extracts = its best one or two passages scoring above zero. */
 function rank<T extends EmuDocument | EmuExternalItem>(corpus: Corpus<T>, terms: readonly string[], limit: number, allowed: (item: T) => boolean): RankedItem<T>[] {
@@ -141,9 +160,10 @@ function rank<T extends EmuDocument | EmuExternalItem>(corpus: Corpus<T>, terms:
     .slice(0, limit)
     .map(([itemIndex, { first, second }]) => {
       const item = corpus.items[itemIndex] as T;
-      const extract = ([chunk, score]: [number, number]): RetrievalExtract => ({
+      const extract = ([chunk, score]: [number, number]) => ({
         text: item.chunks[chunk] as string,
         relevanceScore: Math.min(1, score / max),
+        page: chunk + 1,
       });
       return { item, extracts: second ? [extract(first), extract(second)] : [extract(first)] };
     });
