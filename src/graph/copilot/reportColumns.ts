@@ -33,27 +33,23 @@ export const COUNT_APPS: Readonly<Record<ReportVersion, readonly string[]>> = {
   v2: ['anyApp', 'copilotChat', 'microsoftTeams', 'word', 'excel', 'powerPoint', 'outlook', 'oneNote', 'loop', 'edge', 'microsoft365Copilot', 'copilotChatWork', 'copilotChatWeb'],
 };
 
-/** The per-app last-activity date columns of the user detail report, app → column. */
+/** v1's per-app last-activity date columns of the user detail report, app → column. */
+const DETAIL_DATE_COLUMNS_V1: Readonly<Record<string, string>> = {
+  copilotChat: 'copilotChatLastActivityDate',
+  microsoftTeams: 'microsoftTeamsCopilotLastActivityDate',
+  word: 'wordCopilotLastActivityDate',
+  excel: 'excelCopilotLastActivityDate',
+  powerPoint: 'powerPointCopilotLastActivityDate',
+  outlook: 'outlookCopilotLastActivityDate',
+  oneNote: 'oneNoteCopilotLastActivityDate',
+  loop: 'loopCopilotLastActivityDate',
+};
+
+/** The per-app last-activity date columns of the user detail report, app → column (v2 adds its apps to v1's). */
 export const DETAIL_DATE_COLUMNS: Readonly<Record<ReportVersion, Readonly<Record<string, string>>>> = {
-  v1: {
-    copilotChat: 'copilotChatLastActivityDate',
-    microsoftTeams: 'microsoftTeamsCopilotLastActivityDate',
-    word: 'wordCopilotLastActivityDate',
-    excel: 'excelCopilotLastActivityDate',
-    powerPoint: 'powerPointCopilotLastActivityDate',
-    outlook: 'outlookCopilotLastActivityDate',
-    oneNote: 'oneNoteCopilotLastActivityDate',
-    loop: 'loopCopilotLastActivityDate',
-  },
+  v1: DETAIL_DATE_COLUMNS_V1,
   v2: {
-    copilotChat: 'copilotChatLastActivityDate',
-    microsoftTeams: 'microsoftTeamsCopilotLastActivityDate',
-    word: 'wordCopilotLastActivityDate',
-    excel: 'excelCopilotLastActivityDate',
-    powerPoint: 'powerPointCopilotLastActivityDate',
-    outlook: 'outlookCopilotLastActivityDate',
-    oneNote: 'oneNoteCopilotLastActivityDate',
-    loop: 'loopCopilotLastActivityDate',
+    ...DETAIL_DATE_COLUMNS_V1,
     copilotChatWork: 'copilotChatWorkLastActivityDate',
     copilotChatWeb: 'copilotChatWebLastActivityDate',
     microsoft365Copilot: 'microsoft365CopilotLastActivityDate',
