@@ -50,11 +50,9 @@ function allowedTenants(config: Config, endpoints: Endpoints): string[] | '*' {
   return [endpoints.tenantId];
 }
 
-function readiness(verifier: EntraTokenVerifier, redis: RedisTokenStore | undefined): () => Promise<Record<string, boolean>> {
-  return async () => {
-    const [jwks, cache] = await Promise.all([verifier.jwksReachable(), redis?.ping().then(() => true, () => false)]);
-    return { jwks, ...(cache === undefined ? {} : { redis: cache }) };
-  };
+/** /readyz from cached state only: the keys' last fetch and the Redis connection's state (no round trip per probe). */
+function readiness(verifier: EntraTokenVerifier, redis: RedisTokenStore | undefined): () => Record<string, boolean> {
+  return () => ({ jwks: verifier.keysFresh(), ...(redis ? { redis: redis.ready } : {}) });
 }
 
 function redisStore(config: Config, log: Logger): RedisTokenStore | undefined {
@@ -96,6 +94,8 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   const jwksUri = await discoverJwksUri(network, endpoints.authorityHost, endpoints.tenantId, log);
   const audiences = config.serverAudience?.split(',').map((a) => a.trim()).filter(Boolean) ?? [serverApp.clientId, ...(serverApp.appIdUri ? [serverApp.appIdUri] : [])];
   const verifier = new EntraTokenVerifier({ authorityHost: endpoints.authorityHost, jwksUri, allowedTenants: tenants, audiences, network });
+  // Ready means able to check tokens: the first fetch of the keys is awaited (a failure only shows in /readyz).
+  await verifier.startKeyRefresh();
 
   const redis = redisStore(config, log);
   // App-only credentials (interaction export) are the server's, shared by every caller.
@@ -162,6 +162,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     allowedTenants: tenants,
     audiences,
     async close() {
+      verifier.stopKeyRefresh();
       await obo.close().catch(() => {});
       await redis?.close().catch(() => {});
       await source.stop();

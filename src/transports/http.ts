@@ -13,6 +13,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
+import { narrowForRequest } from '../tools/selection.js';
 import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 
@@ -36,8 +37,8 @@ export interface HttpServerOptions {
   headersTimeoutMs: number;
   /** Most open connections; more are refused until some close. */
   maxConnections: number;
-  /** Named checks for /readyz; each true when its dependency answers. */
-  readiness: () => Promise<Record<string, boolean>>;
+  /** Named checks for /readyz, each true when its dependency is usable; from cached state, never a round trip per probe. */
+  readiness: () => Record<string, boolean>;
   log: Logger;
 }
 
@@ -123,6 +124,32 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes:
   return { body };
 }
 
+/** Header names a client narrows its request's tools with (github-mcp-server style); values are comma-separated names. */
+export const TOOLSETS_HEADER = 'x-mcp-toolsets';
+export const TOOLS_HEADER = 'x-mcp-tools';
+
+function namesIn(value: string | string[] | null | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return joined.split(',').map((n) => n.trim()).filter(Boolean);
+}
+
+/**
+ * The surface one request is offered: the server's, narrowed by the request's own headers (never by
+ * URL path: every distinct path would be a distinct OAuth protected resource). Throws AppError for
+ * names the server does not offer.
+ */
+function requestSurface(surface: ServerSurface, header: (name: string) => string | string[] | null | undefined): ServerSurface {
+  const narrowing = { toolsets: namesIn(header(TOOLSETS_HEADER)), tools: namesIn(header(TOOLS_HEADER)) };
+  const tools = narrowForRequest(surface.tools, narrowing);
+  return tools === surface.tools ? surface : { ...surface, tools };
+}
+
+/** The JSON-RPC id of a single request, so a refusal can answer it; null for batches and unparsable bodies. */
+function requestId(body: unknown): string | number | null {
+  const id = body && typeof body === 'object' && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
 function webRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
 }
@@ -142,7 +169,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     (ctx) => {
       // The gate runs first; a request without a verified token never reaches the factory.
       if (!ctx.authInfo) throw new Error('MCP request without a verified bearer token');
-      return buildServer(opts.surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
+      // The headers were checked before the request got here, so this cannot refuse.
+      const surface = ctx.requestInfo ? requestSurface(opts.surface, (name) => ctx.requestInfo!.headers.get(name)) : opts.surface;
+      return buildServer(surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
     },
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );
@@ -182,7 +211,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (!checkHost(req, res) || !checkOrigin(req, res)) return;
     if (path === '/readyz') {
-      const checks = await opts.readiness().catch(() => ({ readiness: false }));
+      const checks = opts.readiness();
       const ready = !draining && Object.values(checks).every(Boolean);
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', draining, checks });
     }
@@ -204,11 +233,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
-    if (req.method === 'POST') {
-      const parsed = await readJsonBody(req, res, opts.maxRequestBytes);
-      if (!parsed) return;
-      await nodeMcp(req, res, parsed.body);
-    } else await nodeMcp(req, res);
+    const parsed = req.method === 'POST' ? await readJsonBody(req, res, opts.maxRequestBytes) : { body: undefined };
+    if (!parsed) return;
+    try {
+      requestSurface(opts.surface, (name) => req.headers[name]);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const message = `Invalid params: ${err.message}. ${err.nextStep ?? ''}`.trim();
+      return sendJson(res, 400, { jsonrpc: '2.0', id: requestId(parsed.body), error: { code: -32602, message, data: { code: err.code } } });
+    }
+    if (req.method === 'POST') await nodeMcp(req, res, parsed.body);
+    else await nodeMcp(req, res);
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -71,9 +71,12 @@ export async function mintToken(emulator: EmulatorProcess, opts: MintOptions): P
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-/** Both SDK clients over Streamable HTTP with a bearer token; `fetch` lets a test spread calls over instances. */
-export async function connectHttpClient(era: Era, url: string, token: string, fetchImpl?: typeof fetch): Promise<McpTestClient> {
-  const requestInit = { headers: { Authorization: `Bearer ${token}` } };
+/**
+ * Both SDK clients over Streamable HTTP with a bearer token; `fetch` lets a test spread calls over
+ * instances; `headers` go on every request (e.g. X-MCP-Tools).
+ */
+export async function connectHttpClient(era: Era, url: string, token: string, fetchImpl?: typeof fetch, headers: Record<string, string> = {}): Promise<McpTestClient> {
+  const requestInit = { headers: { ...headers, Authorization: `Bearer ${token}` } };
   if (era === 'v1-2025') {
     const client = new ClientV1({ name: 'test-v1-http', version: '1.0.0' });
     await client.connect(new HttpV1(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) }));

@@ -129,7 +129,12 @@ export class RedisTokenStore implements ICacheClient {
     await this.connection.run('an unlock', (c) => c.eval(UNLOCK_SCRIPT, 1, name, token));
   }
 
-  /** Round trip in ms; rejects with CacheUnavailable (for /readyz). */
+  /** The connection is up (its last known state, no round trip): what /readyz reports as `redis`. */
+  get ready(): boolean {
+    return this.connection.ready;
+  }
+
+  /** Round trip in ms; rejects with CacheUnavailable (for doctor and tests). */
   ping(): Promise<number> {
     return this.connection.ping();
   }
