@@ -113,7 +113,8 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     log: log.child({ component: 'obo' }),
   });
   // One per process: the budget and the audit writer must outlive each request.
-  const governance = createGovernance(config, log);
+  // stdout carries the startup line, then (--audit-stdout) one audit record per line.
+  const governance = createGovernance(config, log, { auditStream: process.stdout });
   const graphFor = createGraphClientFactory(config, endpoints, log, governance);
   const processKey = processCursorKey();
   const shared = {

@@ -75,6 +75,10 @@ export const ConfigSchema = z
      * about 2–3 ms per call on this project's test machine.
      */
     auditSync: z.boolean().default(false),
+    /** HTTP mode: also write each audit record as one JSON line on stdout (container log collectors). */
+    auditStdout: z.boolean().default(false),
+    /** Names this process in audit records (several instances, one log); default host name and process id. */
+    instanceId: z.string().trim().min(1).max(128).optional(),
     /** Withhold retrieved content whose sensitivity label priority is greater than this. */
     withholdLabelPriorityAbove: z.number().int().min(-1).max(1000).optional(),
     /** Withhold retrieved content with these sensitivity labels (ids or names; comma-separated in env/flags). */
@@ -165,6 +169,8 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'auditMaxFiles', flag: '--audit-max-files', env: 'M365_COPILOT_MCP_AUDIT_MAX_FILES', kind: 'number', help: 'Rotated audit files kept: FILE.1 (newest) … FILE.N (default 5)' },
   { key: 'auditQueryText', flag: '--audit-query-text', env: 'M365_COPILOT_MCP_AUDIT_QUERY_TEXT', kind: 'string', help: 'Query text in the audit log: hash (HMAC-SHA256, default) | full | omit' },
   { key: 'auditSync', flag: '--audit-sync', env: 'M365_COPILOT_MCP_AUDIT_SYNC', kind: 'boolean', help: 'Sync each audit record to disk before answering (survives a power cut; costs a few ms per call)' },
+  { key: 'auditStdout', flag: '--audit-stdout', env: 'M365_COPILOT_MCP_AUDIT_STDOUT', kind: 'boolean', help: 'HTTP mode: also write each audit record as one JSON line on stdout, for container log collectors' },
+  { key: 'instanceId', flag: '--instance-id', env: 'M365_COPILOT_MCP_INSTANCE_ID', kind: 'string', help: 'Names this process in audit records (default: host name and process id)' },
   { key: 'withholdLabelPriorityAbove', flag: '--withhold-label-priority-above', env: 'M365_COPILOT_MCP_WITHHOLD_LABEL_PRIORITY_ABOVE', kind: 'number', help: 'Withhold the text of retrieved items whose sensitivity label priority is above N (default: none)' },
   { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
   { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },

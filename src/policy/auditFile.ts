@@ -1,5 +1,6 @@
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { AuditSink } from './auditSink.js';
 
 export interface AuditFileOptions {
   path: string;
@@ -18,7 +19,7 @@ export interface AuditFileOptions {
  * to the same file keep whole lines too (O_APPEND); one that rotates it is noticed (the path then
  * names a new file) and this process reopens.
  */
-export class AuditFile {
+export class AuditFile implements AuditSink {
   private queue: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
   private inode = 0;
@@ -26,6 +27,10 @@ export class AuditFile {
   constructor(private readonly opts: AuditFileOptions) {}
 
   get path(): string {
+    return this.opts.path;
+  }
+
+  get name(): string {
     return this.opts.path;
   }
 

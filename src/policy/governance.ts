@@ -1,7 +1,11 @@
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { Config } from '../config/schema.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AuditFile } from './auditFile.js';
+import { StreamAuditSink, type AuditSink } from './auditSink.js';
 import { AuditTrail } from './auditTrail.js';
 import { labelPolicy, type LabelPolicy } from './labelPolicy.js';
 import { RetrievalBudgetTracker } from './retrievalBudget.js';
@@ -15,7 +19,7 @@ export const AUDIT_HASH_KEY_FILE_NAME = 'audit-hash.key';
 export const CURSOR_KEY_FILE_NAME = 'cursor.key';
 
 /**
- * Process-wide governance state: one audit file, one label policy, one retrieval budget per user.
+ * Process-wide governance state: one audit trail (file and/or stdout), one label policy, one retrieval budget per user.
  * Built once per process (HTTP builds a runtime per request: share this object across them, or
  * each request would get a fresh budget and its own file writer).
  */
@@ -29,21 +33,49 @@ export interface Governance {
 
 type GovernanceConfig = Pick<
   Config,
-  'stateDir' | 'auditFile' | 'auditMaxBytes' | 'auditMaxFiles' | 'auditQueryText' | 'auditSync' | 'withholdLabelPriorityAbove' | 'withholdLabels' | 'retrievalBudgetPerHour'
+  | 'stateDir'
+  | 'auditFile'
+  | 'auditMaxBytes'
+  | 'auditMaxFiles'
+  | 'auditQueryText'
+  | 'auditSync'
+  | 'auditStdout'
+  | 'instanceId'
+  | 'withholdLabelPriorityAbove'
+  | 'withholdLabels'
+  | 'retrievalBudgetPerHour'
 >;
 
+export interface GovernanceHost {
+  /** HTTP mode's stdout, where --audit-stdout writes; absent over stdio, where stdout is the protocol. */
+  auditStream?: Writable;
+}
+
+/** Which process wrote a record: --instance-id, else host name and process id (a container's host name is its id). */
+export function instanceIdOf(config: Pick<Config, 'instanceId'>): string {
+  return config.instanceId ?? `${hostname()}:${process.pid}`;
+}
+
 /** No I/O: the audit file and its hash key are opened on the first record. */
-export function createGovernance(config: GovernanceConfig, log: Logger): Governance {
+export function createGovernance(config: GovernanceConfig, log: Logger, host: GovernanceHost = {}): Governance {
   const auditPath = auditFilePath(config);
-  const audit =
-    auditPath === undefined
-      ? undefined
-      : new AuditTrail({
-          file: new AuditFile({ path: auditPath, maxBytes: config.auditMaxBytes, maxFiles: config.auditMaxFiles, sync: config.auditSync }),
-          textMode: config.auditQueryText,
-          hashKeyPath: join(config.stateDir, AUDIT_HASH_KEY_FILE_NAME),
-          log: log.child({ component: 'audit' }),
-        });
+  if (config.auditStdout && !host.auditStream)
+    throw new AppError('ConfigInvalid', '--audit-stdout works in HTTP mode only: over stdio, stdout carries the MCP protocol', {
+      nextStep: 'Drop --audit-stdout (M365_COPILOT_MCP_AUDIT_STDOUT) for stdio; the audit file (--audit-file) still records every call.',
+    });
+  const sinks: AuditSink[] = [
+    ...(auditPath === undefined ? [] : [new AuditFile({ path: auditPath, maxBytes: config.auditMaxBytes, maxFiles: config.auditMaxFiles, sync: config.auditSync })]),
+    ...(config.auditStdout && host.auditStream ? [new StreamAuditSink('stdout', host.auditStream)] : []),
+  ];
+  const audit = sinks.length
+    ? new AuditTrail({
+        sinks,
+        instance: instanceIdOf(config),
+        textMode: config.auditQueryText,
+        hashKeyPath: join(config.stateDir, AUDIT_HASH_KEY_FILE_NAME),
+        log: log.child({ component: 'audit' }),
+      })
+    : undefined;
   return {
     audit,
     labels: labelPolicy({ withholdLabelPriorityAbove: config.withholdLabelPriorityAbove, withholdLabels: config.withholdLabels }),
