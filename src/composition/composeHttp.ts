@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { cursorSeal, derivedCursorKey, processCursorKey } from '../policy/cursorSeal.js';
 import { createGovernance } from '../policy/governance.js';
+import type { SharedScripts } from '../policy/sharedScripts.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
 import { authMetadataOptions } from '../transports/httpAuthMetadata.js';
@@ -64,6 +65,15 @@ function redisStore(config: Config, log: Logger): RedisTokenStore | undefined {
   return new RedisTokenStore({ url: config.redisUrl, encryptionKey: config.redisKey, ttlSeconds: config.redisTtlSeconds, log: log.child({ component: 'redis' }) });
 }
 
+/** The shared limits' view of the token cache's Redis connection: one connection per process. */
+function sharedScripts(redis: RedisTokenStore): SharedScripts {
+  const connection = redis.redisConnection;
+  return {
+    target: connection.target,
+    run: (script, keys, args) => connection.run('a shared limit', (c) => c.eval(script, keys.length, ...keys, ...args)),
+  };
+}
+
 export interface HttpComposition {
   options: HttpServerOptions;
   log: Logger;
@@ -114,7 +124,12 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   });
   // One per process: the budget and the audit writer must outlive each request.
   // stdout carries the startup line, then (--audit-stdout) one audit record per line.
-  const governance = createGovernance(config, log, { auditStream: process.stdout });
+  const exportApp = endpoints.exportApp;
+  const governance = createGovernance(config, log, {
+    auditStream: process.stdout,
+    // The export limit belongs to the app and the tenant its tokens are for (Graph's "per app per tenant").
+    ...(redis ? { shared: { scripts: sharedScripts(redis), exportLimitName: `${exportApp?.clientId ?? 'no-export-app'}@${exportApp?.authority ?? endpoints.tenantId}`.toLowerCase() } } : {}),
+  });
   const graphFor = createGraphClientFactory(config, endpoints, log, governance);
   const processKey = processCursorKey();
   const shared = {

@@ -25,7 +25,7 @@ export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getTok
  * breaker per flow and route, the export rate limiter (per app and tenant) and the retrieval budget
  * (per user). HTTP mode calls it once per request with that caller's broker; stdio once per flow.
  */
-export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget'>): GraphClientFor {
+export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget' | 'exportLimiter'>): GraphClientFor {
   const graphLog = log.child({ component: 'graph' });
   // onExchange: every request-id lands in the audit record of the tool call that caused it.
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall };
@@ -34,7 +34,7 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
   const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
-  const exportPolicyFor = exportRateLimit();
+  const exportPolicyFor = exportRateLimit(governance.exportLimiter);
   return (flow, tokens, caller) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
     const reauth = reauthOnce(() => (stale = true));

@@ -8,7 +8,11 @@ import { AuditFile } from './auditFile.js';
 import { StreamAuditSink, type AuditSink } from './auditSink.js';
 import { AuditTrail } from './auditTrail.js';
 import { labelPolicy, type LabelPolicy } from './labelPolicy.js';
-import { RetrievalBudgetTracker } from './retrievalBudget.js';
+import { createTokenBucket, EXPORT_RATE, type RateLimiter } from '../graph/rateLimiter.js';
+import { RetrievalBudgetTracker, type RetrievalBudgetCounter } from './retrievalBudget.js';
+import { createSharedRateLimiter } from './sharedRateLimiter.js';
+import { SharedRetrievalBudget } from './sharedRetrievalBudget.js';
+import type { SharedScripts } from './sharedScripts.js';
 import { ScanGate } from './scanGate.js';
 
 /** The value of auditFile that turns the audit log off. */
@@ -26,7 +30,9 @@ export const CURSOR_KEY_FILE_NAME = 'cursor.key';
 export interface Governance {
   audit: AuditTrail | undefined;
   labels: LabelPolicy;
-  retrievalBudget: RetrievalBudgetTracker;
+  retrievalBudget: RetrievalBudgetCounter;
+  /** The interaction export's 30 requests/s per app and tenant (shared by every instance with --redis). */
+  exportLimiter: RateLimiter;
   /** One interaction-history scan per caller at a time (conversation resources). */
   scans: ScanGate;
 }
@@ -49,6 +55,11 @@ type GovernanceConfig = Pick<
 export interface GovernanceHost {
   /** HTTP mode's stdout, where --audit-stdout writes; absent over stdio, where stdout is the protocol. */
   auditStream?: Writable;
+  /**
+   * HTTP mode with --redis: the retrieval budget and the export rate limit are kept there, shared
+   * by every instance. `exportLimitName` names the export app and tenant the limit belongs to.
+   */
+  shared?: { scripts: SharedScripts; exportLimitName: string };
 }
 
 /** Which process wrote a record: --instance-id, else host name and process id (a container's host name is its id). */
@@ -76,10 +87,17 @@ export function createGovernance(config: GovernanceConfig, log: Logger, host: Go
         log: log.child({ component: 'audit' }),
       })
     : undefined;
+  const localBudget = new RetrievalBudgetTracker(config.retrievalBudgetPerHour);
+  const localExportLimiter = createTokenBucket(EXPORT_RATE);
+  const shared = host.shared;
+  const sharedLog = log.child({ component: 'shared-limits' });
   return {
     audit,
     labels: labelPolicy({ withholdLabelPriorityAbove: config.withholdLabelPriorityAbove, withholdLabels: config.withholdLabels }),
-    retrievalBudget: new RetrievalBudgetTracker(config.retrievalBudgetPerHour),
+    retrievalBudget: shared ? new SharedRetrievalBudget(shared.scripts, localBudget, sharedLog) : localBudget,
+    exportLimiter: shared
+      ? createSharedRateLimiter({ ...EXPORT_RATE, scripts: shared.scripts, name: `export:${shared.exportLimitName}`, fallback: localExportLimiter, log: sharedLog })
+      : localExportLimiter,
     scans: new ScanGate(),
   };
 }

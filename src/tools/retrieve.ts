@@ -123,7 +123,7 @@ export const retrieveTool = defineTool({
     const failed = (p: RetrievalOutcome): p is Extract<RetrievalOutcome, { error: AppError }> => 'error' in p;
     if (perSource.every(failed)) throw perSource[0]!.error;
     const caller = await ctx.caller();
-    const budget = caller ? ctx.policy.retrievalBudget.status(caller) : undefined;
+    const budget = caller ? await ctx.policy.retrievalBudget.status(caller) : undefined;
 
     const hits = withholdByLabel(mergeHits(perSource, requested), ctx.policy.labels);
     const structured: Out = {
