@@ -1,9 +1,10 @@
 import { composeHttp } from '../composition/composeHttp.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../transports/http.js';
+import type { ServeHooks } from './serve.js';
 
 /** `serve --http`: Streamable HTTP for many users, each call on behalf of the bearer's own user, until SIGTERM. */
-export async function runHttpServer(config: Config): Promise<number> {
+export async function runHttpServer(config: Config, hooks: ServeHooks): Promise<number> {
   const composed = await composeHttp(config);
   const { log } = composed;
   const server = await startHttpServer(composed.options);
@@ -20,6 +21,8 @@ export async function runHttpServer(config: Config): Promise<number> {
   log.info('shutting down: letting in-flight calls finish', { graceSeconds: config.shutdownGraceSeconds });
   await server.close(config.shutdownGraceSeconds * 1000);
   await composed.close();
+  // Spans and metrics of the last calls go out before the process does.
+  await hooks.onStop();
   setTimeout(() => process.exit(0), 100).unref();
   return 0;
 }

@@ -11,6 +11,8 @@ import type { Governance } from '../policy/governance.js';
 import { recordGraphCall } from '../policy/graphCalls.js';
 import type { BudgetCaller } from '../policy/retrievalBudget.js';
 import { retrievalBudgetPolicy } from '../policy/retrievalBudgetPolicy.js';
+import { circuitStateRecorder, observedGraphAttempts, tracedGraphRequest } from '../telemetry/graphTelemetry.js';
+import { tracedTokenAcquisition } from '../telemetry/tokenTelemetry.js';
 import { packageVersion } from '../version.js';
 
 /**
@@ -32,7 +34,7 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
   // Retries may add at most ~20 % to the load, plus a floor of 10 per second (the shape of Finagle's retry budget).
   const budget = createRetryBudget({ capacity: 20, refillPerSuccess: 0.2, refillPerSecond: 10 });
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
-  const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
+  const breakers = { delegated: circuitBreaker({ onState: circuitStateRecorder('delegated') }), app: circuitBreaker({ onState: circuitStateRecorder('app') }) };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
   const exportPolicyFor = exportRateLimit(governance.exportLimiter);
   return (flow, tokens, caller) => {
@@ -42,12 +44,13 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
       ...common,
       // The export limit holds for every app-only client; the budget counts for a known caller.
       policies: flow === 'app' ? [exportPolicyFor(caller ?? (async () => undefined))] : caller ? [retrievalBudgetPolicy(governance.retrievalBudget, caller)] : [],
-      sendPolicy: (send) => reauth(breakers[flow](retry(send))),
+      // Telemetry outermost (one span per request, retries inside it) and per attempt (counted by status).
+      sendPolicy: (send) => tracedGraphRequest(reauth(breakers[flow](retry(observedGraphAttempts(send))))),
       ...batchRetry,
       getToken: async (scopes, signal) => {
         const forceRefresh = stale;
         stale = false;
-        return (await tokens.getToken({ flow, scopes: flow === 'app' ? [] : scopes, forceRefresh }, signal)).accessToken;
+        return tracedTokenAcquisition(flow, async () => (await tokens.getToken({ flow, scopes: flow === 'app' ? [] : scopes, forceRefresh }, signal)).accessToken);
       },
     });
   };

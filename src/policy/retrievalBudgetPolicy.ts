@@ -2,6 +2,7 @@ import { GraphError } from '../graph/errors.js';
 import { ROUTES } from '../graph/copilot/routes.js';
 import type { RoutePolicy } from '../graph/routePolicies.js';
 import type { RawAnswer } from '../graph/transport.js';
+import { instruments } from '../telemetry/instruments.js';
 import type { BudgetCaller, RetrievalBudgetCounter, RetrievalCallOutcome } from './retrievalBudget.js';
 
 /**
@@ -26,7 +27,8 @@ export function retrievalBudgetPolicy(tracker: RetrievalBudgetCounter, caller: (
         if (err instanceof GraphError) outcomes = outcomes.map(() => ({ status: err.status, retryAfterSeconds: err.retryAfterSeconds }));
         throw err;
       } finally {
-        await ticket.settle(outcomes);
+        const left = await ticket.settle(outcomes);
+        if (left) instruments().budgetRemaining.record(left.remaining);
       }
     },
   };

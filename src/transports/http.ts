@@ -13,6 +13,8 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
+import { context } from '@opentelemetry/api';
+import { startMcpRequestSpan, type McpRequestFacts } from '../telemetry/tracing.js';
 import { narrowForRequest } from '../tools/selection.js';
 import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
@@ -150,6 +152,24 @@ function requestId(body: unknown): string | number | null {
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
+/** What the MCP semantic conventions record of one JSON-RPC request body (never its arguments). */
+function mcpFacts(body: unknown, protocolHeader: string | string[] | undefined): McpRequestFacts | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const { method, id, params } = body as { method?: unknown; id?: unknown; params?: Record<string, unknown> };
+  if (typeof method !== 'string') return undefined;
+  const meta = params?.['_meta'] as Record<string, unknown> | undefined;
+  const version = (typeof protocolHeader === 'string' ? protocolHeader : undefined) ?? (meta?.['io.modelcontextprotocol/protocolVersion'] as string | undefined);
+  return {
+    method,
+    transport: 'tcp',
+    ...(typeof id === 'string' || typeof id === 'number' ? { requestId: id } : {}),
+    ...(method === 'tools/call' && typeof params?.['name'] === 'string' ? { toolName: params['name'] } : {}),
+    ...(method === 'resources/read' && typeof params?.['uri'] === 'string' ? { resourceUri: params['uri'] } : {}),
+    ...(typeof version === 'string' ? { protocolVersion: version } : {}),
+    meta,
+  };
+}
+
 function webRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
 }
@@ -242,8 +262,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       const message = `Invalid params: ${err.message}. ${err.nextStep ?? ''}`.trim();
       return sendJson(res, 400, { jsonrpc: '2.0', id: requestId(parsed.body), error: { code: -32602, message, data: { code: err.code } } });
     }
-    if (req.method === 'POST') await nodeMcp(req, res, parsed.body);
-    else await nodeMcp(req, res);
+    if (req.method !== 'POST') return nodeMcp(req, res);
+    const facts = mcpFacts(parsed.body, req.headers['mcp-protocol-version']);
+    if (!facts) return nodeMcp(req, res, parsed.body);
+    // One span per MCP request, continuing the client's trace from _meta; it ends when the answer has gone out.
+    const span = startMcpRequestSpan(facts);
+    res.once('close', () => span.end(res.statusCode >= 400 ? String(res.statusCode) : undefined));
+    await context.with(span.context, () => nodeMcp(req, res, parsed.body));
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
