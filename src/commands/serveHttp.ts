@@ -18,8 +18,8 @@ export async function runHttpServer(config: Config, hooks: ServeHooks): Promise<
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  log.info('shutting down: letting in-flight calls finish', { graceSeconds: config.shutdownGraceSeconds });
-  await server.close(config.shutdownGraceSeconds * 1000);
+  log.info('shutting down: letting in-flight calls finish', { graceSeconds: config.shutdownGraceSeconds, drainSeconds: config.shutdownDrainSeconds });
+  await server.close(config.shutdownGraceSeconds * 1000, config.shutdownDrainSeconds * 1000);
   await composed.close();
   // Spans and metrics of the last calls go out before the process does.
   await hooks.onStop();

@@ -128,6 +128,12 @@ export const ConfigSchema = z
     maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
     /** On SIGTERM, how long in-flight calls may finish before the process exits. */
     shutdownGraceSeconds: z.number().int().min(0).max(600).default(10),
+    /**
+     * On SIGTERM, how long the listener stays open (answering 503 "retry elsewhere" and /readyz 503)
+     * before it closes: long enough for a balancer's health checks to take the instance out, so no
+     * request meets a closed socket. Part of the grace, not added to it.
+     */
+    shutdownDrainSeconds: z.number().min(0).max(600).default(0),
     // ---- Observability ----
     /** OTLP/HTTP endpoint for traces and metrics (the standard OTEL_EXPORTER_OTLP_ENDPOINT); unset, no SDK is loaded. */
     otelEndpoint: z.string().url().optional(),
@@ -199,6 +205,7 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: 'M365_COPILOT_MCP_MAX_REQUEST_BYTES', kind: 'number', help: 'HTTP mode: largest request body accepted, 413 above (default 1048576)' },
   { key: 'httpHeadersTimeoutSeconds', flag: '--http-headers-timeout', env: 'M365_COPILOT_MCP_HTTP_HEADERS_TIMEOUT', kind: 'number', help: 'HTTP mode: seconds a client has to send its request headers (default 10)' },
   { key: 'maxConnections', flag: '--max-connections', env: 'M365_COPILOT_MCP_MAX_CONNECTIONS', kind: 'number', help: 'HTTP mode: most open connections at once (default 1000)' },
+  { key: 'shutdownDrainSeconds', flag: '--shutdown-drain', env: 'M365_COPILOT_MCP_SHUTDOWN_DRAIN', kind: 'number', help: "HTTP mode: seconds after SIGTERM the port stays open answering 503 so a balancer's health checks take the instance out (default 0)" },
   { key: 'otelEndpoint', flag: '--otel-endpoint', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', help: 'OpenTelemetry: OTLP/HTTP endpoint for traces and metrics (default: none, telemetry off)' },
   { key: 'otelMetricIntervalMs', flag: '--otel-metric-interval', env: 'OTEL_METRIC_EXPORT_INTERVAL', kind: 'number', help: 'OpenTelemetry: ms between metric exports (default 60000)' },
   { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },

@@ -48,8 +48,12 @@ export interface RunningHttpServer {
   /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp */
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish for up to graceMs, then drops what is left. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Drains: answers new requests 503 (and /readyz 503) for drainMs while still listening, so a
+   * balancer takes the instance out before its port closes; then stops accepting, lets in-flight
+   * requests finish until graceMs (counted from the start) is over, then drops what is left.
+   */
+  close(graceMs?: number, drainMs?: number): Promise<void>;
 }
 
 /** Writes a web Response (from the SDK's auth helpers) to a Node response. */
@@ -288,13 +292,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   return {
     url: resourceUrl.toString(),
     port,
-    close(graceMs = 10_000) {
+    close(graceMs = 10_000, drainMs = 0) {
       closing ??= (async () => {
         draining = true;
+        const deadline = Date.now() + graceMs;
+        // Still listening: a request that reaches us now gets a 503 it may resend elsewhere, not a reset.
+        if (drainMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(drainMs, graceMs)).unref());
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) {
-          await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+          await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
         }
         server.closeAllConnections();
         await stopped;
