@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { deviceCodeTokens } from '../helpers/emulatorToken.js';
 import { mintToken, startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
+import { connectClient } from '../helpers/mcpClients.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 
 /**
@@ -153,5 +158,31 @@ describe('OpenTelemetry over OTLP/HTTP', () => {
 
     // Log lines written during the traced request carry its trace id.
     expect(server.stderr()).toContain(`"traceId":"${traceId}"`);
+  });
+});
+
+describe('OpenTelemetry over stdio', () => {
+  it('gives each tool call its span (network.transport pipe) with the Graph request as its child, flushed when the client leaves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365-otel-stdio-'));
+    const { access_token } = await deviceCodeTokens(emulator, emulator.descriptor.demoUser, ['User.Read', 'Files.Read.All', 'Sites.Read.All']);
+    const client = await connectClient('v1-2025', ['--emulator', emulator.file, '--audit-file', 'off'], {
+      M365_COPILOT_MCP_STATE_DIR: dir,
+      HOME: dir,
+      M365_COPILOT_MCP_ACCESS_TOKEN: access_token,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    });
+    const answer = await client.callTool('copilot_retrieve', { query: 'vpn', sources: ['sharePoint'] });
+    expect(answer.isError).toBeFalsy();
+    await client.close();
+    const stdioSpan = () => spans().find((s) => attr(s, 'network.transport') === 'pipe' && attr(s, 'gen_ai.tool.name') === 'copilot_retrieve');
+    for (let i = 0; i < 100 && !stdioSpan(); i++) await new Promise((r) => setTimeout(r, 50));
+    const span = stdioSpan()!;
+    expect(span).toMatchObject({ name: 'tools/call copilot_retrieve', kind: SPAN_KIND.SERVER });
+    const graph = spans().filter((s) => s.parentSpanId === span.spanId);
+    expect(graph.map((s) => s.name)).toEqual(['POST /copilot/retrieval']);
+    // A token given on the command line is used as is: no token endpoint call.
+    const token = spans().find((s) => s.parentSpanId === graph[0]!.spanId && s.name === 'token acquisition');
+    expect(attr(token!, 'm365.token.kind')).toBe('cache');
+    expect(JSON.stringify(spans().map((s) => s.attributes))).not.toContain(access_token);
   });
 });
