@@ -186,3 +186,36 @@ describe('OpenTelemetry over stdio', () => {
     expect(JSON.stringify(spans().map((s) => s.attributes))).not.toContain(access_token);
   });
 });
+
+describe('OpenTelemetry: throttling and retries', () => {
+  it('puts the retry and Graph’s Retry-After on the Graph request span, and counts the throttle', async () => {
+    // The first retrieval request is answered 429 with Retry-After: 1; the retry goes through.
+    const res = await emulator.control('/faults', { seed: 3, routes: { 'POST /copilot/retrieval': { throttle: 1, retryAfterSec: 1, onlyFirst: 1 } } });
+    expect(res.ok).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'm365-otel-throttle-'));
+    const upn = emulator.descriptor.users.find((u) => u.copilotLicense && u.upn !== emulator.descriptor.demoUser)!.upn;
+    const { access_token } = await deviceCodeTokens(emulator, upn, ['User.Read', 'Files.Read.All', 'Sites.Read.All']);
+    const before = spans().length;
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--audit-file', 'off'], {
+      M365_COPILOT_MCP_STATE_DIR: dir,
+      HOME: dir,
+      M365_COPILOT_MCP_ACCESS_TOKEN: access_token,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    });
+    const answer = await client.callTool('copilot_retrieve', { query: 'vpn', sources: ['sharePoint'] });
+    await client.close();
+    const graphSpan = () => spans().slice(before).find((s) => s.name === 'POST /copilot/retrieval' && attr(s, 'm365.graph.throttled') === true);
+    for (let i = 0; i < 100 && !graphSpan(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(answer.isError, JSON.stringify(answer.content)).toBeFalsy();
+    const span = graphSpan()!;
+    expect(span, JSON.stringify(spans().slice(before).map((s) => [s.name, s.attributes]))).toBeDefined();
+    expect(attr(span, 'm365.graph.attempts')).toBe(2);
+    expect(attr(span, 'm365.graph.retries')).toBe(1);
+    expect(attr(span, 'm365.graph.retry_after_s')).toBe(1);
+    expect(attr(span, 'http.response.status_code')).toBe(200);
+    for (let i = 0; i < 100 && !metrics().some((m) => m.name === 'm365.graph.throttles'); i++) await new Promise((r) => setTimeout(r, 50));
+    const throttles = metrics().filter((m) => m.name === 'm365.graph.throttles').flatMap(dataPoints);
+    expect(throttles.some((p) => attr(p, 'url.template') === 'POST /copilot/retrieval' && attr(p, 'http.response.status_code') === 429)).toBe(true);
+    expect(metrics().some((m) => m.name === 'm365.graph.retry_after')).toBe(true);
+  });
+});
