@@ -86,6 +86,26 @@ describe('per-request tool selection refusals', () => {
 });
 
 describe('/readyz', () => {
+  it('says draining (503) from SIGTERM on, while the port stays open for --shutdown-drain and refuses new calls with a 503 to resend', async () => {
+    const leaving = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off', '--shutdown-drain', '2']);
+    const exited = leaving.stop();
+    let probe = await fetch(`${leaving.origin}/readyz`);
+    for (let i = 0; i < 40 && probe.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      probe = await fetch(`${leaving.origin}/readyz`);
+    }
+    expect(probe.status).toBe(503);
+    expect(await probe.json()).toMatchObject({ status: 'not ready', draining: true });
+    const call = await fetch(leaving.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(call.status).toBe(503);
+    expect(((await call.json()) as { error: { message: string } }).error.message).toContain('retry on another instance');
+    expect(await exited).toBe(0);
+  });
+
   it('answers from cached state: the keys fetched at start, no fetch per probe (still ready while the authority is away)', async () => {
     // An instance that has never seen a token: only its start-up fetch of the keys can make it ready.
     const idle = await startHttpServerProcess(['--emulator', emulator.file, '--audit-file', 'off']);
