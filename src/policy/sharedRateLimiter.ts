@@ -53,6 +53,7 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
   const take = async (): Promise<number | 'down'> => {
     try {
       const wait = Number(await opts.scripts.run(TAKE, [redisKey], [opts.ratePerSecond, opts.burst]));
+      if (!Number.isFinite(wait) || wait < 0) throw new Error(`unexpected reply from the shared rate limit script: ${String(wait)}`);
       if (reportedDown) opts.log.info('the shared rate limit (Redis) is reachable again', { redis: opts.scripts.target, limit: opts.name });
       reportedDown = false;
       return wait;
