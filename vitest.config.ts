@@ -19,7 +19,7 @@ import { SLOW } from './test/helpers/tiers.js';
  */
 const NEEDS_BUILD_IN_UNIT = ['test/unit/emulator-obo-cli.test.ts', 'test/unit/oboBroker.test.ts'];
 const FUZZ = ['test/fuzz/**/*.test.ts'];
-const SLOW_FILES = ['test/soak/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/e2e/pack.test.ts', 'test/container/**/*.test.ts'];
+const SLOW_FILES = ['test/soak/**/*.test.ts', 'test/loadBalancer/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/e2e/pack.test.ts', 'test/container/**/*.test.ts'];
 
 /** Every project's; not `extends: true`, which would also run the global setup once per project. */
 const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' as const };

@@ -30,8 +30,12 @@ mkdirSync(dist, { recursive: true });
 
 /** Packages compiled into lazy chunks only: the emulator, and the CommonJS it alone needs. */
 const LAZY_BUNDLED = ['m365-copilot-emulator', 'node-forge'];
-/** Packages compiled into the bundle: pure ESM, loaded at start (or sharing instances with those that are). */
-const BUNDLED = ['zod', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'hono', '@hono/node-server', ...LAZY_BUNDLED];
+/**
+ * Packages compiled into the bundle: pure ESM, loaded at start (or sharing instances with those that are).
+ * @opentelemetry/api is the one telemetry package on the startup path (its ESM build; a no-op until
+ * the SDK, left in node_modules and imported lazily, registers through the API's global registry).
+ */
+const BUNDLED = ['zod', '@opentelemetry/api', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node', 'hono', '@hono/node-server', ...LAZY_BUNDLED];
 
 const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
 

@@ -1,6 +1,9 @@
+import { currentTraceId } from './telemetry/tracing.js';
+
 /**
  * Structured logs, one JSON object per line, to stderr only: in stdio mode stdout is the protocol.
- * Anything that looks like a credential is masked before it is written.
+ * Anything that looks like a credential is masked before it is written. A line written during a
+ * traced request carries its `traceId` (OpenTelemetry on), so logs and traces meet.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -62,7 +65,8 @@ export function createLogger(
   const threshold = ORDER[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < threshold) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg: redactText(clipText(msg, MAX_LOGGED_STRING)), ...base, ...(fields ? (redact(fields) as object) : {}) };
+    const traceId = currentTraceId();
+    const record = { time: new Date().toISOString(), level: lvl, msg: redactText(clipText(msg, MAX_LOGGED_STRING)), ...(traceId ? { traceId } : {}), ...base, ...(fields ? (redact(fields) as object) : {}) };
     write(JSON.stringify(record) + '\n');
   };
   return {

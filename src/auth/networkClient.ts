@@ -1,6 +1,7 @@
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { tokenEndpointCalled } from '../telemetry/tokenTelemetry.js';
 
 /** The HTTP client identity traffic goes through (MSAL's network module): the bearer verifier fetches its keys with it too. */
 export type NetworkClient = INetworkModule;
@@ -58,6 +59,10 @@ export function createNetworkClient(
 
   return {
     sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) => send<T>('GET', url, options, timeout),
-    sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('POST', url, options),
+    sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => {
+      // Only the grant type is read, to tell a refresh from an on-behalf-of exchange in traces.
+      if (url.includes('/token')) tokenEndpointCalled(options?.body);
+      return send<T>('POST', url, options);
+    },
   };
 }

@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { cursorSeal, derivedCursorKey, processCursorKey } from '../policy/cursorSeal.js';
 import { createGovernance } from '../policy/governance.js';
+import type { SharedScripts } from '../policy/sharedScripts.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
 import { authMetadataOptions } from '../transports/httpAuthMetadata.js';
@@ -50,11 +51,9 @@ function allowedTenants(config: Config, endpoints: Endpoints): string[] | '*' {
   return [endpoints.tenantId];
 }
 
-function readiness(verifier: EntraTokenVerifier, redis: RedisTokenStore | undefined): () => Promise<Record<string, boolean>> {
-  return async () => {
-    const [jwks, cache] = await Promise.all([verifier.jwksReachable(), redis?.ping().then(() => true, () => false)]);
-    return { jwks, ...(cache === undefined ? {} : { redis: cache }) };
-  };
+/** /readyz from cached state only: the keys' last fetch and the Redis connection's state (no round trip per probe). */
+function readiness(verifier: EntraTokenVerifier, redis: RedisTokenStore | undefined): () => Record<string, boolean> {
+  return () => ({ jwks: verifier.keysFresh(), ...(redis ? { redis: redis.ready } : {}) });
 }
 
 function redisStore(config: Config, log: Logger): RedisTokenStore | undefined {
@@ -64,6 +63,15 @@ function redisStore(config: Config, log: Logger): RedisTokenStore | undefined {
       nextStep: 'Set M365_COPILOT_MCP_REDIS_KEY to the base64 of 32 random bytes (e.g. `openssl rand -base64 32`), the same on every instance.',
     });
   return new RedisTokenStore({ url: config.redisUrl, encryptionKey: config.redisKey, ttlSeconds: config.redisTtlSeconds, log: log.child({ component: 'redis' }) });
+}
+
+/** The shared limits' view of the token cache's Redis connection: one connection per process. */
+function sharedScripts(redis: RedisTokenStore): SharedScripts {
+  const connection = redis.redisConnection;
+  return {
+    target: connection.target,
+    run: (script, keys, args) => connection.run('a shared limit', (c) => c.eval(script, keys.length, ...keys, ...args)),
+  };
 }
 
 export interface HttpComposition {
@@ -96,6 +104,8 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   const jwksUri = await discoverJwksUri(network, endpoints.authorityHost, endpoints.tenantId, log);
   const audiences = config.serverAudience?.split(',').map((a) => a.trim()).filter(Boolean) ?? [serverApp.clientId, ...(serverApp.appIdUri ? [serverApp.appIdUri] : [])];
   const verifier = new EntraTokenVerifier({ authorityHost: endpoints.authorityHost, jwksUri, allowedTenants: tenants, audiences, network });
+  // Ready means able to check tokens: the first fetch of the keys is awaited (a failure only shows in /readyz).
+  await verifier.startKeyRefresh();
 
   const redis = redisStore(config, log);
   // App-only credentials (interaction export) are the server's, shared by every caller.
@@ -113,7 +123,13 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     log: log.child({ component: 'obo' }),
   });
   // One per process: the budget and the audit writer must outlive each request.
-  const governance = createGovernance(config, log);
+  // stdout carries the startup line, then (--audit-stdout) one audit record per line.
+  const exportApp = endpoints.exportApp;
+  const governance = createGovernance(config, log, {
+    auditStream: process.stdout,
+    // The export limit belongs to the app and the tenant its tokens are for (Graph's "per app per tenant").
+    ...(redis ? { shared: { scripts: sharedScripts(redis), exportLimitName: `${exportApp?.clientId ?? 'no-export-app'}@${exportApp?.authority ?? endpoints.tenantId}`.toLowerCase() } } : {}),
+  });
   const graphFor = createGraphClientFactory(config, endpoints, log, governance);
   const processKey = processCursorKey();
   const shared = {
@@ -162,6 +178,7 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     allowedTenants: tenants,
     audiences,
     async close() {
+      verifier.stopKeyRefresh();
       await obo.close().catch(() => {});
       await redis?.close().catch(() => {});
       await source.stop();

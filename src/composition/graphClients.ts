@@ -11,6 +11,8 @@ import type { Governance } from '../policy/governance.js';
 import { recordGraphCall } from '../policy/graphCalls.js';
 import type { BudgetCaller } from '../policy/retrievalBudget.js';
 import { retrievalBudgetPolicy } from '../policy/retrievalBudgetPolicy.js';
+import { circuitStateRecorder, observedGraphAttempts, tracedGraphRequest } from '../telemetry/graphTelemetry.js';
+import { tracedTokenAcquisition } from '../telemetry/tokenTelemetry.js';
 import { packageVersion } from '../version.js';
 
 /**
@@ -25,16 +27,16 @@ export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getTok
  * breaker per flow and route, the export rate limiter (per app and tenant) and the retrieval budget
  * (per user). HTTP mode calls it once per request with that caller's broker; stdio once per flow.
  */
-export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget'>): GraphClientFor {
+export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget' | 'exportLimiter'>): GraphClientFor {
   const graphLog = log.child({ component: 'graph' });
   // onExchange: every request-id lands in the audit record of the tool call that caused it.
   const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall };
   // Retries may add at most ~20 % to the load, plus a floor of 10 per second (the shape of Finagle's retry budget).
   const budget = createRetryBudget({ capacity: 20, refillPerSuccess: 0.2, refillPerSecond: 10 });
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });
-  const breakers = { delegated: circuitBreaker(), app: circuitBreaker() };
+  const breakers = { delegated: circuitBreaker({ onState: circuitStateRecorder('delegated') }), app: circuitBreaker({ onState: circuitStateRecorder('app') }) };
   const batchRetry = config.graphMaxAttempts > 1 ? { batchRetry: { maxAttempts: config.graphMaxAttempts, baseDelayMs: 250, maxDelayMs: 8000 } } : {};
-  const exportPolicyFor = exportRateLimit();
+  const exportPolicyFor = exportRateLimit(governance.exportLimiter);
   return (flow, tokens, caller) => {
     let stale = false; // set when Graph rejected a token: the next acquisition skips the cache
     const reauth = reauthOnce(() => (stale = true));
@@ -42,12 +44,13 @@ export function createGraphClientFactory(config: Config, endpoints: Endpoints, l
       ...common,
       // The export limit holds for every app-only client; the budget counts for a known caller.
       policies: flow === 'app' ? [exportPolicyFor(caller ?? (async () => undefined))] : caller ? [retrievalBudgetPolicy(governance.retrievalBudget, caller)] : [],
-      sendPolicy: (send) => reauth(breakers[flow](retry(send))),
+      // Telemetry outermost (one span per request, retries inside it) and per attempt (counted by status).
+      sendPolicy: (send) => tracedGraphRequest(reauth(breakers[flow](retry(observedGraphAttempts(send))))),
       ...batchRetry,
       getToken: async (scopes, signal) => {
         const forceRefresh = stale;
         stale = false;
-        return (await tokens.getToken({ flow, scopes: flow === 'app' ? [] : scopes, forceRefresh }, signal)).accessToken;
+        return tracedTokenAcquisition(flow, async () => (await tokens.getToken({ flow, scopes: flow === 'app' ? [] : scopes, forceRefresh }, signal)).accessToken);
       },
     });
   };

@@ -75,6 +75,10 @@ export const ConfigSchema = z
      * about 2–3 ms per call on this project's test machine.
      */
     auditSync: z.boolean().default(false),
+    /** HTTP mode: also write each audit record as one JSON line on stdout (container log collectors). */
+    auditStdout: z.boolean().default(false),
+    /** Names this process in audit records (several instances, one log); default host name and process id. */
+    instanceId: z.string().trim().min(1).max(128).optional(),
     /** Withhold retrieved content whose sensitivity label priority is greater than this. */
     withholdLabelPriorityAbove: z.number().int().min(-1).max(1000).optional(),
     /** Withhold retrieved content with these sensitivity labels (ids or names; comma-separated in env/flags). */
@@ -124,6 +128,17 @@ export const ConfigSchema = z
     maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
     /** On SIGTERM, how long in-flight calls may finish before the process exits. */
     shutdownGraceSeconds: z.number().int().min(0).max(600).default(10),
+    /**
+     * On SIGTERM, how long the listener stays open (answering 503 "retry elsewhere" and /readyz 503)
+     * before it closes: long enough for a balancer's health checks to take the instance out, so no
+     * request meets a closed socket. Part of the grace, not added to it.
+     */
+    shutdownDrainSeconds: z.number().min(0).max(600).default(0),
+    // ---- Observability ----
+    /** OTLP/HTTP endpoint for traces and metrics (the standard OTEL_EXPORTER_OTLP_ENDPOINT); unset, no SDK is loaded. */
+    otelEndpoint: z.string().url().optional(),
+    /** How often metrics are exported, in ms (the standard OTEL_METRIC_EXPORT_INTERVAL). */
+    otelMetricIntervalMs: z.number().int().min(100).max(3_600_000).default(60_000),
   })
   .strict();
 
@@ -165,6 +180,8 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'auditMaxFiles', flag: '--audit-max-files', env: 'M365_COPILOT_MCP_AUDIT_MAX_FILES', kind: 'number', help: 'Rotated audit files kept: FILE.1 (newest) … FILE.N (default 5)' },
   { key: 'auditQueryText', flag: '--audit-query-text', env: 'M365_COPILOT_MCP_AUDIT_QUERY_TEXT', kind: 'string', help: 'Query text in the audit log: hash (HMAC-SHA256, default) | full | omit' },
   { key: 'auditSync', flag: '--audit-sync', env: 'M365_COPILOT_MCP_AUDIT_SYNC', kind: 'boolean', help: 'Sync each audit record to disk before answering (survives a power cut; costs a few ms per call)' },
+  { key: 'auditStdout', flag: '--audit-stdout', env: 'M365_COPILOT_MCP_AUDIT_STDOUT', kind: 'boolean', help: 'HTTP mode: also write each audit record as one JSON line on stdout, for container log collectors' },
+  { key: 'instanceId', flag: '--instance-id', env: 'M365_COPILOT_MCP_INSTANCE_ID', kind: 'string', help: 'Names this process in audit records (default: host name and process id)' },
   { key: 'withholdLabelPriorityAbove', flag: '--withhold-label-priority-above', env: 'M365_COPILOT_MCP_WITHHOLD_LABEL_PRIORITY_ABOVE', kind: 'number', help: 'Withhold the text of retrieved items whose sensitivity label priority is above N (default: none)' },
   { key: 'withholdLabels', flag: '--withhold-labels', env: 'M365_COPILOT_MCP_WITHHOLD_LABELS', kind: 'string', help: 'Withhold the text of retrieved items with these labels: ids or names, comma-separated (default: none)' },
   { key: 'retrievalBudgetPerHour', flag: '--retrieval-budget-per-hour', env: 'M365_COPILOT_MCP_RETRIEVAL_BUDGET_PER_HOUR', kind: 'number', help: 'Copilot Retrieval calls per user per sliding hour before this server refuses (default 200, as Graph)' },
@@ -188,5 +205,8 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: 'M365_COPILOT_MCP_MAX_REQUEST_BYTES', kind: 'number', help: 'HTTP mode: largest request body accepted, 413 above (default 1048576)' },
   { key: 'httpHeadersTimeoutSeconds', flag: '--http-headers-timeout', env: 'M365_COPILOT_MCP_HTTP_HEADERS_TIMEOUT', kind: 'number', help: 'HTTP mode: seconds a client has to send its request headers (default 10)' },
   { key: 'maxConnections', flag: '--max-connections', env: 'M365_COPILOT_MCP_MAX_CONNECTIONS', kind: 'number', help: 'HTTP mode: most open connections at once (default 1000)' },
+  { key: 'shutdownDrainSeconds', flag: '--shutdown-drain', env: 'M365_COPILOT_MCP_SHUTDOWN_DRAIN', kind: 'number', help: "HTTP mode: seconds after SIGTERM the port stays open answering 503 so a balancer's health checks take the instance out (default 0)" },
+  { key: 'otelEndpoint', flag: '--otel-endpoint', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', help: 'OpenTelemetry: OTLP/HTTP endpoint for traces and metrics (default: none, telemetry off)' },
+  { key: 'otelMetricIntervalMs', flag: '--otel-metric-interval', env: 'OTEL_METRIC_EXPORT_INTERVAL', kind: 'number', help: 'OpenTelemetry: ms between metric exports (default 60000)' },
   { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },
 ];

@@ -9,7 +9,11 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number;
   openMs?: number;
   clock?: () => number;
+  /** Told the state after every call that went through (and when a probe starts): for the circuit-state metric. */
+  onState?: (ex: Exchange, state: CircuitState) => void;
 }
+
+export type CircuitState = 'closed' | 'half-open' | 'open';
 
 interface Circuit {
   failures: number;
@@ -78,6 +82,7 @@ export function circuitBreaker(opts: CircuitBreakerOptions = {}): (send: Send) =
       // While the one probe is out, everyone else keeps getting the fast answer.
       if (waitMs > 0 || circuit.probing) throw paused(key, waitMs);
       circuit.probing = probe = true;
+      opts.onState?.(ex, 'half-open');
     }
 
     let result: Outcome = 'neutral';
@@ -97,6 +102,7 @@ export function circuitBreaker(opts: CircuitBreakerOptions = {}): (send: Send) =
         circuit.failures++;
         if (probe || circuit.failures >= threshold) circuit.openedAt = clock();
       }
+      opts.onState?.(ex, circuit.openedAt !== undefined ? 'open' : 'closed');
     }
   };
 }

@@ -2,6 +2,7 @@ import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statSync, writeSy
 import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import type { AuditSink } from './auditSink.js';
 
 const datasync = promisify(fdatasync);
 
@@ -22,7 +23,7 @@ export interface AuditFileOptions {
  * to the same file keep whole lines too (O_APPEND); one that rotates it is noticed (the path then
  * names a new file) and this process reopens.
  */
-export class AuditFile {
+export class AuditFile implements AuditSink {
   private queue: Promise<void> = Promise.resolve();
   private fd: number | undefined;
   private inode = 0;
@@ -30,6 +31,10 @@ export class AuditFile {
   constructor(private readonly opts: AuditFileOptions) {}
 
   get path(): string {
+    return this.opts.path;
+  }
+
+  get name(): string {
     return this.opts.path;
   }
 

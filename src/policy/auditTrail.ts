@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { summariseArguments, type AuditedArguments } from './auditArgs.js';
-import { AuditFile } from './auditFile.js';
+import type { AuditSink } from './auditSink.js';
 import { summariseResult, type ResultSummary } from './auditResult.js';
 import { loadOrCreateHashKey, textRenderer, type AuditTextMode, type TextRenderer } from './auditText.js';
 import type { GraphCallRecord } from './graphCalls.js';
@@ -17,6 +17,8 @@ export interface AuditRecord {
   time: string;
   tool: string;
   transport: 'stdio' | 'http';
+  /** Which server process answered (--instance-id; default host name and process id): several instances write one log. */
+  instance: string;
   /** Present (true) for calls against an emulated tenant: demo and test runs, not Microsoft 365. */
   emulated?: true;
   /** null before anyone signed in (stdio) when the call failed before sign-in. */
@@ -49,41 +51,53 @@ export interface CallFacts {
 }
 
 export interface AuditTrailOptions {
-  file: AuditFile;
+  /** Every record goes to each of them; one that fails fails the call. */
+  sinks: AuditSink[];
+  /** Which server process this is, in every record. */
+  instance: string;
   textMode: AuditTextMode;
   /** Where the HMAC key for `hash` lives (created on first use). */
   hashKeyPath: string;
   log: Logger;
 }
 
-/** The audit file plus how to turn a finished call into its record. */
+/** The audit sinks plus how to turn a finished call into its record. */
 export class AuditTrail {
   private renderer: Promise<TextRenderer> | undefined;
 
-  constructor(private readonly opts: AuditTrailOptions) {}
-
-  get path(): string {
-    return this.opts.file.path;
+  constructor(private readonly opts: AuditTrailOptions) {
+    if (!opts.sinks.length) throw new Error('an audit trail needs at least one sink');
   }
 
-  /** Resolves once the record is on disk; throws AuditFailed (naming the file, not the record) otherwise. */
+  /** Where records go, for messages: the file path and/or stdout. */
+  get path(): string {
+    return this.opts.sinks.map((s) => s.name).join(' and ');
+  }
+
+  /** Resolves once every sink has the record; throws AuditFailed (naming the sink, not the record) otherwise. */
   async write(facts: CallFacts): Promise<void> {
+    let failed = this.path;
     try {
-      const record = buildRecord(facts, await this.text());
-      await this.opts.file.append(record);
+      const record = buildRecord(facts, await this.text(), this.opts.instance);
+      const outcomes = await Promise.allSettled(this.opts.sinks.map((sink) => sink.append(record)));
+      const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ sink: this.opts.sinks[i]!.name, reason: o.reason as unknown }] : []));
+      if (failures.length) {
+        failed = failures.map((f) => f.sink).join(' and ');
+        throw failures[0]!.reason;
+      }
     } catch (cause) {
       this.renderer = undefined; // a missing key file may be fixed by the next call
-      this.opts.log.error('audit record not written', { file: this.path, tool: facts.tool, error: cause });
-      throw new AppError('AuditFailed', `the audit record for this ${facts.tool} call could not be written to ${this.path}, so its answer is withheld`, {
+      this.opts.log.error('audit record not written', { sink: failed, tool: facts.tool, error: cause });
+      throw new AppError('AuditFailed', `the audit record for this ${facts.tool} call could not be written to ${failed}, so its answer is withheld`, {
         cause,
-        nextStep: 'Fix the audit file (disk space, permissions, directory), or point --audit-file elsewhere; an administrator may set --audit-file off.',
+        nextStep: 'Fix the audit sink (disk space, permissions, directory; a log collector reading stdout), or point --audit-file elsewhere; an administrator may set --audit-file off.',
         details: { errno: (cause as NodeJS.ErrnoException)?.code },
       });
     }
   }
 
-  close(): Promise<void> {
-    return this.opts.file.close();
+  async close(): Promise<void> {
+    await Promise.all(this.opts.sinks.map((s) => s.close()));
   }
 
   private text(): Promise<TextRenderer> {
@@ -93,7 +107,7 @@ export class AuditTrail {
   }
 }
 
-export function buildRecord(f: CallFacts, text: TextRenderer): AuditRecord {
+export function buildRecord(f: CallFacts, text: TextRenderer, instance: string): AuditRecord {
   const args = summariseArguments(f.audited, f.args, text);
   const ok = f.error === undefined;
   return {
@@ -101,6 +115,7 @@ export function buildRecord(f: CallFacts, text: TextRenderer): AuditRecord {
     time: new Date(f.started).toISOString(),
     tool: f.tool,
     transport: f.transport,
+    instance,
     ...(f.emulated ? { emulated: true as const } : {}),
     caller: f.caller ? { userId: f.caller.userId, ...(f.caller.upn ? { upn: f.caller.upn } : {}), tenantId: f.caller.tenantId } : null,
     args: args.values,

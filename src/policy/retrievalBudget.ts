@@ -41,7 +41,31 @@ export interface RetrievalBudgetTicket {
 
 /** What copilot_retrieve sees of the budget: where the caller stands (the Graph chain does the counting). */
 export interface RetrievalBudget {
-  status(caller: BudgetCaller): BudgetStatus;
+  status(caller: BudgetCaller): BudgetStatus | Promise<BudgetStatus>;
+}
+
+/** The counting side, used by the retrieval route's policy: this process's own count, or one shared through Redis. */
+export interface RetrievalBudgetCounter extends RetrievalBudget {
+  readonly limit: number;
+  /** `signal` ends a wait through a short Graph block (SHORT_BLOCK_WAIT_MS) early. */
+  begin(caller: () => Promise<BudgetCaller | undefined>, calls: number, signal?: AbortSignal): Promise<RetrievalBudgetTicket>;
+}
+
+/** Where one user stands, from the counts alone (the same rule whichever store holds them). */
+export function budgetStatus(s: { limit: number; windowMs: number; count: number; oldest: number | undefined; blockedUntil: number; now: number }): BudgetStatus {
+  const free = Math.max(0, s.limit - s.count);
+  const oldestLeaves = s.oldest !== undefined ? s.oldest + s.windowMs : undefined;
+  if (s.blockedUntil > s.now) {
+    // Graph's word wins; if the hour is also full, the later of the two.
+    const resetsAt = Math.max(s.blockedUntil, free === 0 && oldestLeaves !== undefined ? oldestLeaves : 0);
+    return { limit: s.limit, remaining: 0, resetsAt: new Date(resetsAt).toISOString() };
+  }
+  return { limit: s.limit, remaining: free, ...(oldestLeaves !== undefined ? { resetsAt: new Date(oldestLeaves).toISOString() } : {}) };
+}
+
+/** How long a 429 keeps the user away: its Retry-After, else a minute. */
+export function throttleMs(retryAfterSeconds: number | undefined): number {
+  return retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : DEFAULT_THROTTLE_MS;
 }
 
 interface UserWindow {
@@ -67,7 +91,7 @@ export function countedByGraph(status: number | undefined): boolean {
  * of N sources is N requests). Several HTTP instances each keep their own count, so together they may
  * let more through; Graph stays the authority and its 429 blocks the user here until its Retry-After.
  */
-export class RetrievalBudgetTracker implements RetrievalBudget {
+export class RetrievalBudgetTracker implements RetrievalBudgetCounter {
   private readonly users = new Map<string, UserWindow>();
 
   constructor(
@@ -96,7 +120,7 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
         if (reservedAt !== undefined) release(w.calls, reservedAt, Math.max(0, calls - counted));
         else for (let i = 0; i < counted; i++) w.calls.push(now);
         for (const o of outcomes) {
-          if (o.status === 429) w.blockedUntil = Math.max(w.blockedUntil, now + (o.retryAfterSeconds !== undefined ? o.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_MS));
+          if (o.status === 429) w.blockedUntil = Math.max(w.blockedUntil, now + throttleMs(o.retryAfterSeconds));
         }
         return this.statusOf(w, now);
       },
@@ -125,11 +149,7 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
     const w = this.window(keyOf(caller));
     prune(w, now - this.windowMs);
     if (w.blockedUntil > now) throw throttledByGraph(caller, this.limit, w.blockedUntil, now);
-    if (calls > this.limit)
-      throw new AppError('BudgetExhausted', `this search needs ${calls} Copilot Retrieval calls (one per source), more than the ${this.limit} per hour allowed. Nothing was sent to Graph.`, {
-        nextStep: `Search at most ${this.limit} source(s) per call.`,
-        details: { limit: this.limit, remaining: Math.max(0, this.limit - w.calls.length) },
-      });
+    if (calls > this.limit) throw tooManySources(calls, this.limit, w.calls.length);
     const free = this.limit - w.calls.length;
     if (free < calls) {
       // The call can go once enough of the oldest counted calls have left the hour.
@@ -149,17 +169,7 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
 
   private statusOf(w: UserWindow, now: number): BudgetStatus {
     prune(w, now - this.windowMs);
-    const free = Math.max(0, this.limit - w.calls.length);
-    const oldest = w.calls[0];
-    const oldestLeaves = oldest !== undefined ? oldest + this.windowMs : undefined;
-    if (w.blockedUntil > now) {
-      // Graph's word wins; if the hour is also full, the later of the two.
-      const resetsAt = Math.max(w.blockedUntil, free === 0 && oldestLeaves !== undefined ? oldestLeaves : 0);
-      return { limit: this.limit, remaining: 0, resetsAt: new Date(resetsAt).toISOString() };
-    }
-    const remaining = free;
-    const resetsAt = oldestLeaves;
-    return { limit: this.limit, remaining, ...(resetsAt !== undefined ? { resetsAt: new Date(resetsAt).toISOString() } : {}) };
+    return budgetStatus({ limit: this.limit, windowMs: this.windowMs, count: w.calls.length, oldest: w.calls[0], blockedUntil: w.blockedUntil, now });
   }
 
   private sweep(now: number): void {
@@ -170,7 +180,7 @@ export class RetrievalBudgetTracker implements RetrievalBudget {
   }
 }
 
-function keyOf(caller: BudgetCaller): string {
+export function keyOf(caller: BudgetCaller): string {
   return `${caller.tenantId.toLowerCase()}/${caller.userId.toLowerCase()}`;
 }
 
@@ -199,7 +209,14 @@ function who(caller: BudgetCaller): string {
   return caller.upn ?? caller.userId;
 }
 
-function exhausted(caller: BudgetCaller, limit: number, remaining: number, calls: number, freesAt: number, now: number): AppError {
+export function tooManySources(calls: number, limit: number, counted: number): AppError {
+  return new AppError('BudgetExhausted', `this search needs ${calls} Copilot Retrieval calls (one per source), more than the ${limit} per hour allowed. Nothing was sent to Graph.`, {
+    nextStep: `Search at most ${limit} source(s) per call.`,
+    details: { limit, remaining: Math.max(0, limit - counted) },
+  });
+}
+
+export function exhausted(caller: BudgetCaller, limit: number, remaining: number, calls: number, freesAt: number, now: number): AppError {
   const at = new Date(freesAt).toISOString();
   const retryAfterSeconds = Math.max(1, Math.ceil((freesAt - now) / 1000));
   const message =
@@ -215,7 +232,7 @@ function exhausted(caller: BudgetCaller, limit: number, remaining: number, calls
   });
 }
 
-function throttledByGraph(caller: BudgetCaller, limit: number, until: number, now: number): AppError {
+export function throttledByGraph(caller: BudgetCaller, limit: number, until: number, now: number): AppError {
   const at = new Date(until).toISOString();
   return new AppError('BudgetExhausted', `Graph throttled Copilot Retrieval for ${who(caller)} (429) and asked to wait until ${at} (in ${inWords(until - now)}). Nothing was sent to Graph.`, {
     nextStep: `Answer from the results already retrieved, or call copilot_retrieve again after ${at}.`,

@@ -2,7 +2,8 @@ import { GraphError } from '../graph/errors.js';
 import { ROUTES } from '../graph/copilot/routes.js';
 import type { RoutePolicy } from '../graph/routePolicies.js';
 import type { RawAnswer } from '../graph/transport.js';
-import type { BudgetCaller, RetrievalBudgetTracker, RetrievalCallOutcome } from './retrievalBudget.js';
+import { instruments } from '../telemetry/instruments.js';
+import type { BudgetCaller, RetrievalBudgetCounter, RetrievalCallOutcome } from './retrievalBudget.js';
 
 /**
  * The per-user Copilot Retrieval budget as a policy of its route: every attempt (a single request,
@@ -10,7 +11,7 @@ import type { BudgetCaller, RetrievalBudgetTracker, RetrievalCallOutcome } from 
  * refused with BudgetExhausted when the budget is spent; afterwards it counts what Graph counted.
  * It runs after the token is acquired, so the caller is known even for calls racing the first sign-in.
  */
-export function retrievalBudgetPolicy(tracker: RetrievalBudgetTracker, caller: () => Promise<BudgetCaller | undefined>): RoutePolicy {
+export function retrievalBudgetPolicy(tracker: RetrievalBudgetCounter, caller: () => Promise<BudgetCaller | undefined>): RoutePolicy {
   return {
     routes: [ROUTES.retrieval],
     async attempt(ex, send) {
@@ -26,7 +27,8 @@ export function retrievalBudgetPolicy(tracker: RetrievalBudgetTracker, caller: (
         if (err instanceof GraphError) outcomes = outcomes.map(() => ({ status: err.status, retryAfterSeconds: err.retryAfterSeconds }));
         throw err;
       } finally {
-        await ticket.settle(outcomes);
+        const left = await ticket.settle(outcomes);
+        if (left) instruments().budgetRemaining.record(left.remaining);
       }
     },
   };

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
 import { auditedCall } from '../policy/auditedCall.js';
+import { mcpCall } from '../telemetry/tracing.js';
 import { registerPrompts } from '../prompts/index.js';
 import { registerResources } from '../resources/index.js';
 import type { CallRunner } from '../resources/runner.js';
@@ -38,52 +39,67 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
   server.registerTool(
     tool.name,
     { title: tool.title, description: tool.description, inputSchema: prepared.input, outputSchema: prepared.output, annotations: annotationsOf(tool) },
-    async (args, sdkCtx) => {
-      const started = Date.now();
-      const runtime = await runtimeReady;
-      const log = runtime.log.child({ tool: tool.name });
-      const progressToken = sdkCtx.mcpReq._meta?.progressToken;
-      const ctx = callContext(
-        runtime,
-        log,
-        sdkCtx.mcpReq.signal,
-        async (progress, total, message) => {
-          if (progressToken === undefined) return;
-          await sdkCtx.mcpReq.notify({
-            method: 'notifications/progress',
-            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-          });
-        },
-        tool,
-      );
-      const run = async () => {
-        const checked = await prepared.validate(args);
-        if ('issues' in checked) throw invalidArguments(tool, checked.issues);
-        const answer = await tool.handle(checked.value as never, ctx);
-        log.info('tool call done', { ms: Date.now() - started });
-        return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
-      };
-      const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
-      try {
-        // One audit record per tools/call, written before the answer (or error) goes back.
-        return await auditedCall(runtime.governance.audit, audit, async () => {
-          try {
-            return await run();
-          } catch (err) {
-            // A client that can open URLs gets the sign-in page that way, and this same call carries on.
-            if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
-            if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
-            return await run();
-          }
-        });
-      } catch (err) {
-        if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
-        const result = toToolError(err);
-        log.warn('tool call failed', { ms: Date.now() - started, code: (err as AppError).code, error: (err as Error).message });
-        return result;
-      }
-    },
+    async (args, sdkCtx) =>
+      // Over HTTP this marks the transport's span for the request; over stdio it is the request's span.
+      mcpCall(
+        { method: 'tools/call', toolName: tool.name, requestId: sdkCtx.mcpReq.id, transport: 'pipe', meta: sdkCtx.mcpReq._meta },
+        () => callTool(server, tool, prepared, runtimeReady, era, args, sdkCtx),
+        (result) => ('isError' in result && result.isError ? (errorCodeOf(result) ?? 'tool_error') : undefined),
+      ),
   );
+}
+
+type ToolCallContext = Parameters<Parameters<McpServer['registerTool']>[2]>[1];
+
+/** A failed call's stable error code, as toToolError wrote it first in the text (never the message itself). */
+function errorCodeOf(result: { content: { type: string; text?: string }[] }): string | undefined {
+  return /^Error \[([A-Za-z]+)\]/.exec(result.content[0]?.text ?? '')?.[1];
+}
+
+async function callTool(server: McpServer, tool: ToolDefinition, prepared: ReturnType<typeof preparedSchemas>, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, args: unknown, sdkCtx: ToolCallContext) {
+  const started = Date.now();
+  const runtime = await runtimeReady;
+  const log = runtime.log.child({ tool: tool.name });
+  const progressToken = sdkCtx.mcpReq._meta?.progressToken;
+  const ctx = callContext(
+    runtime,
+    log,
+    sdkCtx.mcpReq.signal,
+    async (progress, total, message) => {
+      if (progressToken === undefined) return;
+      await sdkCtx.mcpReq.notify({
+        method: 'notifications/progress',
+        params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+      });
+    },
+    tool,
+  );
+  const run = async () => {
+    const checked = await prepared.validate(args);
+    if ('issues' in checked) throw invalidArguments(tool, checked.issues);
+    const answer = await tool.handle(checked.value as never, ctx);
+    log.info('tool call done', { ms: Date.now() - started });
+    return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
+  };
+  const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
+  try {
+    // One audit record per tools/call, written before the answer (or error) goes back.
+    return await auditedCall(runtime.governance.audit, audit, async () => {
+      try {
+        return await run();
+      } catch (err) {
+        // A client that can open URLs gets the sign-in page that way, and this same call carries on.
+        if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
+        if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
+        return await run();
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
+    const result = toToolError(err);
+    log.warn('tool call failed', { ms: Date.now() - started, code: (err as AppError).code, error: (err as Error).message });
+    return result;
+  }
 }
 
 /**

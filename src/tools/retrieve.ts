@@ -164,7 +164,7 @@ export const retrieveTool = defineTool({
     const failed = (p: RetrievalOutcome): p is Extract<RetrievalOutcome, { error: AppError }> => 'error' in p;
     if (perSource.every(failed)) throw perSource[0]!.error;
     const caller = await ctx.caller();
-    const budget = caller ? ctx.policy.retrievalBudget.status(caller) : undefined;
+    const budget = caller ? await ctx.policy.retrievalBudget.status(caller) : undefined;
 
     const { kept, leftOut } = keepRelevant(mergeHits(perSource, requested), args.maxResults);
     const hits = withholdByLabel(kept, ctx.policy.labels);

@@ -97,3 +97,34 @@ export function toolChoice(
 ): ToolChoice {
   return { cloud: effectiveCloud(config), toolsets: config.toolsets, tools: config.tools, enableBeta: config.enableBeta, transport, exportDir: config.exportDir };
 }
+
+/** A request's own narrowing (over HTTP: the X-MCP-Toolsets / X-MCP-Tools headers); both empty means no narrowing. */
+export interface RequestNarrowing {
+  toolsets: readonly string[];
+  tools: readonly string[];
+}
+
+/**
+ * What one request is offered: the server's own selection, narrowed to the named toolsets and tools
+ * (either, as with --toolsets / --tools), never widened. A name that is not a tool or toolset at all,
+ * or one this server does not offer, is refused with the names that would work: a client that asked
+ * for a tool by name and silently got none would not know why.
+ */
+export function narrowForRequest(offered: readonly ToolDefinition[], narrowing: RequestNarrowing, all: readonly ToolDefinition[] = TOOLS): readonly ToolDefinition[] {
+  if (!narrowing.toolsets.length && !narrowing.tools.length) return offered;
+  const offeredSets: string[] = [...new Set(offered.map((t) => t.toolset))];
+  const problems: string[] = [];
+  for (const name of narrowing.tools) {
+    if (offered.some((t) => t.name === name)) continue;
+    problems.push(all.some((t) => t.name === name) ? `tool ${name} is not offered by this server` : `unknown tool ${name}`);
+  }
+  for (const name of narrowing.toolsets) {
+    if (offeredSets.includes(name)) continue;
+    problems.push((TOOLSETS as readonly string[]).includes(name) ? `toolset ${name} has no tool this server offers` : `unknown toolset ${name}`);
+  }
+  if (problems.length)
+    throw new AppError('InvalidArgument', `${problems.join('; ')} (X-MCP-Tools / X-MCP-Toolsets)`, {
+      nextStep: `Name only what this server offers: tools ${offered.map((t) => t.name).join(', ')}; toolsets ${offeredSets.join(', ')}. Or send neither header for all of them.`,
+    });
+  return offered.filter((t) => narrowing.toolsets.includes(t.toolset) || narrowing.tools.includes(t.name));
+}

@@ -13,6 +13,9 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
+import { context } from '@opentelemetry/api';
+import { startMcpRequestSpan, type McpRequestFacts } from '../telemetry/tracing.js';
+import { narrowForRequest } from '../tools/selection.js';
 import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 
@@ -36,8 +39,8 @@ export interface HttpServerOptions {
   headersTimeoutMs: number;
   /** Most open connections; more are refused until some close. */
   maxConnections: number;
-  /** Named checks for /readyz; each true when its dependency answers. */
-  readiness: () => Promise<Record<string, boolean>>;
+  /** Named checks for /readyz, each true when its dependency is usable; from cached state, never a round trip per probe. */
+  readiness: () => Record<string, boolean>;
   log: Logger;
 }
 
@@ -45,8 +48,12 @@ export interface RunningHttpServer {
   /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp */
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish for up to graceMs, then drops what is left. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Drains: answers new requests 503 (and /readyz 503) for drainMs while still listening, so a
+   * balancer takes the instance out before its port closes; then stops accepting, lets in-flight
+   * requests finish until graceMs (counted from the start) is over, then drops what is left.
+   */
+  close(graceMs?: number, drainMs?: number): Promise<void>;
 }
 
 /** Writes a web Response (from the SDK's auth helpers) to a Node response. */
@@ -123,6 +130,50 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes:
   return { body };
 }
 
+/** Header names a client narrows its request's tools with (github-mcp-server style); values are comma-separated names. */
+export const TOOLSETS_HEADER = 'x-mcp-toolsets';
+export const TOOLS_HEADER = 'x-mcp-tools';
+
+function namesIn(value: string | string[] | null | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return joined.split(',').map((n) => n.trim()).filter(Boolean);
+}
+
+/**
+ * The surface one request is offered: the server's, narrowed by the request's own headers (never by
+ * URL path: every distinct path would be a distinct OAuth protected resource). Throws AppError for
+ * names the server does not offer.
+ */
+function requestSurface(surface: ServerSurface, header: (name: string) => string | string[] | null | undefined): ServerSurface {
+  const narrowing = { toolsets: namesIn(header(TOOLSETS_HEADER)), tools: namesIn(header(TOOLS_HEADER)) };
+  const tools = narrowForRequest(surface.tools, narrowing);
+  return tools === surface.tools ? surface : { ...surface, tools };
+}
+
+/** The JSON-RPC id of a single request, so a refusal can answer it; null for batches and unparsable bodies. */
+function requestId(body: unknown): string | number | null {
+  const id = body && typeof body === 'object' && !Array.isArray(body) ? (body as { id?: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** What the MCP semantic conventions record of one JSON-RPC request body (never its arguments). */
+function mcpFacts(body: unknown, protocolHeader: string | string[] | undefined): McpRequestFacts | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const { method, id, params } = body as { method?: unknown; id?: unknown; params?: Record<string, unknown> };
+  if (typeof method !== 'string') return undefined;
+  const meta = params?.['_meta'] as Record<string, unknown> | undefined;
+  const version = (typeof protocolHeader === 'string' ? protocolHeader : undefined) ?? (meta?.['io.modelcontextprotocol/protocolVersion'] as string | undefined);
+  return {
+    method,
+    transport: 'tcp',
+    ...(typeof id === 'string' || typeof id === 'number' ? { requestId: id } : {}),
+    ...(method === 'tools/call' && typeof params?.['name'] === 'string' ? { toolName: params['name'] } : {}),
+    ...(method === 'resources/read' && typeof params?.['uri'] === 'string' ? { resourceUri: params['uri'] } : {}),
+    ...(typeof version === 'string' ? { protocolVersion: version } : {}),
+    meta,
+  };
+}
+
 function webRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
 }
@@ -142,7 +193,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     (ctx) => {
       // The gate runs first; a request without a verified token never reaches the factory.
       if (!ctx.authInfo) throw new Error('MCP request without a verified bearer token');
-      return buildServer(opts.surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
+      // The headers were checked before the request got here, so this cannot refuse.
+      const surface = ctx.requestInfo ? requestSurface(opts.surface, (name) => ctx.requestInfo!.headers.get(name)) : opts.surface;
+      return buildServer(surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
     },
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );
@@ -182,7 +235,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (!checkHost(req, res) || !checkOrigin(req, res)) return;
     if (path === '/readyz') {
-      const checks = await opts.readiness().catch(() => ({ readiness: false }));
+      const checks = opts.readiness();
       const ready = !draining && Object.values(checks).every(Boolean);
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', draining, checks });
     }
@@ -204,11 +257,22 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
-    if (req.method === 'POST') {
-      const parsed = await readJsonBody(req, res, opts.maxRequestBytes);
-      if (!parsed) return;
-      await nodeMcp(req, res, parsed.body);
-    } else await nodeMcp(req, res);
+    const parsed = req.method === 'POST' ? await readJsonBody(req, res, opts.maxRequestBytes) : { body: undefined };
+    if (!parsed) return;
+    try {
+      requestSurface(opts.surface, (name) => req.headers[name]);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const message = `Invalid params: ${err.message}. ${err.nextStep ?? ''}`.trim();
+      return sendJson(res, 400, { jsonrpc: '2.0', id: requestId(parsed.body), error: { code: -32602, message, data: { code: err.code } } });
+    }
+    if (req.method !== 'POST') return nodeMcp(req, res);
+    const facts = mcpFacts(parsed.body, req.headers['mcp-protocol-version']);
+    if (!facts) return nodeMcp(req, res, parsed.body);
+    // One span per MCP request, continuing the client's trace from _meta; it ends when the answer has gone out.
+    const span = startMcpRequestSpan(facts);
+    res.once('close', () => span.end(res.statusCode >= 400 ? String(res.statusCode) : undefined));
+    await context.with(span.context, () => nodeMcp(req, res, parsed.body));
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -228,13 +292,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   return {
     url: resourceUrl.toString(),
     port,
-    close(graceMs = 10_000) {
+    close(graceMs = 10_000, drainMs = 0) {
       closing ??= (async () => {
         draining = true;
+        const deadline = Date.now() + graceMs;
+        // Still listening: a request that reaches us now gets a 503 it may resend elsewhere, not a reset.
+        if (drainMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(drainMs, graceMs)).unref());
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) {
-          await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+          await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
         }
         server.closeAllConnections();
         await stopped;

@@ -20,6 +20,10 @@ export interface HttpServerProcess {
   origin: string;
   pid: number;
   stderr(): string;
+  /** Every line printed on stdout after the first (--audit-stdout records). */
+  stdoutLines(): string[];
+  /** Closes this end of the server's stdout pipe, as a log collector that went away would. */
+  closeStdout(): void;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
   exited: Promise<number | null>;
@@ -34,12 +38,14 @@ export async function startHttpServerProcess(args: string[], env: Record<string,
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const later: string[] = [];
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`HTTP server did not start in 20 s; stderr:\n${stderr}`)), 20_000);
     rl.once('line', (l) => {
       clearTimeout(timer);
       resolve(l);
+      rl.on('line', (next) => later.push(next));
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -53,6 +59,8 @@ export async function startHttpServerProcess(args: string[], env: Record<string,
     origin: new URL(url).origin,
     pid: child.pid!,
     stderr: () => stderr,
+    stdoutLines: () => [...later],
+    closeStdout: () => child.stdout!.destroy(),
     exited,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -71,9 +79,12 @@ export async function mintToken(emulator: EmulatorProcess, opts: MintOptions): P
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-/** Both SDK clients over Streamable HTTP with a bearer token; `fetch` lets a test spread calls over instances. */
-export async function connectHttpClient(era: Era, url: string, token: string, fetchImpl?: typeof fetch): Promise<McpTestClient> {
-  const requestInit = { headers: { Authorization: `Bearer ${token}` } };
+/**
+ * Both SDK clients over Streamable HTTP with a bearer token; `fetch` lets a test spread calls over
+ * instances; `headers` go on every request (e.g. X-MCP-Tools).
+ */
+export async function connectHttpClient(era: Era, url: string, token: string, fetchImpl?: typeof fetch, headers: Record<string, string> = {}): Promise<McpTestClient> {
+  const requestInit = { headers: { ...headers, Authorization: `Bearer ${token}` } };
   if (era === 'v1-2025') {
     const client = new ClientV1({ name: 'test-v1-http', version: '1.0.0' });
     await client.connect(new HttpV1(new URL(url), { requestInit, ...(fetchImpl ? { fetch: fetchImpl } : {}) }));

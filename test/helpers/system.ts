@@ -14,12 +14,16 @@ import { IN_CI } from './tiers.js';
  *   const skip = skipWithout('redis-server');
  *   describe.skipIf(skip)('…', () => { … });
  */
-export type SystemNeed = 'redis-server' | 'keychain' | 'image-build';
+export type SystemNeed = 'redis-server' | 'haproxy' | 'keychain' | 'image-build';
 
 export const SYSTEM_NEEDS: Record<SystemNeed, { what: string; missing: () => string[] }> = {
   'redis-server': {
     what: 'a real Redis server (the distributed token cache)',
     missing: () => (redisServerBinary() ? [] : [`redis-server not found${process.env['REDIS_SERVER_BIN'] ? ` at REDIS_SERVER_BIN=${process.env['REDIS_SERVER_BIN']}` : ' on PATH'} (apt-get install redis-server)`]),
+  },
+  haproxy: {
+    what: "a real load balancer (Debian's haproxy) in front of several HTTP instances",
+    missing: () => (haproxyBinary() ? [] : ['haproxy not found on PATH or in /usr/sbin (apt-get install haproxy)']),
   },
   keychain: {
     what: 'an OS keychain: gnome-keyring in a private D-Bus session, reached through keytar',
@@ -63,6 +67,11 @@ export function redisServerBinary(): string | undefined {
   const explicit = process.env['REDIS_SERVER_BIN'];
   if (explicit) return isAbsolute(explicit) ? (existsSync(explicit) ? explicit : undefined) : onPath(explicit);
   return onPath('redis-server');
+}
+
+/** haproxy lives in /usr/sbin on Debian, which a non-root PATH may not include. */
+export function haproxyBinary(): string | undefined {
+  return onPath('haproxy') ?? (existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined);
 }
 
 function onPath(command: string): string | undefined {

@@ -23,10 +23,11 @@ const facts = (over: Partial<Parameters<typeof buildRecord>[0]> = {}): Parameter
 
 describe('audit record', () => {
   it('keeps ids, counts and labels; hashes query text; never content', () => {
-    const r = buildRecord(facts(), textRenderer('hash', key));
+    const r = buildRecord(facts(), textRenderer('hash', key), 'instance-1');
     expect(r).toMatchObject({
       v: 1,
       tool: 'copilot_retrieve',
+      instance: 'instance-1',
       caller: { userId: 'u-1', upn: 'u@contoso.example', tenantId: 't-1' },
       args: { sources: ['sharePoint'], maxResults: 5 },
       outcome: 'ok',
@@ -40,8 +41,8 @@ describe('audit record', () => {
   });
 
   it('records full text, or omits it, when configured', () => {
-    expect(buildRecord(facts(), textRenderer('full', undefined)).args['query']).toBe('salary bands 2027');
-    const omitted = buildRecord(facts(), textRenderer('omit', undefined));
+    expect(buildRecord(facts(), textRenderer('full', undefined), 'instance-1').args['query']).toBe('salary bands 2027');
+    const omitted = buildRecord(facts(), textRenderer('omit', undefined), 'instance-1');
     expect(omitted.args['query']).toBeUndefined();
     expect(omitted.unrecordedArgs).toEqual(['query']);
   });
@@ -55,10 +56,10 @@ describe('audit record', () => {
   });
 
   it('records the error code of a failed call, not its message, and no result', () => {
-    const r = buildRecord(facts({ structured: undefined, error: new AppError('Forbidden', 'Graph said: token eyJ... for salary bands') }), textRenderer('hash', key));
+    const r = buildRecord(facts({ structured: undefined, error: new AppError('Forbidden', 'Graph said: token eyJ... for salary bands') }), textRenderer('hash', key), 'instance-1');
     expect(r).toMatchObject({ outcome: 'error', errorCode: 'Forbidden' });
     expect(r.result).toBeUndefined();
     expect(JSON.stringify(r)).not.toContain('Graph said');
-    expect(buildRecord(facts({ error: new TypeError('bug') }), textRenderer('hash', key)).errorCode).toBe('InternalError');
+    expect(buildRecord(facts({ error: new TypeError('bug') }), textRenderer('hash', key), 'instance-1').errorCode).toBe('InternalError');
   });
 });

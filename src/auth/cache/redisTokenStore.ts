@@ -129,7 +129,17 @@ export class RedisTokenStore implements ICacheClient {
     await this.connection.run('an unlock', (c) => c.eval(UNLOCK_SCRIPT, 1, name, token));
   }
 
-  /** Round trip in ms; rejects with CacheUnavailable (for /readyz). */
+  /** Its connection, for the other state instances share through the same Redis (the shared limits). */
+  get redisConnection(): RedisConnection {
+    return this.connection;
+  }
+
+  /** The connection is up (its last known state, no round trip): what /readyz reports as `redis`. */
+  get ready(): boolean {
+    return this.connection.ready;
+  }
+
+  /** Round trip in ms; rejects with CacheUnavailable (for doctor and tests). */
   ping(): Promise<number> {
     return this.connection.ping();
   }

@@ -22,7 +22,14 @@ export interface EntraVerifierOptions {
   clockSkewSeconds?: number;
   /** Seconds to wait before refetching the JWKS for an unknown key id (key rotation). */
   jwksCooldownSeconds?: number;
+  /** For tests: the clock readiness is judged by. */
+  clock?: () => number;
 }
+
+/** How often the signing keys are fetched in the background, whatever the traffic (keeps /readyz truthful without a fetch per probe). */
+export const JWKS_REFRESH_MS = 5 * 60_000;
+/** Keys fetched longer ago than this are stale: two refreshes in a row failed, so /readyz says jwks: false. */
+export const JWKS_FRESH_MS = 2 * JWKS_REFRESH_MS + 60_000;
 
 /** What the rest of the server learns about the caller: never more than these claims. */
 export interface VerifiedCaller {
@@ -67,8 +74,11 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
   private readonly verified = new Map<string, { caller: VerifiedCaller; exp: number }>();
   private readonly allowed: Set<string> | '*';
   private lastJwksOk = 0;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly clock: () => number;
 
   constructor(private readonly opts: EntraVerifierOptions) {
+    this.clock = opts.clock ?? Date.now;
     this.allowed = opts.allowedTenants === '*' ? '*' : new Set(opts.allowedTenants.map((t) => t.toLowerCase()));
     const network = opts.network;
     this.jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
@@ -77,21 +87,34 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
       timeoutDuration: 10_000,
       [customFetch]: async (url: string) => {
         const answer = await network.sendGetRequestAsync<unknown>(url);
-        if (answer.status === 200) this.lastJwksOk = Date.now();
+        if (answer.status === 200) this.lastJwksOk = this.clock();
         return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
       },
     });
   }
 
-  /** For /readyz: the signing keys could be fetched (now or within the cache age). */
-  async jwksReachable(): Promise<boolean> {
-    if (Date.now() - this.lastJwksOk < 5 * 60_000) return true;
-    try {
-      await this.jwks.reload();
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * For /readyz, from state this process already has (no fetch per probe: a balancer probing every
+   * second must not become traffic to the authority): the signing keys were fetched recently, by a
+   * token check or by the background refresh.
+   */
+  keysFresh(): boolean {
+    return this.lastJwksOk > 0 && this.clock() - this.lastJwksOk < JWKS_FRESH_MS;
+  }
+
+  /**
+   * Fetches the keys now and then every `everyMs` in the background (an idle instance stays ready
+   * and a rotated key is known before the first token signed with it). Failures only show in keysFresh().
+   */
+  startKeyRefresh(everyMs = JWKS_REFRESH_MS): Promise<void> {
+    const refresh = () => this.jwks.reload().catch(() => {});
+    this.refreshTimer ??= setInterval(() => void refresh(), everyMs).unref();
+    return refresh();
+  }
+
+  stopKeyRefresh(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
