@@ -17,7 +17,7 @@
 //   to import.meta.url (runtime.ts reads ../package.json) resolve exactly as they do unbundled.
 // - A module read by path at run time (a worker, a forked script) would need its own entry point here.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,3 +94,7 @@ for (const file of Object.keys(outputs)) {
     throw new Error(`${file} bundles CommonJS code: add its package to the externals (remove it from BUNDLED)`);
   }
 }
+
+// The bin is run through its `#!/usr/bin/env node` line wherever something links it without npm
+// (a bin directory on PATH, a client config naming it): it must be executable, as npm would make it.
+chmodSync(join(dist, 'cli.js'), 0o755);

@@ -204,6 +204,16 @@ describe('install <client>: writes the client configuration, and a real launcher
     expect(readdirSync(dirname(path)).filter((f) => f.includes('.bak-'))).toEqual([]);
   });
 
+  it('from a clone, `npm install -g .` puts the command on PATH, and its install entry names this clone\'s CLI', async () => {
+    const prefix = mkdtempSync(join(scratch, 'global-'));
+    // --ignore-scripts: the clone is already built; a prepare run here would rebuild dist/ under the other tests.
+    await run('npm', ['install', '-g', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', ROOT], { env: { PATH: process.env['PATH'] ?? '', HOME: prefix }, timeout: 120_000 });
+    const bin = join(prefix, 'bin', 'm365-copilot-mcp');
+    const { stdout } = await run(bin, ['install', 'vscode', '--print', '--demo'], { cwd: tmpdir(), env: { PATH: process.env['PATH'] ?? '', HOME: prefix }, timeout: 30_000 });
+    const entry = (JSON.parse(stdout) as { servers: Record<string, Entry> }).servers['m365-copilot']!;
+    expect(entry).toEqual({ type: 'stdio', command: process.execPath, args: [realpathSync(CLI), '--demo'] });
+  }, 150_000);
+
   it('a usage mistake exits 2: an unknown client, or --http (clients start a stdio server)', async () => {
     const home = mkdtempSync(join(scratch, 'usage-home-'));
     const unknown = await install(['notepad'], home, home);
