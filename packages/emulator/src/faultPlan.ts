@@ -72,6 +72,7 @@ export const KNOWN_ROUTES = [
   'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights',
   'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights/{insightId}',
   'GET /me/onlineMeetings',
+  'GET /me/onlineMeetings/{meetingId}',
   'GET /me/calendarView',
   'GET /me',
   'GET /users/{id}',

@@ -9,6 +9,7 @@ export const ROUTES = {
   retrieval: 'POST /copilot/retrieval',
   exportInteractions: 'GET /copilot/users/{id}/interactionHistory/getAllEnterpriseInteractions',
   onlineMeetings: 'GET /me/onlineMeetings',
+  onlineMeeting: 'GET /me/onlineMeetings/{id}',
   calendarView: 'GET /me/calendarView',
   aiInsights: 'GET /copilot/users/{id}/onlineMeetings/{id}/aiInsights',
   aiInsight: 'GET /copilot/users/{id}/onlineMeetings/{id}/aiInsights/{id}',

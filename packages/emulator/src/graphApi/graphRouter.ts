@@ -7,7 +7,7 @@ import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js'
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
 import { insightGetHandler, insightsListHandler } from './insightsEndpoint.js';
-import { onlineMeetingsHandler } from './onlineMeetingsEndpoint.js';
+import { onlineMeetingHandler, onlineMeetingsHandler } from './onlineMeetingsEndpoint.js';
 import { retrievalHandler } from './retrievalEndpoint.js';
 import { searchHandler, searchNextPageHandler } from './searchEndpoint.js';
 import { SlidingWindowBudget } from './slidingWindowBudget.js';
@@ -102,6 +102,7 @@ const ROUTES: readonly Route[] = [
   insightsRoute(true, insightGetHandler),
   usageReportRoute,
   templateRoute('GET', '/me/onlineMeetings', onlineMeetingsHandler),
+  templateRoute('GET', '/me/onlineMeetings/{meetingId}', onlineMeetingHandler),
   templateRoute('GET', '/me/calendarView', calendarViewHandler),
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
