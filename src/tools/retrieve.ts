@@ -14,7 +14,7 @@ const input = z
       .min(1)
       .max(3)
       .optional()
-      .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds.'),
+      .describe('Default: sharePoint and oneDriveBusiness. externalItem (Copilot connectors) needs connectionIds (copilot_status lists them).'),
     // Microsoft Graph, externalConnection resource: "id ... must be between 3 and 32 characters in
     // length, must only contain alphanumeric characters".
     connectionIds: z
@@ -22,7 +22,7 @@ const input = z
       .min(1)
       .max(20)
       .optional()
-      .describe('Copilot connector connection ids; required with the externalItem source.'),
+      .describe("Copilot connector connection ids; required with the externalItem source. copilot_status lists the tenant's connections."),
     filter: z
       .string()
       .max(2000)
@@ -35,7 +35,7 @@ const input = z
     const sources = args.sources ?? DEFAULT_SOURCES;
     if (new Set(sources).size !== sources.length) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'each source may appear only once' });
     if (sources.includes('externalItem') && !args.connectionIds?.length)
-      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds is required when sources includes externalItem' });
+      ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: "connectionIds is required when sources includes externalItem: copilot_status lists the tenant's connector connections and their ids" });
     if (args.connectionIds?.length && !sources.includes('externalItem'))
       ctx.addIssue({ code: 'custom', path: ['connectionIds'], message: 'connectionIds only applies when sources includes externalItem' });
   });

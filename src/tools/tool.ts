@@ -86,6 +86,11 @@ export interface RuntimeInfo {
 export interface ToolPermissions {
   /** Delegated Graph permissions the tool needs (requested at sign-in). */
   delegated: string[];
+  /**
+   * Delegated permissions the tool uses only when the user already holds them, for an extra it can
+   * do without: never requested at sign-in, not required by doctor, named in the README.
+   */
+  optionalDelegated?: string[];
   /** Application permissions (admin-consented) the tool needs. */
   application: string[];
 }

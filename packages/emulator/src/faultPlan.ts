@@ -74,6 +74,7 @@ export const KNOWN_ROUTES = [
   'GET /me/onlineMeetings',
   'GET /me/onlineMeetings/{meetingId}',
   'GET /me/calendarView',
+  'GET /external/connections',
   'GET /me',
   'GET /users/{id}',
 ];

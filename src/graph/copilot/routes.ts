@@ -11,6 +11,7 @@ export const ROUTES = {
   onlineMeetings: 'GET /me/onlineMeetings',
   onlineMeeting: 'GET /me/onlineMeetings/{id}',
   calendarView: 'GET /me/calendarView',
+  connections: 'GET /external/connections',
   aiInsights: 'GET /copilot/users/{id}/onlineMeetings/{id}/aiInsights',
   aiInsight: 'GET /copilot/users/{id}/onlineMeetings/{id}/aiInsights/{id}',
   createConversation: 'POST /copilot/conversations',

@@ -2,6 +2,7 @@ import type { GraphRequest, GraphResponse, Tenant } from '../model.js';
 import { tenantCorpora } from '../search/corpus.js';
 import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
+import { connectionsHandler } from './connectionsEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
@@ -104,6 +105,7 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me/onlineMeetings', onlineMeetingsHandler),
   templateRoute('GET', '/me/onlineMeetings/{meetingId}', onlineMeetingHandler),
   templateRoute('GET', '/me/calendarView', calendarViewHandler),
+  templateRoute('GET', '/external/connections', connectionsHandler),
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
