@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { AppError } from '../errors.js';
 import { clientConfigHome } from '../config/clientConfigHome.js';
 import { loadConfig } from '../config/load.js';
+import { CONFIG_KEYS } from '../config/schema.js';
 import { CLIENT_IDS, CLIENTS, type ClientId } from './install/clients.js';
 import { mergeJsonConfig, type Merged } from './install/jsonConfig.js';
 import { launchFor } from './install/launch.js';
@@ -27,7 +28,15 @@ export async function runInstall(client: string | undefined, cliUrl: string, fla
   const name = typeof flags['name'] === 'string' ? flags['name'] : 'm365-copilot';
   if (!NAME.test(name)) throw new AppError('InvalidArgument', `--name "${name}" is not a usable server name.`, { nextStep: 'Use letters, digits, - and _ only, e.g. --name m365-copilot-demo.' });
 
-  const serverFlags = Object.fromEntries(Object.entries(flags).filter(([k]) => !['print', 'name', 'client-config'].includes(k)));
+  // Flags of other commands (--device-code, --user, …) mean nothing to a server entry: refused, not dropped silently.
+  const passable = new Set(['config', ...CONFIG_KEYS.map((d) => d.flag.slice(2))]);
+  const own = ['print', 'name', 'client-config'];
+  const stray = Object.keys(flags).filter((k) => flags[k] !== undefined && !own.includes(k) && !passable.has(k));
+  if (stray.length) {
+    process.stderr.write(`m365-copilot-mcp: install does not take ${stray.map((k) => `--${k}`).join(', ')}: it takes --print, --name, --client-config and the server options of \`m365-copilot-mcp --help\`\n`);
+    return 2;
+  }
+  const serverFlags = Object.fromEntries(Object.entries(flags).filter(([k]) => !own.includes(k)));
   // The settings are checked now, as the server would check them, so a typo fails here and not in the client.
   // No environment: what this shell happens to export is not what the client will give the server.
   await loadConfig({ flags: serverFlags, env: {} });

@@ -219,6 +219,9 @@ describe('install <client>: writes the client configuration, and a real launcher
     const unknown = await install(['notepad'], home, home);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/claude-desktop, claude-code, vscode, cursor, codex, gemini-cli/);
+    const stray = await install(['cursor', '--demo', '--device-code'], home, home);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/install does not take --device-code/);
     const http = await install(['cursor', '--http', '--demo'], home, home);
     expect(http.code).toBe(1);
     expect(http.stderr).toMatch(/\[InvalidArgument\].*stdio/);
