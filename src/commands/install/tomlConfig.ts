@@ -21,9 +21,11 @@ export function mergeTomlConfig(existing: string | undefined, path: string, tabl
   if (servers !== undefined && (servers === null || typeof servers !== 'object' || Array.isArray(servers))) throw refuse(path, `its "${table}" is not a table`);
   const replaced = servers !== undefined && Object.hasOwn(servers, name);
 
-  const kept = withoutTables(text, table, name);
-  const block = stringify({ [table]: { [name]: entry } }).trim();
-  const next = `${kept.replace(/\s*$/, '')}${kept.trim() === '' ? '' : '\n\n'}${block}\n`;
+  // A Windows-edited file keeps its line endings.
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const kept = withoutTables(text, table, name, eol);
+  const block = stringify({ [table]: { [name]: entry } }).trim().split(/\r?\n/).join(eol);
+  const next = `${kept.replace(/\s*$/, '')}${kept.trim() === '' ? '' : eol + eol}${block}${eol}`;
 
   let after: Record<string, unknown>;
   try {
@@ -37,7 +39,7 @@ export function mergeTomlConfig(existing: string | undefined, path: string, tabl
 }
 
 /** The text without the `[table.name]` header and its sub-tables, each up to the next header. */
-function withoutTables(text: string, table: string, name: string): string {
+function withoutTables(text: string, table: string, name: string, eol: string): string {
   const header = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/;
   const ours = (key: string) => {
     const parts = key.split('.').map((p) => p.trim().replace(/^"(.*)"$|^'(.*)'$/, '$1$2'));
@@ -50,7 +52,7 @@ function withoutTables(text: string, table: string, name: string): string {
     if (m) skipping = ours(m[1]!);
     if (!skipping) out.push(line);
   }
-  return out.join('\n');
+  return out.join(eol);
 }
 
 /** Plain JSON values (dates as strings), so the before/after comparison ignores the parser's classes. */
