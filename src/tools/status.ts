@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { CONNECTION_LISTING_SCOPES, listConnections } from '../graph/copilot/connections.js';
+import { CONNECTION_LISTING_SCOPES, CONNECTIONS_SCOPE, listConnections } from '../graph/copilot/connections.js';
 import { me as getMe, PROFILE_SCOPE } from '../graph/copilot/users.js';
 import { defineTool, type ToolContext } from './tool.js';
 
@@ -40,7 +40,7 @@ export const statusTool = defineTool({
   readOnly: true,
   input: z.object({}),
   output,
-  // Listing connector connections is an extra: used when granted, never asked for (see connectors below).
+  // Listing connector connections is an extra: used when held or silently granted, never asked for (see connectors below).
   permissions: { delegated: [PROFILE_SCOPE], optionalDelegated: CONNECTION_LISTING_SCOPES, application: [] },
   audited: {},
   examples: {},
@@ -83,15 +83,16 @@ export const statusTool = defineTool({
 });
 
 const NOT_LISTED =
-  'not listed: that needs the delegated permission ExternalConnection.Read.All, which this sign-in does not hold (an admin grants it to the app). ' +
+  'not listed: that needs the delegated permission ExternalConnection.Read.All, which this sign-in cannot get without a new consent (an admin grants it to the app). ' +
   'Without it, ask an admin for the connection ids (Microsoft 365 admin center, Copilot, Connectors: each connection shows its ID).';
 
 /**
- * Listed only with a permission the user already holds: asking for ExternalConnection.Read.All
- * here would start a sign-in (or a consent only an admin can give) just to report status.
+ * Listed only with a permission the user holds or gets silently (cache, refresh under the admin's
+ * consent): a status report never starts a sign-in or a consent prompt for an extra.
  */
 async function connectors(granted: readonly string[], ctx: ToolContext): Promise<z.output<typeof output>['connectors']> {
-  const scope = CONNECTION_LISTING_SCOPES.find((s) => granted.some((g) => g.toLowerCase() === s.toLowerCase()));
+  const held = CONNECTION_LISTING_SCOPES.find((s) => granted.some((g) => g.toLowerCase() === s.toLowerCase()));
+  const scope = held ?? ((await ctx.silentlyGranted([CONNECTIONS_SCOPE])) ? CONNECTIONS_SCOPE : undefined);
   if (!scope) return { connections: [], listed: false, note: NOT_LISTED };
   try {
     return { connections: await listConnections(ctx.graph, scope, ctx.signal), listed: true };

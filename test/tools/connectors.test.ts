@@ -1,8 +1,8 @@
 /**
  * Connector connection ids, which the externalItem source of copilot_retrieve needs, can be found:
  * copilot_status lists them (Graph "List externalConnections") when the signed-in user holds
- * ExternalConnection.Read.All, says how to get them when not, and the argument error that asks for
- * them points there.
+ * ExternalConnection.Read.All or gets it silently (a refresh under the admin's consent), says how to
+ * get them when not, and the argument error that asks for them points there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceCodeTokens } from '../helpers/emulatorToken.js';
-import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { factsOf } from './facts.js';
@@ -50,6 +50,46 @@ describe('connector connection ids are discoverable', () => {
       expect(found.isError, textOf(found)).toBeFalsy();
     } finally {
       await client.close();
+    }
+  });
+
+  it('with --demo (MSAL device code, admin consent): copilot_status gets ExternalConnection.Read.All silently, without a new sign-in, and lists them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365-connectors-demo-'));
+    dirs.push(dir);
+    const client = await connectClient('v2-2026', ['--demo'], { M365_COPILOT_MCP_STATE_DIR: dir, HOME: dir });
+    try {
+      const r = await client.callTool('copilot_status', {});
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const { connectors } = r.structuredContent as Status;
+      expect(connectors.listed, connectors.note).toBe(true);
+      expect(connectors.connections.map((c) => c.id)).toContain(facts.connector.connection.id);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('under per-user consent (a refresh cannot add scopes) copilot_status does not list them and starts no second sign-in', async () => {
+    const own = await startEmulatorProcess(['--auto-approve', 'demo', '--user-consent']);
+    const dir = mkdtempSync(join(tmpdir(), 'm365-connectors-consent-'));
+    dirs.push(dir);
+    const client = await connectClient('v2-2026', ['--emulator', own.file, '--sign-in-wait', '20'], { M365_COPILOT_MCP_STATE_DIR: dir, HOME: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' });
+    try {
+      const r = await client.callTool('copilot_status', {});
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const { connectors } = r.structuredContent as Status;
+      expect(connectors.listed).toBe(false);
+      expect(connectors.note).toMatch(/ExternalConnection\.Read\.All/);
+      const stats = await own.stats();
+      // The one sign-in this status call needed (User.Read), and nothing for the extra.
+      expect(stats.deviceCodes.issued).toBe(1);
+      expect(JSON.stringify(stats.graphRequests.byRoute)).not.toMatch(/external\/connections/);
+      // And the session is intact: the next call needs no sign-in.
+      const again = await client.callTool('copilot_status', {});
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect((await own.stats()).deviceCodes.issued).toBe(1);
+    } finally {
+      await client.close();
+      await own.stop();
     }
   });
 
