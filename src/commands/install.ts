@@ -47,7 +47,16 @@ export async function runInstall(client: string | undefined, cliUrl: string, fla
   const path = typeof flags['client-config'] === 'string' ? resolve(flags['client-config']) : target.path(clientConfigHome());
   const existing = await readIfPresent(path);
   const merge = target.format === 'toml' ? mergeTomlConfig : mergeJsonConfig;
-  const merged: Merged = merge(existing, path, target.serversKey, name, entry);
+  let merged: Merged;
+  try {
+    merged = merge(existing, path, target.serversKey, name, entry);
+  } catch (err) {
+    if (!flags['print'] || !(err instanceof AppError) || err.code !== 'ConfigInvalid') throw err;
+    // The file cannot be merged, but --print is how to add the entry by hand: print it alone.
+    process.stdout.write(merge(undefined, path, target.serversKey, name, entry).text);
+    process.stderr.write(`m365-copilot-mcp: ${err.message} Printed above is the "${name}" entry alone, to add to it by hand.\n`);
+    return 0;
+  }
 
   if (flags['print']) {
     // The whole file as it would be written, so it can be pasted, or diffed against the current one.

@@ -202,6 +202,12 @@ describe('install <client>: writes the client configuration, and a real launcher
     expect(out.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(path, 'utf8')).toBe(text);
     expect(readdirSync(dirname(path)).filter((f) => f.includes('.bak-'))).toEqual([]);
+    // What the refusal suggests works: --print gives the entry alone, and still changes nothing.
+    const printed = await install([client, '--demo', '--print'], home, home);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain(realpathSync(CLI));
+    expect(printed.stderr).toMatch(/entry alone/);
+    expect(readFileSync(path, 'utf8')).toBe(text);
   });
 
   it('from a clone, `npm install -g .` puts the command on PATH, and its install entry names this clone\'s CLI', async () => {
