@@ -118,3 +118,7 @@ for (const file of Object.keys(outputs)) {
     throw new Error(`${file} bundles CommonJS code: add its package to the externals (remove it from BUNDLED)`);
   }
 }
+
+// The bin is run through its `#!/usr/bin/env node` line wherever something links it without npm
+// (a bin directory on PATH, a client config naming it): it must be executable, as npm would make it.
+chmodSync(join(dist, 'cli.js'), 0o755);

@@ -9,7 +9,7 @@ import { packageVersion } from './version.js';
  * argv → config → one of: the stdio server (default) | the emulator.
  * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
  */
-const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor'] as const;
+const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor', 'install'] as const;
 
 const options: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
@@ -34,6 +34,9 @@ const options: ParseArgsConfig['options'] = {
   audience: { type: 'string' },
   scope: { type: 'string' },
   lifetime: { type: 'string' },
+  print: { type: 'boolean' },
+  name: { type: 'string' },
+  'client-config': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -55,6 +58,10 @@ Usage:
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
+  m365-copilot-mcp install CLIENT [--print] [--name N] [--client-config FILE] [--demo|--emulator FILE|--tenant T --client-id ID …]
+                                             add this server to a client's configuration (CLIENT: claude-desktop, claude-code,
+                                             vscode, cursor, codex, gemini-cli), launched as this node and this CLI by absolute
+                                             path with the flags given; keeps other servers, backs up the file; --print only prints
   m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--users N] [--auto-approve UPN|demo]
                                              run the emulated tenant alone; prints ONE JSON line describing it
                                              (save it to a file and pass --emulator FILE to a server)
@@ -82,6 +89,12 @@ Emulator options:
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
   ${pad('--faults JSON|@FILE', 30)} inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan;
   ${pad('', 30)} e.g. '{"seed":7,"routes":{"POST /copilot/retrieval":{"throttle":0.2}}}'; POST /_emulator/faults changes it
+
+Install options (install CLIENT):
+  ${pad('--print', 30)} print the client's whole configuration file as it would be written; change nothing
+  ${pad('--name N', 30)} the server's name in that file (default m365-copilot)
+  ${pad('--client-config FILE', 30)} write this file instead of the client's user configuration (e.g. a project's .vscode/mcp.json)
+  ${pad('', 30)} any server option above is passed through to the server (secrets into the entry's env)
 
 Emulator token options (emulator token):
   ${pad('--user UPN|ID|demo', 30)} whose token: a user of the emulated tenant or of its other tenant (required)
@@ -118,11 +131,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0] ?? 'serve';
   const emulatorToken = command === 'emulator' && positionals[1] === 'token';
-  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > (emulatorToken ? 2 : 1)) {
+  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > (emulatorToken || command === 'install' ? 2 : 1)) {
     process.stderr.write(`m365-copilot-mcp: unknown command "${positionals.join(' ')}"; expected one of: ${COMMANDS.join(', ')}\n`);
     return 2;
   }
   const flags = values;
+  // The entry clients should run is dist/cli.js (the stub that turns on the compile cache), which sits
+  // beside this module both bundled (dist/cli.chunk-main.js) and unbundled (tsc's dist/cli.js).
+  if (command === 'install') return (await import('./commands/install.js')).runInstall(positionals[1], new URL('./cli.js', import.meta.url).href, flags);
   if (emulatorToken) return (await import('./commands/emulatorToken.js')).runEmulatorTokenCommand(flags);
   if (command === 'emulator') {
     const { runEmulatorCommand } = await import('./commands/emulator.js');

@@ -11,6 +11,11 @@ export interface TokenRequest {
   scopes: string[];
   /** Skip cached access tokens (after Graph rejected one). */
   forceRefresh?: boolean;
+  /**
+   * Never start a sign-in: a token that cannot be had from the cache or a refresh fails with
+   * AuthRequired instead (for extras a tool can do without; brokers that never prompt ignore it).
+   */
+  silentOnly?: boolean;
 }
 
 export interface SignedInAccount {

@@ -20,7 +20,7 @@ export function registerLatestMeetingActionItems(server: McpServer): void {
           joinUrl
             ? `Call the tool copilot_meeting_insights with {"joinUrl": ${JSON.stringify(joinUrl)}}.`
             : 'Call the tool copilot_meeting_insights with {"latest": true} to open my most recent Teams meeting that has ended.',
-          'If its status is not "ready", tell me the message it gave (for notReady, when to try again) and stop.',
+          'If its status is not "ready", tell me the message it gave (for notReady, when to try again); then, if the result has latestReady, say that its meeting is the most recent one with ready insights and use it below, otherwise stop.',
           'Otherwise answer with the meeting subject and date, then the action items as a checklist: "- [ ] <title> — <owner, or unassigned>: <text>", those owned by me first.',
           'After the list, add one line per moment I was mentioned (speaker and what was said), if any. Do not invent action items that are not in the result.',
         ].join('\n'),

@@ -7,7 +7,7 @@ import type { ToolPermissions } from '../tools/tool.js';
  * (login, doctor and the README would not know about it), refused before anything is sent.
  */
 export function boundGraph(client: GraphClient, tool: { name: string; permissions: ToolPermissions }, flow: 'delegated' | 'app'): GraphClient {
-  const declared = new Set(flow === 'delegated' ? tool.permissions.delegated : tool.permissions.application);
+  const declared = new Set(flow === 'delegated' ? [...tool.permissions.delegated, ...(tool.permissions.optionalDelegated ?? [])] : tool.permissions.application);
   const check = (route: string, scopes: readonly string[], permissions: readonly string[] | undefined) => {
     const needed = flow === 'delegated' ? scopes : (permissions ?? []).filter((p) => p.endsWith(' (application)')).map((p) => p.slice(0, -' (application)'.length));
     const undeclared = needed.filter((s) => !declared.has(s));

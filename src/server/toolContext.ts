@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authorizeExport } from '../policy/exportAuthorization.js';
 import type { ToolContext, ToolDefinition } from '../tools/tool.js';
@@ -36,6 +37,15 @@ export function callContext(
     },
     async authorizeExport(target) {
       return authorizeExport(runtime.environment, await ctx.caller(), runtime.exportRule, target, log);
+    },
+    async silentlyGranted(scopes) {
+      try {
+        await runtime.broker.getToken({ flow: 'delegated', scopes, silentOnly: true }, signal);
+        return true;
+      } catch (err) {
+        if (err instanceof AppError && !signal?.aborted) return false;
+        throw err;
+      }
     },
     async whoAmI(scopes) {
       const grant = await runtime.broker.getToken({ flow: 'delegated', scopes }, signal);

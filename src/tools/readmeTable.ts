@@ -25,6 +25,7 @@ export function renderToolTable(tools: readonly ToolDefinition[] = TOOLS): strin
     const flag = t.stability === 'beta' ? ` (beta, \`${BETA_FLAG}\`)` : t.needs?.includes('localFiles') ? ' (stdio, `--export-dir`)' : '';
     const perms = [
       ...t.permissions.delegated.map((p) => `${p} (delegated)`),
+      ...(t.permissions.optionalDelegated ?? []).map((p) => `${p} (delegated, optional)`),
       ...t.permissions.application.map((p) => `${p} (application)`),
     ].join(', ');
     return `| \`${t.name}\`${flag} | \`${t.toolset}\` | ${firstSentence(t.description)} | ${argumentList(t)} | ${perms || '—'} | ${t.api.clouds.join(', ')} |`;

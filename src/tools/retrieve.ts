@@ -16,7 +16,7 @@ const input = z
       .min(1)
       .max(SOURCES.length)
       .optional()
-      .describe('Default: sharePoint and oneDriveBusiness. externalItem: Copilot connectors (all the user can read, or only connectionIds). sharePointEmbedded (beta, needs --enable-beta): the SharePoint Embedded containers of containerTypeId.'),
+      .describe('Default: sharePoint and oneDriveBusiness. externalItem: Copilot connectors (all the user can read, or only connectionIds; copilot_status lists them). sharePointEmbedded (beta, needs --enable-beta): the SharePoint Embedded containers of containerTypeId.'),
     // Microsoft Graph, externalConnection resource: "id ... must be between 3 and 32 characters in
     // length, must only contain alphanumeric characters".
     connectionIds: z
@@ -24,7 +24,7 @@ const input = z
       .min(1)
       .max(20)
       .optional()
-      .describe('Only these Copilot connector connections (externalItem source); omit to retrieve from every connection the user can read.'),
+      .describe('Only these Copilot connector connections (externalItem source); omit to retrieve from every connection the user can read. copilot_status lists the tenant\'s connections.'),
     containerTypeId: z
       .string()
       .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'a SharePoint Embedded container type id (a GUID)')

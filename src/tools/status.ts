@@ -1,6 +1,8 @@
 import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { CONNECTION_LISTING_SCOPES, CONNECTIONS_SCOPE, listConnections } from '../graph/copilot/connections.js';
 import { me as getMe, PROFILE_SCOPE } from '../graph/copilot/users.js';
-import { defineTool } from './tool.js';
+import { defineTool, type ToolContext } from './tool.js';
 
 const output = z.object({
   signedIn: z.boolean(),
@@ -13,6 +15,13 @@ const output = z.object({
   tokenExpiresAt: z.string().optional(),
   exportConfigured: z.boolean().describe('Whether the app-only export app is configured.'),
   serverVersion: z.string(),
+  connectors: z
+    .object({
+      connections: z.array(z.object({ id: z.string(), name: z.string().optional(), state: z.string().optional() })),
+      listed: z.boolean().describe('false: the signed-in user holds no permission to list connections; note says how to get the ids.'),
+      note: z.string().optional(),
+    })
+    .describe("The tenant's Copilot connector connections: pass their ids as copilot_retrieve connectionIds with the externalItem source."),
   unavailableTools: z
     .array(z.object({ name: z.string(), reason: z.string() }))
     .optional()
@@ -23,7 +32,7 @@ export const statusTool = defineTool({
   name: 'copilot_status',
   title: 'Who am I signed in as (Copilot MCP status)',
   description:
-    'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, whether interaction export is configured, and which tools this national cloud does not offer (and why). Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
+    'Show the signed-in Microsoft 365 user (id, UPN, tenant), the cloud and Graph endpoint in use, the delegated permissions granted, whether interaction export is configured, the Copilot connector connections (the connectionIds copilot_retrieve needs for externalItem), and which tools this national cloud does not offer (and why). Starts sign-in when nobody is signed in. Use it to check the connection or diagnose permission errors.',
   instructions: 'copilot_status says who is signed in and which permissions are granted',
   toolset: 'status',
   stability: 'ga',
@@ -31,7 +40,8 @@ export const statusTool = defineTool({
   readOnly: true,
   input: z.object({}),
   output,
-  permissions: { delegated: [PROFILE_SCOPE], application: [] },
+  // Listing connector connections is an extra: used when held or silently granted, never asked for (see connectors below).
+  permissions: { delegated: [PROFILE_SCOPE], optionalDelegated: CONNECTION_LISTING_SCOPES, application: [] },
   audited: {},
   examples: {},
   async handle(_args, ctx) {
@@ -54,6 +64,7 @@ export const statusTool = defineTool({
       ...(me.expiresOn ? { tokenExpiresAt: me.expiresOn.toISOString() } : {}),
       exportConfigured: env.exportConfigured,
       serverVersion: env.serverVersion,
+      connectors: await connectors(me.scopes, ctx),
       ...(env.unavailableTools?.length ? { unavailableTools: env.unavailableTools } : {}),
     };
     const u = structured.user!;
@@ -62,8 +73,32 @@ export const statusTool = defineTool({
       `Cloud ${env.cloud}, Graph ${env.graphBaseUrl}, authority ${env.authority}.`,
       `Granted: ${structured.grantedScopes.join(', ') || '(none)'}.`,
       `Interaction export: ${env.exportConfigured ? 'configured' : 'not configured (needs an app registration with AiEnterpriseInteraction.Read.All)'}.`,
+      structured.connectors.listed
+        ? `Copilot connector connections (copilot_retrieve connectionIds): ${structured.connectors.connections.map((c) => `${c.id}${c.name ? ` (${c.name})` : ''}`).join(', ') || '(none)'}.`
+        : `Copilot connector connections: ${structured.connectors.note}`,
       ...(env.unavailableTools ?? []).map((t) => `Unavailable: ${t.name}: ${t.reason}`),
     ].join('\n');
     return { structured, text };
   },
 });
+
+const NOT_LISTED =
+  'not listed: that needs the delegated permission ExternalConnection.Read.All, which this sign-in cannot get without a new consent (an admin grants it to the app). ' +
+  'Without it, ask an admin for the connection ids (Microsoft 365 admin center, Copilot, Connectors: each connection shows its ID).';
+
+/**
+ * Listed only with a permission the user holds or gets silently (cache, refresh under the admin's
+ * consent): a status report never starts a sign-in or a consent prompt for an extra.
+ */
+async function connectors(granted: readonly string[], ctx: ToolContext): Promise<z.output<typeof output>['connectors']> {
+  const held = CONNECTION_LISTING_SCOPES.find((s) => granted.some((g) => g.toLowerCase() === s.toLowerCase()));
+  const scope = held ?? ((await ctx.silentlyGranted([CONNECTIONS_SCOPE])) ? CONNECTIONS_SCOPE : undefined);
+  if (!scope) return { connections: [], listed: false, note: NOT_LISTED };
+  try {
+    return { connections: await listConnections(ctx.graph, scope, ctx.signal), listed: true };
+  } catch (err) {
+    // The status report stands without this part; what went wrong is said, with its code.
+    if (err instanceof AppError) return { connections: [], listed: false, note: `not listed: [${err.code}] ${err.message}` };
+    throw err;
+  }
+}

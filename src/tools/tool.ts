@@ -17,6 +17,11 @@ export interface ToolContext {
   appGraph: GraphClient;
   /** Signs in if needed; returns who is signed in and what the delegated token carries. */
   whoAmI(scopes: string[]): Promise<{ account: SignedInAccount | undefined; scopes: string[]; expiresOn: Date | undefined }>;
+  /**
+   * Whether the signed-in user can have a token for these delegated scopes without any sign-in or
+   * consent prompt (cache or refresh); when true, a Graph call with them asks for nothing either.
+   */
+  silentlyGranted(scopes: string[]): Promise<boolean>;
   environment: RuntimeInfo;
   /**
    * Who is calling, without starting a sign-in: in HTTP mode the user of the validated bearer token;
@@ -88,6 +93,11 @@ export interface RuntimeInfo {
 export interface ToolPermissions {
   /** Delegated Graph permissions the tool needs (requested at sign-in). */
   delegated: string[];
+  /**
+   * Delegated permissions the tool uses only when the user already holds them, for an extra it can
+   * do without: never requested at sign-in, not required by doctor, named in the README.
+   */
+  optionalDelegated?: string[];
   /** Application permissions (admin-consented) the tool needs. */
   application: string[];
 }

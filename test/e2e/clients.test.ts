@@ -4,15 +4,16 @@
  *   part of that package, `@modelcontextprotocol/inspector-cli` is the 1.x line), both protocol eras;
  * - an agent framework, the Vercel AI SDK's MCP client (`@ai-sdk/mcp`), loading our tools and
  *   calling one directly as an agent would (no model involved);
- * - every server entry of mcp.json.example, launched the way the file says, through the Inspector's
- *   `--config` (the same `mcpServers` shape Claude Desktop and Claude Code read).
+ * - every server entry of mcp.json.example, launched the way the file says (`m365-copilot-mcp` on PATH,
+ *   as `npm link` puts it there), through the Inspector's `--config` (the same `mcpServers` shape
+ *   Claude Desktop and Claude Code read).
  *
  * The HTTP variants (Inspector with a bearer header, AI SDK over Streamable HTTP) are in clientsHttp.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createMCPClient } from '@ai-sdk/mcp';
 import { StdioMCPTransport } from '@ai-sdk/mcp/mcp-stdio';
@@ -28,10 +29,14 @@ const inspectorPkg = join(ROOT, 'node_modules', '@modelcontextprotocol', 'inspec
 const INSPECTOR = join(inspectorPkg, (JSON.parse(readFileSync(join(inspectorPkg, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['mcp-inspector']!);
 
 let home = '';
+let linkedBin = '';
 let emulator: EmulatorProcess;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'm365-clients-'));
+  linkedBin = join(home, 'bin');
+  mkdirSync(linkedBin);
+  symlinkSync(CLI, join(linkedBin, 'm365-copilot-mcp'));
   emulator = await useSharedEmulator({ autoApproveUpn: 'demo' });
 }, 60_000);
 afterAll(async () => {
@@ -43,8 +48,9 @@ afterAll(async () => {
 const serverEnv = () => ({ M365_COPILOT_MCP_STATE_DIR: home, M365_COPILOT_MCP_TOKEN_CACHE: 'memory', M365_COPILOT_MCP_LOG_LEVEL: 'warn' });
 
 /** Runs the Inspector CLI; its catalog and client config stay in a scratch HOME, its secrets in memory. */
-async function inspector(args: string[]): Promise<Record<string, unknown>> {
-  const env = { PATH: process.env['PATH'] ?? '', HOME: home, MCP_INSPECTOR_SECRET_STORE: 'memory' };
+async function inspector(args: string[], binFirst?: string): Promise<Record<string, unknown>> {
+  const path = [binFirst, process.env['PATH'] ?? ''].filter(Boolean).join(delimiter);
+  const env = { PATH: path, HOME: home, MCP_INSPECTOR_SECRET_STORE: 'memory' };
   try {
     const { stdout } = await run(process.execPath, [INSPECTOR, '--cli', '--format', 'json', ...args], { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     return JSON.parse(stdout) as Record<string, unknown>;
@@ -139,27 +145,27 @@ describe('mcp.json.example: every server entry launches and lists the tools', ()
     for (const [name, entry] of Object.entries(servers)) entries.push({ client, name, entry });
   }
 
-  it('has entries for VS Code, Claude Desktop and Claude Code, all stdio through `npx -y m365-copilot-mcp`', () => {
+  it('has entries for VS Code, Claude Desktop and Claude Code, all stdio through the `m365-copilot-mcp` command (never `npx -y`, which would fetch whatever owns that name)', () => {
     expect(entries.length).toBeGreaterThanOrEqual(5);
     for (const { entry, client } of entries) {
-      expect(entry.command, client).toBe('npx');
-      expect(entry.args.slice(0, 2), client).toEqual(['-y', 'm365-copilot-mcp']);
+      expect(entry.command, client).toBe('m365-copilot-mcp');
+      expect(entry.args, client).not.toContain('-y');
       if (entry.type !== undefined) expect(entry.type).toBe('stdio');
     }
   });
 
   /**
-   * `npx -y m365-copilot-mcp` becomes `node dist/cli.js` (the same bin, as built). Entries for a real
+   * `m365-copilot-mcp` is on PATH as `npm install -g .` / `npm link` put it there: a bin directory
+   * holding a symlink to dist/cli.js (run through its `#!/usr/bin/env node` line). Entries for a real
    * tenant carry placeholder values (`<your-tenant-id>`): those are dropped and the entry runs against
    * the emulator process instead (`--emulator FILE`), because no real tenant is reachable from a test.
    */
   function launchable(entry: Entry): { entry: Entry; substituted: string } {
     const placeholders = Object.entries(entry.env ?? {}).filter(([, v]) => /^<.*>$/.test(v));
     const env = { ...Object.fromEntries(Object.entries(entry.env ?? {}).filter(([, v]) => !/^<.*>$/.test(v))), ...serverEnv() };
-    const rest = entry.args.slice(2);
-    const needsTenant = !rest.includes('--demo');
+    const needsTenant = !entry.args.includes('--demo');
     return {
-      entry: { command: process.execPath, args: [CLI, ...rest, ...(needsTenant ? ['--emulator', emulator.file] : [])], env },
+      entry: { command: entry.command, args: [...entry.args, ...(needsTenant ? ['--emulator', emulator.file] : [])], env },
       substituted: needsTenant ? `real tenant (${placeholders.map(([k]) => k).join(', ') || 'no --demo'}) → --emulator FILE` : 'as written (--demo)',
     };
   }
@@ -170,7 +176,7 @@ describe('mcp.json.example: every server entry launches and lists the tools', ()
       const { entry: runnable, substituted } = launchable(entry);
       const config = join(home, `mcp-${i}.json`);
       writeFileSync(config, JSON.stringify({ mcpServers: { [name]: runnable } }));
-      const out = await inspector(['--config', config, '--server', name, '--method', 'tools/list']);
+      const out = await inspector(['--config', config, '--server', name, '--method', 'tools/list'], linkedBin);
       const tools = (out['result'] as { tools: ListedTool[] }).tools.map((t) => t.name).sort();
       expect(tools, `${client} / ${name} (${substituted})`).toEqual(TOOLS);
       report.push(`${client} / ${name}: ${substituted}`);

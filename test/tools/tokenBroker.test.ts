@@ -263,10 +263,11 @@ describe('real-tenant configuration, pointed at the emulator', () => {
   });
 
   it('a refresh refused for lack of consent asks for a new sign-in, naming the scopes and the admin-consent URL', async () => {
-    await emulator.control('/errors/next', { error: 'consent_required', grant: 'refresh_token', upn: facts.demoUser.upn });
     const client = await connectClient('v2-2026', ['--emulator', emulator.file, '--sign-in-wait', '0']);
     try {
       await signInAs(client, emulator, facts.demoUser.upn);
+      // Armed after signing in: copilot_status (which signInAs calls) refreshes too, for the connector list it may show.
+      await emulator.control('/errors/next', { error: 'consent_required', grant: 'refresh_token', upn: facts.demoUser.upn });
       // The next refresh is refused for lack of consent: the answer names the scopes and the admin-consent URL.
       const r = await client.callTool('copilot_meeting_insights', { latest: true });
       expect(r.isError).toBe(true);

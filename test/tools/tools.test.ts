@@ -20,7 +20,9 @@ afterAll(async () => {
 const structured = <T>(r: ToolResult) => r.structuredContent as T;
 type Retrieve = { hits: { url: string; title?: string; source: string; resourceType: string; extracts: { text: string; relevanceScore?: number }[]; sensitivityLabel?: { id: string; name?: string; priority?: number }; metadata?: Record<string, string> }[]; sources: { source: string; status: string; hitCount: number; error?: { code: string; graphCode?: string } }[] };
 type Export = { user: { id: string; upn?: string }; count: number; exchanges: { requestId?: string; sessionId: string; app: string; interactions: { id: string; type: string; text: string; time: string }[] }[]; nextCursor?: string; window?: { since: string; until: string } };
-type Insights = { status: string; message: string; meeting?: { id: string; subject?: string }; insights: { id: string }[]; chosen?: { notes: { title: string; subpoints: unknown[] }[]; actionItems: { title: string; owner?: string }[]; mentions: { utterance: string }[] } };
+type InsightContent = { notes: { title: string; subpoints: unknown[] }[]; actionItems: { title: string; owner?: string }[]; mentions: { utterance: string }[] };
+type MeetingOut = { id: string; subject?: string; start?: string; end?: string };
+type Insights = { status: string; message: string; meeting?: MeetingOut; insights: { id: string }[]; chosen?: InsightContent; latestReady?: { meeting: MeetingOut; insights: { id: string }[]; chosen: InsightContent } };
 
 describe.each(ERAS)('tools over stdio, %s client', (era) => {
   let demo: McpTestClient;
@@ -177,10 +179,35 @@ describe.each(ERAS)('tools over stdio, %s client', (era) => {
     expect(two.status).toBe('ready');
   });
 
-  it('copilot_meeting_insights finds the latest meeting from the calendar', async () => {
-    const s = structured<Insights>(await demo.callTool('copilot_meeting_insights', { latest: true }));
-    expect(['ready', 'notReady', 'noTranscript']).toContain(s.status);
-    expect(s.meeting?.id).toBeTruthy();
+  it('copilot_meeting_insights {latest: true}: the latest meeting is still being processed, so it says so and offers the latest ready one', async () => {
+    const r = await demo.callTool('copilot_meeting_insights', { latest: true });
+    const s = structured<Insights>(r);
+    expect(s.status).toBe('notReady');
+    expect(s.meeting?.id).toBe(facts.meetings.notReady.id);
+    expect(s.message).toMatch(/4 hours/);
+    const ready = facts.meetings.latestReady;
+    expect(s.latestReady?.meeting).toMatchObject({ id: ready.id, subject: ready.subject, start: ready.startDateTime, end: ready.endDateTime });
+    expect(s.latestReady!.chosen.actionItems.map((a) => a.title)).toEqual(ready.insights[0]!.actionItems.map((a) => a.title));
+    expect(s.message).toContain(ready.subject);
+    // The text a model reads carries the ready meeting's action items too.
+    expect(textOf(r)).toContain(ready.insights[0]!.actionItems[0]!.title);
+  });
+
+  it('copilot_meeting_insights gives one answer for a meeting, by join URL or by id; a ready answer by id carries subject and date', async () => {
+    for (const m of [facts.meetings.notReady, facts.meetings.noTranscript, facts.meetings.withInsights.meeting]) {
+      const byUrl = structured<Insights>(await demo.callTool('copilot_meeting_insights', { joinUrl: m.joinWebUrl }));
+      const byId = structured<Insights>(await demo.callTool('copilot_meeting_insights', { meetingId: m.id }));
+      expect(byId, m.subject).toEqual(byUrl);
+    }
+    const ready = facts.meetings.withInsights.meeting;
+    const r = await demo.callTool('copilot_meeting_insights', { meetingId: ready.id });
+    const s = structured<Insights>(r);
+    expect(s.status).toBe('ready');
+    expect(s.meeting).toMatchObject({ id: ready.id, subject: ready.subject, start: ready.startDateTime, end: ready.endDateTime });
+    expect(textOf(r)).toContain(ready.subject);
+    expect(textOf(r)).toContain(ready.startDateTime);
+    const unknown = structured<Insights>(await demo.callTool('copilot_meeting_insights', { meetingId: facts.meetings.notAttended.id }));
+    expect(unknown.status).toBe('notFound');
   });
 
   it('refuses invalid arguments before any Graph call, naming the argument and the rule', async () => {

@@ -72,7 +72,9 @@ export const KNOWN_ROUTES = [
   'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights',
   'GET /copilot/users/{userId}/onlineMeetings/{meetingId}/aiInsights/{insightId}',
   'GET /me/onlineMeetings',
+  'GET /me/onlineMeetings/{meetingId}',
   'GET /me/calendarView',
+  'GET /external/connections',
   'GET /me',
   'GET /users/{id}',
 ];

@@ -150,6 +150,40 @@ describe('GET /me/onlineMeetings?$filter=JoinWebUrl eq', () => {
   });
 });
 
+describe('GET /me/onlineMeetings/{meetingId}', () => {
+  const meeting = facts.meetings.withInsights.meeting;
+
+  it('answers the meeting to an attendee, with its subject and times, as the join URL filter does', async () => {
+    const res = await get(delegated(demo), `/me/onlineMeetings/${meeting.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: meeting.id, joinWebUrl: meeting.joinWebUrl, subject: meeting.subject, startDateTime: meeting.startDateTime, endDateTime: meeting.endDateTime });
+    expect((res.body as Record<string, string>)['@odata.context']).toBe(`${BASE}/v1.0/$metadata#users('${demo.id}')/onlineMeetings/$entity`);
+  });
+
+  it('is 404 for a meeting the caller neither organised nor was invited to, and for an unknown id', async () => {
+    const other = await get(delegated(demo), `/me/onlineMeetings/${facts.meetings.notAttended.id}`);
+    expect(other.status).toBe(404);
+    expect(error(other).code).toBe('NotFound');
+    expect((await get(delegated(demo), '/me/onlineMeetings/MSpub3RoZXJlKjAqKjE5Om5vbmU=')).status).toBe(404);
+  });
+
+  it('needs a delegated token with OnlineMeetings.Read (or ReadWrite)', async () => {
+    expect((await get(delegated(demo, ['User.Read']), `/me/onlineMeetings/${meeting.id}`)).status).toBe(403);
+    expect((await get(delegated(demo, ['OnlineMeetings.ReadWrite']), `/me/onlineMeetings/${meeting.id}`)).status).toBe(200);
+    expect((await get(app(['OnlineMeetings.Read.All']), `/me/onlineMeetings/${meeting.id}`)).status).toBe(400);
+  });
+});
+
+describe('the demo tenant\'s meetings', () => {
+  it('has one earlier today with a ready insight, newer than every other ready one, and a later one still being processed', () => {
+    const latestReady = facts.meetings.latestReady;
+    expect(NOW - Date.parse(latestReady.endDateTime)).toBeLessThan(86_400_000);
+    expect(latestReady.insights.every((i) => Date.parse(i.availableAt) <= NOW)).toBe(true);
+    expect(latestReady.attendeeIds).toContain(demo.id);
+    expect(Date.parse(facts.meetings.notReady.endDateTime)).toBeGreaterThan(Date.parse(latestReady.endDateTime));
+  });
+});
+
 describe('GET /me/calendarView', () => {
   const view = (query: string, caller = delegated(demo)) => get(caller, '/me/calendarView', query);
   type Events = { value: { id: string; subject: string; start: { dateTime: string; timeZone: string }; end: { dateTime: string }; onlineMeeting: { joinUrl: string }; organizer: { emailAddress: { address: string } } }[]; '@odata.nextLink'?: string };

@@ -17,7 +17,7 @@ export class LocalBroker implements TokenBroker {
   getToken(request: TokenRequest, signal?: AbortSignal): Promise<TokenGrant> {
     if (request.flow === 'app') return this.appOnly.token(request.forceRefresh, signal);
     const key = [...request.scopes].sort().join(' ');
-    return this.session.memo.get(key, () => this.flows.delegatedToken(request.scopes, signal, request.forceRefresh), { forceRefresh: request.forceRefresh, signal });
+    return this.session.memo.get(key, () => this.flows.delegatedToken(request.scopes, signal, request.forceRefresh, request.silentOnly), { forceRefresh: request.forceRefresh, signal });
   }
 
   async currentAccount(): Promise<SignedInAccount | undefined> {

@@ -41,7 +41,7 @@ export class SignInFlows {
   ) {}
 
   /** A token for exactly these bare scopes: silent, else sign-in (AuthPending when it does not finish in time). */
-  async delegatedToken(bareScopes: string[], signal?: AbortSignal, forceRefresh = false): Promise<TokenGrant> {
+  async delegatedToken(bareScopes: string[], signal?: AbortSignal, forceRefresh = false, silentOnly = false): Promise<TokenGrant> {
     const { session } = this;
     const pca = await session.client();
     const account = await session.selectAccount(pca);
@@ -54,12 +54,15 @@ export class SignInFlows {
       } catch (err) {
         const mapped = session.mapError(err, bareScopes);
         if (mapped.code !== 'AuthRequired') throw mapped;
+        // Asked not to prompt: the session stays as it is, whatever the reason.
+        if (silentOnly) throw mapped;
         session.opts.log.info('silent token acquisition needs a sign-in', { scopes: bareScopes, reason: mapped.message });
         why = mapped;
         // A session that can no longer refresh is forgotten; one that only lacks consent or MFA is kept.
         if (!isConsentOrInteraction(mapped)) await session.forget(account);
       }
     }
+    if (silentOnly) throw new AppError('AuthRequired', 'nobody is signed in', { nextStep: 'Call a tool that signs in first, or run `m365-copilot-mcp login`.' });
     const pending = this.startSignIn(pca, bareScopes);
     const prompt = await withAbort(pending.prompt, signal).catch((err) => {
       throw session.mapError(err, bareScopes);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AppError } from '../../errors.js';
 import type { GraphClient } from '../client.js';
 import { delegated, ROUTES } from './routes.js';
 import { CallAiInsightSchema, CallAiInsightSummarySchema, EventSchema, OnlineMeetingSchema, type CalendarEvent, type CallAiInsight, type CallAiInsightSummary, type OnlineMeeting } from './schemas.js';
@@ -25,6 +26,24 @@ export async function onlineMeetingByJoinUrl(graph: GraphClient, joinUrl: string
     ...(signal ? { signal } : {}),
   });
   return data.value[0];
+}
+
+/**
+ * One of the caller's online meetings by its id (Graph "Get onlineMeeting": GET
+ * /me/onlineMeetings/{meetingId}, for its organizer and invited attendees), so an answer by id
+ * knows the subject and the end time just as one by join link does. NotFound when it is neither.
+ */
+export async function onlineMeetingById(graph: GraphClient, meetingId: string, signal?: AbortSignal): Promise<OnlineMeeting> {
+  const { data } = await graph.request({
+    method: 'GET',
+    route: ROUTES.onlineMeeting,
+    path: `/me/onlineMeetings/${encodeURIComponent(meetingId)}`,
+    scopes: [MEETING_SCOPE],
+    permissions: delegated([MEETING_SCOPE]),
+    schema: OnlineMeetingSchema,
+    ...(signal ? { signal } : {}),
+  });
+  return data;
 }
 
 /** The caller's calendar between two instants, newest first (at most 50 events). */
@@ -103,11 +122,25 @@ export interface InsightContent {
 
 export async function meetingByJoinUrl(graph: GraphClient, joinUrl: string, signal?: AbortSignal): Promise<MeetingRef | undefined> {
   const m = await onlineMeetingByJoinUrl(graph, joinUrl, signal);
-  if (!m) return undefined;
+  return m ? meetingRef(m, joinUrl) : undefined;
+}
+
+/** The meeting by its id; undefined when Graph does not know it for the caller (404). */
+export async function meetingById(graph: GraphClient, meetingId: string, signal?: AbortSignal): Promise<MeetingRef | undefined> {
+  try {
+    return meetingRef(await onlineMeetingById(graph, meetingId, signal));
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'NotFound') return undefined;
+    throw err;
+  }
+}
+
+function meetingRef(m: OnlineMeeting, joinUrl?: string): MeetingRef {
+  const url = m.joinWebUrl ?? joinUrl;
   return {
     id: m.id,
     ...(m.subject ? { subject: m.subject } : {}),
-    joinUrl: m.joinWebUrl ?? joinUrl,
+    ...(url ? { joinUrl: url } : {}),
     ...(m.startDateTime ? { start: m.startDateTime } : {}),
     ...(m.endDateTime ? { end: m.endDateTime } : {}),
   };
@@ -123,9 +156,8 @@ export async function endedCalendarMeetings(graph: GraphClient, signal?: AbortSi
     .sort((a, b) => b.end - a.end);
 }
 
-export async function latestMeeting(graph: GraphClient, signal?: AbortSignal): Promise<MeetingRef | undefined> {
-  const ended = (await endedCalendarMeetings(graph, signal))[0];
-  if (!ended) return undefined;
+/** A calendar meeting resolved to its onlineMeeting (the calendar's subject when the meeting has none). */
+export async function resolveCalendarMeeting(graph: GraphClient, ended: { joinUrl: string; subject?: string }, signal?: AbortSignal): Promise<MeetingRef | undefined> {
   const resolved = await meetingByJoinUrl(graph, ended.joinUrl, signal);
   return resolved ? { ...resolved, ...(ended.subject && !resolved.subject ? { subject: ended.subject } : {}) } : undefined;
 }

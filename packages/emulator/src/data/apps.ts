@@ -6,6 +6,8 @@ export const PUBLIC_CLIENT_SCOPES = [
   'Files.Read.All',
   'Sites.Read.All',
   'ExternalItem.Read.All',
+  // Lists the Copilot connector connections, whose ids connector retrieval needs.
+  'ExternalConnection.Read.All',
   'OnlineMeetingAiInsight.Read.All',
   'OnlineMeetings.Read',
   'Calendars.Read',

@@ -36,6 +36,8 @@ export interface TenantFacts {
     noTranscript: EmuMeeting;
     /** A past meeting the demo user did not attend. */
     notAttended: EmuMeeting;
+    /** The most recent ended meeting the demo user attended whose insight is ready (earlier today). */
+    latestReady: EmuMeeting;
   };
   interactions: { user: EmuUser; total: number; byAppClass: Record<string, number> };
   /** Remote (HTTP) mode: the MCP server app's export role, who holds it, and a user of another tenant. */
@@ -129,6 +131,10 @@ export function tenantFacts(tenant: Tenant): TenantFacts {
       notReady: must(attended.find((m) => now - Date.parse(m.endDateTime) < 2 * 3600_000 && m.insights.length > 0 && !m.insights.some(ready)), 'meeting not ready'),
       noTranscript: must(attended.find((m) => !m.transcription), 'meeting without transcript'),
       notAttended: must(ended.find((m) => !m.attendeeIds.includes(demoUser.id)), 'meeting without the demo user'),
+      latestReady: must(
+        attended.filter((m) => m.insights.length > 0 && m.insights.every(ready)).sort((a, b) => b.endDateTime.localeCompare(a.endDateTime))[0],
+        'latest meeting with ready insights',
+      ),
     },
     interactions: { user: demoUser, total: demoInteractions.length, byAppClass },
     usageReports: usageReportFacts(tenant),

@@ -21,8 +21,8 @@ export interface MeetingContext {
 
 /**
  * About 30 days of meetings: past ones (most with one insight, two without a transcript, one with
- * two transcripts), one that ended 45 minutes ago (its insight is not available yet) and two
- * upcoming ones. Sorted by start time.
+ * two transcripts), one earlier today whose insight is ready, one that ended 45 minutes ago (its
+ * insight is not available yet) and two upcoming ones. Sorted by start time.
  */
 export function generateMeetings(rng: Rng, ctx: MeetingContext): EmuMeeting[] {
   const today = Math.floor(ctx.now / DAY) * DAY;
@@ -44,6 +44,12 @@ export function generateMeetings(rng: Rng, ctx: MeetingContext): EmuMeeting[] {
     const start = today + daysAhead * DAY + hour * HOUR;
     meetings.push(meeting(rng, ctx, { start, end: start + 45 * MINUTE, transcripts: 0, withDemoUser: true, readyAfter: 0, transcription: true }));
   }
+
+  // Earlier today, insights ready: "the action items from my latest meeting" has an answer in the
+  // demo while the meeting above is still being processed. Drawn last, so the meetings above keep
+  // the data they had for a given seed.
+  const readyEnd = ctx.now - 3 * HOUR;
+  meetings.push(meeting(rng, ctx, { start: readyEnd - HOUR, end: readyEnd, transcripts: 1, withDemoUser: true, readyAfter: 40 * MINUTE }));
   return meetings.sort((a, b) => a.startDateTime.localeCompare(b.startDateTime));
 }
 

@@ -2,12 +2,13 @@ import type { GraphRequest, GraphResponse, Tenant } from '../model.js';
 import { tenantCorpora } from '../search/corpus.js';
 import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
+import { connectionsHandler } from './connectionsEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
 import { insightGetHandler, insightsListHandler } from './insightsEndpoint.js';
-import { onlineMeetingsHandler } from './onlineMeetingsEndpoint.js';
+import { onlineMeetingHandler, onlineMeetingsHandler } from './onlineMeetingsEndpoint.js';
 import { retrievalHandler } from './retrievalEndpoint.js';
 import { searchHandler, searchNextPageHandler } from './searchEndpoint.js';
 import { SlidingWindowBudget } from './slidingWindowBudget.js';
@@ -102,7 +103,9 @@ const ROUTES: readonly Route[] = [
   insightsRoute(true, insightGetHandler),
   usageReportRoute,
   templateRoute('GET', '/me/onlineMeetings', onlineMeetingsHandler),
+  templateRoute('GET', '/me/onlineMeetings/{meetingId}', onlineMeetingHandler),
   templateRoute('GET', '/me/calendarView', calendarViewHandler),
+  templateRoute('GET', '/external/connections', connectionsHandler),
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),

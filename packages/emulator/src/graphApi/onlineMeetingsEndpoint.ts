@@ -5,6 +5,7 @@ import { replyFor } from './graphErrorReplies.js';
 import { normaliseJoinUrl, parseJoinUrlFilter } from './joinUrl.js';
 
 export const ONLINE_MEETINGS_ROUTE = 'GET /me/onlineMeetings';
+export const ONLINE_MEETING_ROUTE = 'GET /me/onlineMeetings/{meetingId}';
 const SCOPES = ['OnlineMeetings.Read', 'OnlineMeetings.ReadWrite'];
 
 /** Resolves a Teams join link to the onlineMeeting (and its id) among the caller's meetings. */
@@ -24,6 +25,21 @@ export const onlineMeetingsHandler: RouteHandler = (req, _params, ctx) => {
     .filter((m) => m.attendeeIds.includes(caller.userId) && normaliseJoinUrl(m.joinWebUrl) === wanted)
     .map((m) => renderMeeting(m, ctx));
   return reply.ok({ '@odata.context': odataContext(req, `users('${caller.userId}')/onlineMeetings`), value });
+};
+
+/**
+ * One onlineMeeting by its id (Microsoft Graph "Get onlineMeeting", v1.0: `GET
+ * /me/onlineMeetings/{meetingId}`, delegated OnlineMeetings.Read; the URL "accepts user tokens of
+ * the organizer and invited attendees"). A meeting the caller is neither is answered as unknown.
+ */
+export const onlineMeetingHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, ONLINE_MEETING_ROUTE);
+  const caller = req.caller;
+  if (caller.kind !== 'delegated') return reply.error(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+  if (!hasAnyScope(caller, SCOPES)) return reply.error(403, 'accessDenied', `Access denied: the token needs the delegated permission ${SCOPES.join(' or ')}.`);
+  const meeting = ctx.tenant.meetings.find((m) => m.id === params['meetingId'] && m.attendeeIds.includes(caller.userId));
+  if (!meeting) return reply.error(404, 'NotFound', 'The online meeting was not found, or the user is not its organizer or an invited attendee.');
+  return reply.ok({ '@odata.context': odataContext(req, `users('${caller.userId}')/onlineMeetings/$entity`), ...renderMeeting(meeting, ctx) });
 };
 
 function renderMeeting(m: EmuMeeting, ctx: RouteContext): Record<string, unknown> {
