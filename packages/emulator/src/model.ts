@@ -144,8 +144,18 @@ export interface EmuApp {
  */
 export interface EmuApiApp extends EmuApp {
   kind: 'confidential';
-  /** Application ID URI, `api://<clientId>`: the resource prefix of its scopes. */
+  /** The default Application ID URI, `api://<clientId>`, as first registered (the descriptor names it). */
   appIdUri: string;
+  /**
+   * Graph `application.identifierUris`: every string a client may name this API by, as the resource
+   * prefix of a scope and as the RFC 8707 `resource` parameter (exact match, no trailing slash added).
+   */
+  identifierUris: string[];
+  /**
+   * Graph `apiApplication.requestedAccessTokenVersion`: 2 gives v2.0 access tokens (`aud` = client id,
+   * `azp`), 1 (Entra's default, null) v1.0 tokens (`aud` = the identifier URI asked for, `appid`).
+   */
+  requestedAccessTokenVersion: 1 | 2;
   /** Delegated scopes the API exposes to client apps (`access_as_user`). */
   exposedScopes: string[];
   /** App roles the API defines for users (`Interactions.Export.All`). */

@@ -7,6 +7,7 @@ import type { SigningKeys } from './identity/keys.js';
 import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
 import type { RemoteReadyTenant } from './data/serverApp.js';
+import { applyRegistration, type ServerRegistration } from './identity/serverRegistration.js';
 import { EmulatorStats } from './stats.js';
 import type { Scheme } from './dualProtocolListener.js';
 
@@ -20,6 +21,8 @@ export interface SessionParts {
   origin: { https: string; http: string };
   access: ControlAccess;
   clock: () => number;
+  /** The server app's registration as generated: every session starts from it (setup and tests change it). */
+  serverRegistration: ServerRegistration;
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
   graphRouter: (settings: SessionSettings) => GraphRouter;
 }
@@ -42,6 +45,7 @@ export interface Session {
 /** Everything requests change: sign-ins and tokens issued, budgets, conversations, counters, faults. */
 export function openSession(parts: SessionParts, settings: SessionSettings, reset: (settings: Partial<SessionSettings>) => void): Session {
   const { tenant, keys, origin, clock } = parts;
+  applyRegistration(tenant.apps.mcpServer, parts.serverRegistration);
   const stats = new EmulatorStats(clock);
   const faults = new FaultInjector(stats, settings.faults);
   const controlUrl = `${origin.http}${CONTROL_PREFIX}`;

@@ -9,6 +9,7 @@ import { createClientCertificate, writeClientCertificate, type ClientCertificate
 import { createSigningKeys } from './identity/keys.js';
 import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
 import type { Tenant } from './model.js';
+import { registrationOf } from './identity/serverRegistration.js';
 import { GRAPH_RESOURCE, openSession, type SessionParts, type SessionSettings } from './session.js';
 import type { StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
@@ -142,7 +143,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     // Issuer, endpoints and the verification URI all name the port, known only once listening.
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
-    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter };
+    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter, serverRegistration: registrationOf(tenant.apps.mcpServer) };
     const started: SessionSettings = {
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,

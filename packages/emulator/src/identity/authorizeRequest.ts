@@ -2,6 +2,7 @@ import type { EmuApp, Tenant } from '../model.js';
 import { findApp } from './clients.js';
 import { OAuthError } from './oauthError.js';
 import { isS256Challenge } from './pkce.js';
+import { checkResourceIndicator } from './resourceIndicator.js';
 import { exposedApis, resolveDelegatedScopes, type GrantedScopes } from './scopeGrants.js';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
@@ -137,7 +138,8 @@ export function parseAuthorizeRequest(params: URLSearchParams, tenant: Tenant, g
     }
     const scope = optional(params, 'scope');
     if (scope === undefined) throw invalidRequest(900144, "The request must contain the parameter 'scope'.");
-    const granted = resolveDelegatedScopes(scope, app, graphResource, { apis: exposedApis(tenant) });
+    const granted = resolveDelegatedScopes(scope, app, graphResource, { apis: exposedApis(tenant), tenantName: tenant.domain });
+    checkResourceIndicator(params.getAll('resource'), granted, tenant, graphResource);
     const codeChallenge = pkceChallenge(params);
     const prompt = optional(params, 'prompt');
     if (prompt !== undefined && !PROMPTS.has(prompt)) throw invalidRequest(90023, 'The prompt must be one of none, login, consent, select_account, create.');

@@ -3,7 +3,7 @@ import type { EmulatorStats } from '../stats.js';
 import { AuthorizationCodeStore } from './authorizationCodes.js';
 import type { AuthorizeRequest } from './authorizeRequest.js';
 import type { ClientCertificate } from './clientCertificate.js';
-import { authenticateConfidential, clientAuthMethod, findApp, requireApp, type AssertionContext, type PresentedClient } from './clients.js';
+import { authenticateConfidential, clientAuthMethod, findApp, requireApp, type AssertionContext, type ClientAuthMethod, type PresentedClient } from './clients.js';
 import { DeviceCodeStore, type DecisionResult } from './deviceCodes.js';
 import { InjectedErrors } from './injectedErrors.js';
 import type { SigningKeys } from './keys.js';
@@ -11,6 +11,7 @@ import { OAuthError } from './oauthError.js';
 import { mintAccessToken, type MintedToken, type MintRequest } from './mint.js';
 import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBehalfOf.js';
 import { RefreshTokenStore } from './refreshTokens.js';
+import { checkResourceIndicator } from './resourceIndicator.js';
 import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopeGrants.js';
 import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
@@ -149,7 +150,8 @@ export class IdentityProvider {
     if (app.kind !== 'public') {
       throw new OAuthError(400, 'invalid_client', 7000218, `Application '${app.clientId}' is not enabled for public client flows such as the device code flow.`);
     }
-    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
+    this.checkResource(form, granted);
     const { deviceCode, userCode, expiresIn } = this.deviceCodes.create(app.clientId, granted);
     this.opts.stats.deviceCode('issued');
     if (this.autoApproveUserId !== undefined) {
@@ -283,7 +285,7 @@ export class IdentityProvider {
     if (app.kind === 'confidential') await authenticateConfidential(app, client, this.assertionContext(app));
     switch (grant) {
       case 'on_behalf_of':
-        return this.onBehalfOfGrant(app, form, viaAlias);
+        return this.onBehalfOfGrant(app, form, viaAlias, clientAuthMethod(client));
       case 'authorization_code':
         return this.authorizationCodeGrant(app, form);
       case 'device_code':
@@ -309,10 +311,15 @@ export class IdentityProvider {
     requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
     const injected = this.injectedErrors.take({ grant: 'client_credentials', clientId: app.clientId, scopes: [...app.appRoles] });
     if (injected !== undefined) throw injected;
-    return { body: await issueAppToken(this.issuer, app) };
+    return { body: await issueAppToken(this.issuer, app, clientAuthMethod(client)) };
   }
 
-  private async onBehalfOfGrant(app: EmuApp, form: URLSearchParams, viaAlias: boolean): Promise<Issued> {
+  /** The RFC 8707 `resource` a token request repeats must name the resource of its scopes, as at /authorize. */
+  private checkResource(form: URLSearchParams, granted: GrantedScopes): void {
+    checkResourceIndicator(form.getAll('resource'), granted, this.tenant, this.opts.graphResource);
+  }
+
+  private async onBehalfOfGrant(app: EmuApp, form: URLSearchParams, viaAlias: boolean, clientAuth: ClientAuthMethod): Promise<Issued> {
     const use = form.get('requested_token_use');
     if (use === null || use === '') throw missing('requested_token_use');
     if (use !== 'on_behalf_of') throw new OAuthError(400, 'invalid_request', 90018, `The requested_token_use '${use}' is not supported; use 'on_behalf_of'.`);
@@ -327,11 +334,11 @@ export class IdentityProvider {
       viaAlias,
     });
     // What the server may get on behalf of a user is what an admin consented for it; asking more needs consent.
-    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, unconsented: 'consent_required' });
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain, unconsented: 'consent_required' });
     if (granted.api !== undefined || granted.graph.length === 0) {
       throw new OAuthError(400, 'invalid_scope', 70011, "The provided value for the input parameter 'scope' is not valid: on-behalf-of in this emulator exchanges for Graph scopes, e.g. https://graph.microsoft.com/Files.Read.All.");
     }
-    return this.delegated('on_behalf_of', user.id, app, granted, app.delegatedScopes.filter((s) => !OIDC_NAMES.has(s.toLowerCase())));
+    return this.delegated('on_behalf_of', user.id, app, granted, app.delegatedScopes.filter((s) => !OIDC_NAMES.has(s.toLowerCase())), undefined, clientAuth);
   }
 
   private async authorizationCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
@@ -343,6 +350,7 @@ export class IdentityProvider {
       redirectUri: form.get('redirect_uri') ?? undefined,
       codeVerifier: form.get('code_verifier') ?? undefined,
     });
+    this.checkResource(form, grant.granted);
     return this.delegated('authorization_code', grant.userId, app, grant.granted, grant.granted.graph, grant.nonce);
   }
 
@@ -351,6 +359,7 @@ export class IdentityProvider {
     if (deviceCode === null || deviceCode === '') throw missing('device_code');
     // The scopes are those of the device code request; what the poll repeats is not re-read.
     const { userId, granted } = this.deviceCodes.redeem(deviceCode, app.clientId);
+    this.checkResource(form, granted);
     return this.delegated('device_code', userId, app, granted, granted.graph);
   }
 
@@ -358,7 +367,8 @@ export class IdentityProvider {
     const refreshToken = form.get('refresh_token');
     if (refreshToken === null || refreshToken === '') throw missing('refresh_token');
     const rt = this.refreshTokens.redeem(refreshToken, app.clientId);
-    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
+    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
+    this.checkResource(form, requested);
     // A refresh token serves every resource, as Entra's do: a token for a web API the client is
     // pre-authorized for (resolveDelegatedScopes checks that) leaves the Graph consent on it unchanged.
     const oidc = [...new Set([...requested.oidc, 'offline_access' as const])];
@@ -390,6 +400,7 @@ export class IdentityProvider {
     granted: GrantedScopes,
     consented: string[],
     nonce?: string,
+    clientAuth: ClientAuthMethod = 'none',
   ): Promise<Issued> {
     const user = this.tenant.users.find((u) => u.id === userId);
     if (user === undefined) {
@@ -397,6 +408,6 @@ export class IdentityProvider {
     }
     const injected = this.injectedErrors.take({ grant, clientId: app.clientId, upn: user.upn, scopes: granted.api?.scopes ?? granted.graph });
     if (injected !== undefined) throw injected;
-    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce), upn: user.upn };
+    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce, clientAuth), upn: user.upn };
   }
 }
