@@ -160,3 +160,23 @@ describe('discovery like Entra', () => {
     expect(plain.get('error_description')).toContain('S256');
   });
 });
+
+describe('client credentials for a web API of the tenant', () => {
+  it('issues an app token for {identifier URI}/.default in the API token version, and AADSTS500011 for an unknown resource', async () => {
+    await controlPost(emu.descriptor, '/reset', {});
+    await register({ identifierUris: [server().appIdUri, PUBLIC_URL] });
+    const ask = (scope: string) =>
+      postForm(`${emu.descriptor.authority}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: server().clientId, client_secret: server().clientSecret, scope }, ca);
+    const v2 = await ask(`${PUBLIC_URL}/.default`);
+    expect(v2.status, v2.text).toBe(200);
+    // azpacr 1: the client proved a secret (access-token-claims-reference).
+    expect(decodeJwt(v2.json().access_token)).toMatchObject({ aud: server().clientId, azp: server().clientId, azpacr: '1', idtyp: 'app', ver: '2.0' });
+    expect(decodeJwt(v2.json().access_token)['scp']).toBeUndefined();
+    await register({ requestedAccessTokenVersion: 1 });
+    const v1 = await ask(`${PUBLIC_URL}/.default`);
+    expect(decodeJwt(v1.json().access_token)).toMatchObject({ aud: PUBLIC_URL, appid: server().clientId, appidacr: '1', ver: '1.0' });
+    const unknown = await ask(`${PUBLIC_URL}/other/.default`);
+    expect(unknown.json().error_codes).toEqual([500011]);
+    await controlPost(emu.descriptor, '/reset', {});
+  });
+});

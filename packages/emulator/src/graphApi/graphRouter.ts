@@ -3,6 +3,7 @@ import { tenantCorpora } from '../search/corpus.js';
 import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
+import { applicationHandler } from './applicationsEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
@@ -86,6 +87,20 @@ function insightsRoute(withInsightId: boolean, handle: RouteHandler): Route {
   };
 }
 
+/** `/applications(appId='{appId}')`: Graph's alternate key, one segment the template matcher cannot split. */
+function applicationByAppIdRoute(handle: RouteHandler): Route {
+  return {
+    method: 'GET',
+    template: "/applications(appId='{appId}')",
+    handle,
+    match(segments) {
+      if (segments.length !== 1) return undefined;
+      const found = /^applications\(appId='([^']+)'\)$/i.exec(segments[0] as string);
+      return found ? { appId: found[1] as string } : undefined;
+    },
+  };
+}
+
 const ROUTES: readonly Route[] = [
   templateRoute('POST', '/copilot/retrieval', retrievalHandler),
   templateRoute('POST', '/$batch', batchHandler),
@@ -106,6 +121,7 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
+  applicationByAppIdRoute(applicationHandler),
 ];
 
 /** The first segment no route knows, for Graph's "Resource not found for the segment" answer. */

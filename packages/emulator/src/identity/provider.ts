@@ -13,7 +13,8 @@ import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBeha
 import { RefreshTokenStore } from './refreshTokens.js';
 import { checkResourceIndicator } from './resourceIndicator.js';
 import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopeGrants.js';
-import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
+import { apiApp } from './apiTokens.js';
+import { clientInfo, issueApiAppToken, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
 export interface IdentityProviderOptions {
   tenant: Tenant;
@@ -308,9 +309,13 @@ export class IdentityProvider {
       throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no credential and cannot use client credentials.`);
     }
     await authenticateConfidential(app, client, this.assertionContext(app));
-    requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
+    const resource = requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
     const injected = this.injectedErrors.take({ grant: 'client_credentials', clientId: app.clientId, scopes: [...app.appRoles] });
     if (injected !== undefined) throw injected;
+    if (resource.kind === 'api') {
+      const api = apiApp(this.tenant, resource.api.clientId);
+      if (api !== undefined) return { body: await issueApiAppToken(this.issuer, app, api, resource.requestedAs, clientAuthMethod(client)) };
+    }
     return { body: await issueAppToken(this.issuer, app, clientAuthMethod(client)) };
   }
 

@@ -172,12 +172,25 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
   return { graph: [], oidc: oidcScopes, api: { clientId: api.api.clientId, requestedAs: api.requestedAs, scopes: [...api.scopes] } };
 }
 
-/** Client credentials accept exactly one `{resource}/.default` scope. */
-export function requireDefaultScope(raw: string | undefined, graphResource: string): void {
+/** The resource a client credentials request names: Graph, or a web API of the tenant and the name it was asked by. */
+export type AppTokenResource = { kind: 'graph' } | { kind: 'api'; api: ExposedApi; requestedAs: string };
+
+/**
+ * Client credentials accept exactly one `{resource}/.default` scope, the resource named by its
+ * application ID URI (or app id): Graph, or any API of the tenant
+ * (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow, `scope`).
+ * A resource no app of the tenant is registered under is AADSTS500011.
+ */
+export function requireDefaultScope(raw: string | undefined, graphResource: string, opts: { apis?: readonly ExposedApi[]; tenantName?: string } = {}): AppTokenResource {
   const scopes = splitScopes(raw);
   const only = scopes.length === 1 ? scopes[0] : undefined;
   const permission = only === undefined ? undefined : graphPermission(only, graphResource);
-  if (only !== undefined && only.includes('/') && permission?.toLowerCase() === '.default') return;
+  if (only !== undefined && only.includes('/') && permission?.toLowerCase() === '.default') return { kind: 'graph' };
+  const forApi = only === undefined ? undefined : apiPermission(only, opts.apis ?? []);
+  if (forApi !== undefined && forApi.permission.toLowerCase() === '.default') return { kind: 'api', api: forApi.api, requestedAs: forApi.requestedAs };
+  const resource = only === undefined ? undefined : scopeResource(only);
+  if (only !== undefined && resource !== undefined && only.toLowerCase().endsWith('/.default') && forApi === undefined && permission === undefined)
+    throw resourceNotFound(resource, opts.tenantName ?? 'this tenant');
   throw new OAuthError(
     400,
     'invalid_scope',

@@ -3,10 +3,11 @@ import type { EmuApiApp } from '../model.js';
 /**
  * The parts of the MCP server's app registration an administrator (or `m365-copilot-mcp setup`)
  * changes: Graph `application.identifierUris`, `api.oauth2PermissionScopes` (the exposed scope
- * names), `api.preAuthorizedApplications` and `api.requestedAccessTokenVersion`. Requests change
+ * names), `api.preAuthorizedApplications`, `api.requestedAccessTokenVersion`, and the Graph application
+ * permissions granted to it (`appRoles`, e.g. Application.Read.All for `doctor`). Requests change
  * them, so a session (POST /_emulator/reset) starts again from the registration as generated.
  */
-export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion'>;
+export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion' | 'appRoles'>;
 
 export function registrationOf(app: EmuApiApp): ServerRegistration {
   return structuredClone({
@@ -14,6 +15,7 @@ export function registrationOf(app: EmuApiApp): ServerRegistration {
     exposedScopes: app.exposedScopes,
     preAuthorizedClientIds: app.preAuthorizedClientIds,
     requestedAccessTokenVersion: app.requestedAccessTokenVersion,
+    appRoles: app.appRoles,
   });
 }
 

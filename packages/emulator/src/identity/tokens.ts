@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { EmuApp, EmuUser, Tenant } from '../model.js';
+import type { EmuApiApp, EmuApp, EmuUser, Tenant } from '../model.js';
 import { apiAccessTokenClaims, apiApp, assignedRoles, clientAuthClass } from './apiTokens.js';
 import type { ClientAuthMethod } from './clients.js';
 import type { SigningKeys } from './keys.js';
@@ -181,5 +181,24 @@ export async function issueAppToken(ctx: IssuerContext, app: EmuApp, clientAuth:
     lifetime,
     ctx.clock(),
   );
+  return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+}
+
+/**
+ * An app-only token for a web API of the tenant (client credentials with `{identifier URI}/.default`),
+ * in the claim set of the API's token version: no `scp`, `roles` only for app roles the API assigned
+ * to the caller (the emulator's API assigns none), `idtyp` app.
+ */
+export async function issueApiAppToken(ctx: IssuerContext, app: EmuApp, api: EmuApiApp, requestedAs: string, clientAuth: ClientAuthMethod): Promise<AppTokenResponse> {
+  const tid = ctx.tenant.id;
+  const servicePrincipalId = derivedGuid(`sp:${tid}:${app.clientId}`);
+  const lifetime = ctx.accessTokenLifetimeSec;
+  const acr = clientAuthClass(clientAuth);
+  const common = { tid, oid: servicePrincipalId, sub: servicePrincipalId, idtyp: 'app' };
+  const claims: JWTPayload =
+    api.requestedAccessTokenVersion === 1
+      ? { aud: requestedAs, iss: accessTokenIssuer(tid), ...common, appid: app.clientId, appidacr: acr, ver: '1.0' }
+      : { aud: api.clientId, iss: v2Issuer(ctx.authorityHost, tid), ...common, azp: app.clientId, azpacr: acr, ver: '2.0' };
+  const accessToken = await ctx.keys.signJwt(claims, lifetime, ctx.clock());
   return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
 }
