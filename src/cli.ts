@@ -9,7 +9,7 @@ import { packageVersion } from './version.js';
  * argv → config → one of: the stdio server (default) | the emulator.
  * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
  */
-const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor'] as const;
+const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor', 'setup'] as const;
 
 const options: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
@@ -34,6 +34,8 @@ const options: ParseArgsConfig['options'] = {
   audience: { type: 'string' },
   scope: { type: 'string' },
   lifetime: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  preauthorize: { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -53,6 +55,9 @@ Usage:
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
+  m365-copilot-mcp setup --server-client-id ID --public-url URL [--preauthorize ID,...] [--dry-run] [--json]
+                                             an administrator signs in (device code); the server app's registration
+                                             becomes what HTTP mode needs; prints the serve flags
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp emulator [--port N] [--scale S] [--seed N] [--users N] [--auto-approve UPN|demo]
@@ -134,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(await loadConfig({ flags }).catch((err: Error) => err), flags);
   const config = await loadConfig({ flags });
   if (command === 'login') return (await import('./commands/login.js')).runLogin(config, flags);
+  if (command === 'setup') return (await import('./commands/setup.js')).runSetup(config, flags);
   if (command === 'logout') return (await import('./commands/login.js')).runLogout(config, flags);
   if (command === 'status') return (await import('./commands/status.js')).runStatus(config, flags);
   if (positionals[0] === 'serve' && !config.http)

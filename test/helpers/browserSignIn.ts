@@ -1,4 +1,7 @@
 import { request as httpsRequest } from 'node:https';
+import { UnauthorizedError, type OAuthClientProvider as ProviderV1 } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { EmulatorProcess } from './emulatorProcess.js';
 
 /**
@@ -75,4 +78,53 @@ export async function registerResource(emulator: EmulatorProcess, resource: stri
   const app = emulator.descriptor.apps.mcpServer;
   const res = await emulator.control('/apps/mcp-server', { identifierUris: [app.appIdUri, resource] });
   if (!res.ok) throw new Error(`registering ${resource} failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** A fixed loopback redirect URI: the test plays the browser and never needs a listener there. */
+export const REDIRECT = 'http://127.0.0.1:33418/callback';
+
+/** The parts of OAuthClientProvider both SDK generations share: static client info, memory storage, a browser. */
+export function memoryProvider(emulator: EmulatorProcess, opts: { resource?: string } = {}) {
+  const state: { tokens?: unknown; verifier?: string; authorizationUrl?: URL } = {};
+  const provider = {
+    get redirectUrl() {
+      return REDIRECT;
+    },
+    get clientMetadata() {
+      return { redirect_uris: [REDIRECT], client_name: 'oauth sign-in test', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    },
+    clientInformation: () => ({ client_id: emulator.descriptor.apps.publicClient.clientId }),
+    tokens: () => state.tokens as never,
+    saveTokens: (tokens: unknown) => void (state.tokens = tokens),
+    redirectToAuthorization: (url: URL) => void (state.authorizationUrl = url),
+    saveCodeVerifier: (verifier: string) => void (state.verifier = verifier),
+    codeVerifier: () => state.verifier ?? '',
+    ...(opts.resource === undefined ? {} : { validateResourceURL: async () => new URL(opts.resource!) }),
+  };
+  return { provider, state };
+}
+
+
+/**
+ * The MCP SDK v1 client signing in from scratch (static client info, the emulator auto-approving):
+ * the first connect is refused with the authorization URL, the browser step gets a code, the client
+ * redeems it and connects. Returns the connected client.
+ */
+export async function connectV1WithOAuth(emulator: EmulatorProcess, serverUrl: string, ca: string): Promise<ClientV1> {
+  const { provider, state } = memoryProvider(emulator);
+  const fetchFn = fetchTrusting(ca);
+  const transport = () => new HttpV1(new URL(serverUrl), { authProvider: provider as ProviderV1, fetch: fetchFn });
+  try {
+    await new ClientV1({ name: 'oauth-v1', version: '1' }).connect(transport());
+    throw new Error('the server accepted a client without a token');
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError)) throw err;
+  }
+  const answer = await browseAuthorization(emulator, state.authorizationUrl!, { ca });
+  if (answer.code === null) throw new Error(`sign-in refused: ${answer.error} ${answer.errorDescription}`);
+  const signedIn = transport();
+  await signedIn.finishAuth(answer.code);
+  const client = new ClientV1({ name: 'oauth-v1', version: '1' });
+  await client.connect(signedIn);
+  return client;
 }

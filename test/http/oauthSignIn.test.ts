@@ -4,7 +4,7 @@ import { UnauthorizedError, type OAuthClientProvider as ProviderV1 } from '@mode
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browseAuthorization, fetchTrusting, registerResource } from '../helpers/browserSignIn.js';
+import { browseAuthorization, fetchTrusting, memoryProvider, registerResource } from '../helpers/browserSignIn.js';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
@@ -16,7 +16,6 @@ import { startHttpServerProcess, type HttpServerProcess } from '../helpers/httpS
  * The client id is static (Entra has no dynamic registration): the tenant's public client, which is
  * pre-authorized for the server app.
  */
-const REDIRECT = 'http://127.0.0.1:33418/callback';
 
 let emulator: EmulatorProcess;
 let server: HttpServerProcess;
@@ -35,34 +34,13 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-/** The parts of OAuthClientProvider both SDK generations share: static client info, memory storage, a browser. */
-function memoryProvider(opts: { resource?: string } = {}) {
-  const state: { tokens?: unknown; verifier?: string; authorizationUrl?: URL } = {};
-  const provider = {
-    get redirectUrl() {
-      return REDIRECT;
-    },
-    get clientMetadata() {
-      return { redirect_uris: [REDIRECT], client_name: 'oauth sign-in test', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-    },
-    clientInformation: () => ({ client_id: emulator.descriptor.apps.publicClient.clientId }),
-    tokens: () => state.tokens as never,
-    saveTokens: (tokens: unknown) => void (state.tokens = tokens),
-    redirectToAuthorization: (url: URL) => void (state.authorizationUrl = url),
-    saveCodeVerifier: (verifier: string) => void (state.verifier = verifier),
-    codeVerifier: () => state.verifier ?? '',
-    ...(opts.resource === undefined ? {} : { validateResourceURL: async () => new URL(opts.resource!) }),
-  };
-  return { provider, state };
-}
-
 function retrievedHits(result: object): unknown[] {
   return ((result as { structuredContent?: { hits?: unknown[] } }).structuredContent?.hits ?? []);
 }
 
 describe('MCP SDK v1 client, auth() with static client information', () => {
   it('signs in through the challenge and the emulator, then calls copilot_retrieve as the user', async () => {
-    const { provider, state } = memoryProvider();
+    const { provider, state } = memoryProvider(emulator);
     const fetchFn = fetchTrusting(ca);
     const connect = async () => {
       const client = new ClientV1({ name: 'oauth-v1', version: '1' });
@@ -91,7 +69,7 @@ describe('MCP SDK v1 client, auth() with static client information', () => {
   });
 
   it('a client that sends a wrong resource (a trailing slash) gets AADSTS9010010 from the emulator', async () => {
-    const { provider, state } = memoryProvider({ resource: `${server.url}/` });
+    const { provider, state } = memoryProvider(emulator, { resource: `${server.url}/` });
     const client = new ClientV1({ name: 'oauth-v1-wrong', version: '1' });
     await expect(client.connect(new HttpV1(new URL(server.url), { authProvider: provider as ProviderV1, fetch: fetchTrusting(ca) }))).rejects.toBeInstanceOf(UnauthorizedError);
     expect(state.authorizationUrl!.searchParams.get('resource')).toBe(`${server.url}/`);
@@ -104,7 +82,7 @@ describe('MCP SDK v1 client, auth() with static client information', () => {
 
 describe('MCP SDK v2 client OAuth', () => {
   it.for(['legacy', 'modern'] as const)('signs in from scratch and calls copilot_retrieve (%s era)', async (era) => {
-    const { provider, state } = memoryProvider();
+    const { provider, state } = memoryProvider(emulator);
     const fetchFn = fetchTrusting(ca);
     const options = era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : {};
     const newClient = () => new ClientV2({ name: `oauth-v2-${era}`, version: '1' }, options);

@@ -156,6 +156,8 @@ export interface EmuApiApp extends EmuApp {
    * `azp`), 1 (Entra's default, null) v1.0 tokens (`aud` = the identifier URI asked for, `appid`).
    */
   requestedAccessTokenVersion: 1 | 2;
+  /** `api.oauth2PermissionScopes[].id` by scope value (lower case), once an update named them; else derived from the value. */
+  scopeIds?: Record<string, string>;
   /** Delegated scopes the API exposes to client apps (`access_as_user`). */
   exposedScopes: string[];
   /** App roles the API defines for users (`Interactions.Export.All`). */

@@ -3,7 +3,7 @@ import { tenantCorpora } from '../search/corpus.js';
 import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
-import { applicationHandler } from './applicationsEndpoint.js';
+import { applicationHandler, applicationUpdateHandler } from './applicationsEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
@@ -88,9 +88,9 @@ function insightsRoute(withInsightId: boolean, handle: RouteHandler): Route {
 }
 
 /** `/applications(appId='{appId}')`: Graph's alternate key, one segment the template matcher cannot split. */
-function applicationByAppIdRoute(handle: RouteHandler): Route {
+function applicationByAppIdRoute(method: string, handle: RouteHandler): Route {
   return {
-    method: 'GET',
+    method,
     template: "/applications(appId='{appId}')",
     handle,
     match(segments) {
@@ -121,7 +121,9 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
-  applicationByAppIdRoute(applicationHandler),
+  applicationByAppIdRoute('GET', applicationHandler),
+  applicationByAppIdRoute('PATCH', applicationUpdateHandler),
+  templateRoute('PATCH', '/applications/{id}', applicationUpdateHandler),
 ];
 
 /** The first segment no route knows, for Graph's "Resource not found for the segment" answer. */

@@ -7,7 +7,7 @@ import type { EmuApiApp } from '../model.js';
  * permissions granted to it (`appRoles`, e.g. Application.Read.All for `doctor`). Requests change
  * them, so a session (POST /_emulator/reset) starts again from the registration as generated.
  */
-export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion' | 'appRoles'>;
+export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion' | 'appRoles' | 'scopeIds'>;
 
 export function registrationOf(app: EmuApiApp): ServerRegistration {
   return structuredClone({
@@ -16,10 +16,12 @@ export function registrationOf(app: EmuApiApp): ServerRegistration {
     preAuthorizedClientIds: app.preAuthorizedClientIds,
     requestedAccessTokenVersion: app.requestedAccessTokenVersion,
     appRoles: app.appRoles,
+    ...(app.scopeIds === undefined ? {} : { scopeIds: app.scopeIds }),
   });
 }
 
 export function applyRegistration(app: EmuApiApp, registration: ServerRegistration): void {
+  if (registration.scopeIds === undefined) delete app.scopeIds;
   Object.assign(app, structuredClone(registration));
 }
 
