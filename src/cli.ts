@@ -28,6 +28,7 @@ const options: ParseArgsConfig['options'] = {
   'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
+  'client-metadata-documents': { type: 'string' },
   faults: { type: 'string' },
   users: { type: 'string' },
   user: { type: 'string' },
@@ -85,6 +86,8 @@ Emulator options:
   ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
   ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
+  ${pad('--client-metadata-documents CA', 30)} accept client ID metadata documents (https URL client ids), fetched only from
+  ${pad('', 30)} loopback servers signed by this CA (PEM file)
   ${pad('--faults JSON|@FILE', 30)} inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan;
   ${pad('', 30)} e.g. '{"seed":7,"routes":{"POST /copilot/retrieval":{"throttle":0.2}}}'; POST /_emulator/faults changes it
 

@@ -135,6 +135,8 @@ export interface EmuApp {
   delegatedScopes: string[];
   /** false: each user consents at sign-in to what was asked, and a refresh cannot widen it. Default: admin-consented. */
   adminConsented?: boolean;
+  /** Redirect URIs matched exactly (a client metadata document's); without them, loopback URIs on any port. */
+  redirectUris?: string[];
 }
 
 /**

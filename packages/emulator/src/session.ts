@@ -8,6 +8,7 @@ import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
 import type { RemoteReadyTenant } from './data/serverApp.js';
 import { applyRegistration, type ServerRegistration } from './identity/serverRegistration.js';
+import type { ClientMetadataDocumentsSwitch } from './identity/clientMetadataDocument.js';
 import { EmulatorStats } from './stats.js';
 import type { Scheme } from './dualProtocolListener.js';
 
@@ -21,6 +22,8 @@ export interface SessionParts {
   origin: { https: string; http: string };
   access: ControlAccess;
   clock: () => number;
+  /** The tenant accepts client metadata documents (CIMD) as client ids, fetched from loopback with this trust. */
+  clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
   /** The server app's registration as generated: every session starts from it (setup and tests change it). */
   serverRegistration: ServerRegistration;
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
@@ -60,6 +63,7 @@ export function openSession(parts: SessionParts, settings: SessionSettings, rese
     deviceCodeIntervalSec: settings.deviceCodeIntervalSec,
     clock,
     clientCertificates: new Map([[tenant.apps.exportApp.clientId, [parts.exportCert]]]),
+    ...(parts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: parts.clientMetadataDocuments }),
     ...(autoApproveUpn === undefined ? {} : { autoApproveUpn }),
   });
   const identity = createIdentityRoutes({ provider, keys, authorityHost: origin.https, graphResource: GRAPH_RESOURCE, graphBaseUrl: origin.http, controlUrl, clock });

@@ -50,6 +50,11 @@ export interface EmulatorOptions {
   withoutAppRoles?: string[];
   /** Per-user consent for the public client instead of tenant-wide admin consent. */
   userConsent?: boolean;
+  /**
+   * The tenant accepts client ID metadata documents (an https URL as client_id), fetched only from
+   * loopback, trusting this CA (the test's document server). Off by default, as Entra's preview is.
+   */
+  clientMetadataDocuments?: { caPem: string };
   /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
   faults?: FaultPlan;
 }
@@ -143,7 +148,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     // Issuer, endpoints and the verification URI all name the port, known only once listening.
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
-    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter, serverRegistration: registrationOf(tenant.apps.mcpServer) };
+    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
+      serverRegistration: registrationOf(tenant.apps.mcpServer),
+      ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
+    };
     const started: SessionSettings = {
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,

@@ -12,6 +12,7 @@ import { mintAccessToken, type MintedToken, type MintRequest } from './mint.js';
 import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBehalfOf.js';
 import { RefreshTokenStore } from './refreshTokens.js';
 import { checkResourceIndicator } from './resourceIndicator.js';
+import { looksLikeMetadataDocumentUrl, resolveMetadataDocumentClient, type ClientMetadataDocumentsSwitch, type MetadataDocumentApp } from './clientMetadataDocument.js';
 import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopeGrants.js';
 import { apiApp } from './apiTokens.js';
 import { clientInfo, issueApiAppToken, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
@@ -27,6 +28,8 @@ export interface IdentityProviderOptions {
   deviceCodeIntervalSec: number;
   /** Approves every new device code (and authorize request) for this user at once (the demo has nobody to click). */
   autoApproveUpn?: string;
+  /** Client metadata documents (CIMD) accepted as client ids: the tenant allows them (an emulator switch). */
+  clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
   /** Certificates registered per client id, for client assertions. */
   clientCertificates?: ReadonlyMap<string, readonly Pick<ClientCertificate, 'certPem' | 'der'>[]>;
   clock: () => number;
@@ -91,6 +94,8 @@ export class IdentityProvider {
   readonly injectedErrors = new InjectedErrors();
   private readonly issuer: IssuerContext;
   private readonly autoApproveUserId: string | undefined;
+  /** Clients described by metadata documents, by URL, once fetched this session. */
+  private readonly documentClients = new Map<string, MetadataDocumentApp>();
 
   constructor(private readonly opts: IdentityProviderOptions) {
     this.deviceCodes = new DeviceCodeStore(opts.clock, DEVICE_CODE_LIFETIME_SEC);
@@ -129,6 +134,22 @@ export class IdentityProvider {
     const other = this.tenant.otherTenant;
     if (other !== undefined && (s === other.id.toLowerCase() || s === other.domain.toLowerCase())) return { kind: 'other', tenant: other };
     return undefined;
+  }
+
+  /** The clients known this session beyond the registrations. */
+  get extraApps(): readonly EmuApp[] {
+    return [...this.documentClients.values()];
+  }
+
+  /**
+   * Before an authorize request is read: a client id that is an https URL is fetched as a client
+   * metadata document when the tenant allows them (else it is an unknown client, as before).
+   */
+  async resolveDocumentClient(clientId: string | null): Promise<void> {
+    const sw = this.opts.clientMetadataDocuments;
+    if (sw === undefined || !looksLikeMetadataDocumentUrl(clientId)) return;
+    // Fetched again at every authorize: the document may have changed, as the draft allows.
+    this.documentClients.set(clientId, await resolveMetadataDocumentClient(clientId, sw));
   }
 
   /** Web APIs of the tenant a client may ask tokens for (the MCP server). */
@@ -254,7 +275,7 @@ export class IdentityProvider {
    */
   async token(form: URLSearchParams, client: PresentedClient, segment: TenantSegment = { kind: 'home', alias: false }): Promise<object> {
     const grant = grantLabel(form.get('grant_type'));
-    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId)?.clientId ?? 'unknown', clientAuthMethod(client));
+    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId, this.extraApps)?.clientId ?? 'unknown', clientAuthMethod(client));
     try {
       // None of this tenant's apps is registered in the other directory.
       if (segment.kind === 'other') throw appNotInDirectory(client.clientId ?? '', segment.tenant.domain);
@@ -278,7 +299,7 @@ export class IdentityProvider {
           'The emulator supports authorization_code, device_code, refresh_token, client_credentials and jwt-bearer (on-behalf-of).',
       );
     }
-    const app = requireApp(this.tenant, client.clientId);
+    const app = requireApp(this.tenant, client.clientId, this.extraApps);
     if (grant === 'client_credentials') return this.clientCredentialsGrant(app, client, form);
     if (grant === 'on_behalf_of' && app.kind !== 'confidential') {
       throw new OAuthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. On-behalf-of needs a confidential client.");
