@@ -10,6 +10,8 @@ import { advertisedResource } from '../transports/resourceUrl.js';
 import { requestJson } from './doctor/http.js';
 import { GraphApplications } from './setup/graphApplications.js';
 import { planRegistration } from './setup/plan.js';
+import { delegatedScopes } from '../tools/registry.js';
+import { selectTools, toolChoice } from '../tools/selection.js';
 
 /** VS Code's own client id (its Microsoft sign-in), which it uses for MCP servers protected by Entra. */
 export const VSCODE_CLIENT_ID = 'aebc6443-996d-45c2-90f0-388ff96faa56';
@@ -19,14 +21,15 @@ export const VSCODE_CLIENT_ID = 'aebc6443-996d-45c2-90f0-388ff96faa56';
  * tenant uses it unless --client-id names another public client.
  */
 export const GRAPH_CLI_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
-const ADMIN_SCOPE = 'Application.ReadWrite.All';
+const ADMIN_SCOPES = ['Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All'];
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 /** Device code for an administrator, in memory only: setup keeps no token. */
 async function adminToken(ep: Endpoints, clientId: string, log: Logger): Promise<string> {
   const msal = await import('@azure/msal-node');
   const identity = identityOf(ep);
   const pca = new msal.PublicClientApplication(msalConfiguration({ clientId, authority: identity.authority, knownAuthorities: identity.knownAuthorities, network: identityNetwork(identity), log }));
-  const scopes = [`${ep.graphResource}/${ADMIN_SCOPE}`];
+  const scopes = ADMIN_SCOPES.map((s) => `${ep.graphResource}/${s}`);
   try {
     const result = await pca.acquireTokenByDeviceCode({ scopes, deviceCodeCallback: (r) => process.stderr.write(`${r.message}\n(Sign in as an administrator who may manage app registrations.)\n`) });
     if (!result) throw new AppError('AuthFailed', 'the sign-in returned no token', { nextStep: 'Run setup again.' });
@@ -84,6 +87,20 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
     const plan = planRegistration(app, { resource, scope: config.requiredScope, clients });
     const changes = plan.flatMap((u) => u.describe);
     if (!dryRun) for (const update of plan) await graph.update(app.id, update.body);
+    // Admin consent for the Graph permissions on-behalf-of asks for (those of the tools HTTP mode offers).
+    const needed = delegatedScopes(selectTools(toolChoice(config, 'http')).offered);
+    const [serverSp, graphSp] = await Promise.all([graph.servicePrincipal(server.clientId), graph.servicePrincipal(GRAPH_APP_ID)]);
+    const grant = await graph.tenantWideGrant(serverSp.id, graphSp.id);
+    const granted = (grant?.scope ?? '').split(' ').filter(Boolean);
+    const missing = needed.filter((p) => !granted.some((g) => g.toLowerCase() === p.toLowerCase()));
+    if (missing.length > 0) {
+      changes.push(`grant admin consent (all users) for Microsoft Graph ${missing.join(', ')} to the server app`);
+      if (!dryRun) {
+        const scope = [...granted, ...missing].join(' ');
+        if (grant) await graph.updateGrant(grant.id, scope);
+        else await graph.createGrant(serverSp.id, graphSp.id, scope);
+      }
+    }
     const serve = serveCommand(config, ep, server.clientId, resource);
     const scope = `${resource}/${config.requiredScope}`;
     if (flags['json'] === true) {

@@ -75,6 +75,8 @@ describe('m365-copilot-mcp setup', () => {
 
   it('updates the registration, and a second run changes nothing', async () => {
     const extraClient = '11111111-2222-4333-8444-555555555555';
+    // No admin consent yet for the server app's Graph permissions: on-behalf-of would fail.
+    expect((await emulator.control('/apps/mcp-server', { delegatedScopes: [] })).status).toBe(200);
     const first = await setup(['--preauthorize', extraClient]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.report.changed).toBe(true);
@@ -83,6 +85,8 @@ describe('m365-copilot-mcp setup', () => {
     expect(registration.identifierUris).toContain(publicUrl);
     expect(registration.preAuthorizedClientIds).toEqual(expect.arrayContaining([emulator.descriptor.apps.publicClient.clientId, extraClient]));
     expect(registration.requestedAccessTokenVersion).toBe(2);
+    expect(first.report.changes.find((c) => c.startsWith('grant admin consent'))).toMatch(/Files\.Read\.All.*Sites\.Read\.All/);
+    expect((registration as unknown as { delegatedScopes: string[] }).delegatedScopes).toEqual(expect.arrayContaining(['Files.Read.All', 'Sites.Read.All', 'User.Read']));
 
     const second = await setup(['--preauthorize', extraClient]);
     expect(second.report.changed).toBe(false);

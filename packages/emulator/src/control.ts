@@ -206,7 +206,7 @@ function stringList(body: Record<string, unknown>, field: string): string[] | un
 }
 
 function registrationChange(body: Record<string, unknown>): Partial<ServerRegistration> {
-  const known = ['identifierUris', 'exposedScopes', 'preAuthorizedClientIds', 'requestedAccessTokenVersion', 'appRoles'];
+  const known = ['identifierUris', 'exposedScopes', 'preAuthorizedClientIds', 'requestedAccessTokenVersion', 'appRoles', 'delegatedScopes'];
   const unknown = Object.keys(body).find((k) => !known.includes(k));
   if (unknown !== undefined) throw new ControlError(400, 'badRequest', `Unknown field "${unknown}": the registration has ${known.join(', ')}.`);
   const version = body['requestedAccessTokenVersion'];
@@ -220,6 +220,8 @@ function registrationChange(body: Record<string, unknown>): Partial<ServerRegist
   if (preAuthorizedClientIds !== undefined) change.preAuthorizedClientIds = preAuthorizedClientIds;
   const appRoles = stringList(body, 'appRoles');
   if (appRoles !== undefined) change.appRoles = appRoles;
+  const delegatedScopes = stringList(body, 'delegatedScopes');
+  if (delegatedScopes !== undefined) change.delegatedScopes = delegatedScopes;
   if (version !== undefined) change.requestedAccessTokenVersion = version;
   return change;
 }

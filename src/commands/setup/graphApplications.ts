@@ -22,6 +22,34 @@ export class GraphApplications {
     if (answer.status !== 204 && answer.status !== 200) throw graphFailure('updating the server app', answer);
   }
 
+  async servicePrincipal(appId: string): Promise<{ id: string }> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/servicePrincipals(appId='${encodeURIComponent(appId)}')`, { method: 'GET', headers: this.headers() });
+    if (answer.status === 404)
+      throw new AppError('ConfigInvalid', `the app ${appId} has no service principal in this tenant`, { nextStep: 'Open the app once in Enterprise applications (or create its service principal), then run setup again.' });
+    if (answer.status !== 200) throw graphFailure('reading a service principal', answer);
+    return answer.json as { id: string };
+  }
+
+  /** The tenant-wide (AllPrincipals) delegated grant from `clientId` to `resourceId` (service principal ids), if any. */
+  async tenantWideGrant(clientId: string, resourceId: string): Promise<{ id: string; scope: string } | undefined> {
+    const filter = encodeURIComponent(`clientId eq '${clientId}' and resourceId eq '${resourceId}'`);
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/oauth2PermissionGrants?$filter=${filter}`, { method: 'GET', headers: this.headers() });
+    if (answer.status !== 200) throw graphFailure('reading permission grants', answer);
+    const grants = ((answer.json as { value?: { id: string; scope?: string; consentType?: string }[] }).value ?? []).filter((g) => g.consentType === 'AllPrincipals');
+    return grants[0] ? { id: grants[0].id, scope: grants[0].scope ?? '' } : undefined;
+  }
+
+  async createGrant(clientId: string, resourceId: string, scope: string): Promise<void> {
+    const body = JSON.stringify({ clientId, consentType: 'AllPrincipals', resourceId, scope });
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/oauth2PermissionGrants`, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body });
+    if (answer.status !== 201) throw graphFailure('granting admin consent', answer);
+  }
+
+  async updateGrant(id: string, scope: string): Promise<void> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/oauth2PermissionGrants/${encodeURIComponent(id)}`, { method: 'PATCH', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify({ scope }) });
+    if (answer.status !== 204 && answer.status !== 200) throw graphFailure('updating admin consent', answer);
+  }
+
   private headers(): Record<string, string> {
     return { authorization: `Bearer ${this.token}`, accept: 'application/json' };
   }

@@ -4,6 +4,7 @@ import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
 import { applicationHandler, applicationUpdateHandler } from './applicationsEndpoint.js';
+import { grantCreateHandler, grantsHandler, grantUpdateHandler, servicePrincipalHandler } from './permissionGrantsEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
@@ -88,14 +89,15 @@ function insightsRoute(withInsightId: boolean, handle: RouteHandler): Route {
 }
 
 /** `/applications(appId='{appId}')`: Graph's alternate key, one segment the template matcher cannot split. */
-function applicationByAppIdRoute(method: string, handle: RouteHandler): Route {
+function byAppIdRoute(collection: string, method: string, handle: RouteHandler): Route {
+  const pattern = new RegExp(`^${collection}\\(appId='([^']+)'\\)$`, 'i');
   return {
     method,
-    template: "/applications(appId='{appId}')",
+    template: `/${collection}(appId='{appId}')`,
     handle,
     match(segments) {
       if (segments.length !== 1) return undefined;
-      const found = /^applications\(appId='([^']+)'\)$/i.exec(segments[0] as string);
+      const found = pattern.exec(segments[0] as string);
       return found ? { appId: found[1] as string } : undefined;
     },
   };
@@ -121,9 +123,13 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
-  applicationByAppIdRoute('GET', applicationHandler),
-  applicationByAppIdRoute('PATCH', applicationUpdateHandler),
+  byAppIdRoute('applications', 'GET', applicationHandler),
+  byAppIdRoute('applications', 'PATCH', applicationUpdateHandler),
   templateRoute('PATCH', '/applications/{id}', applicationUpdateHandler),
+  byAppIdRoute('servicePrincipals', 'GET', servicePrincipalHandler),
+  templateRoute('GET', '/oauth2PermissionGrants', grantsHandler),
+  templateRoute('POST', '/oauth2PermissionGrants', grantCreateHandler),
+  templateRoute('PATCH', '/oauth2PermissionGrants/{id}', grantUpdateHandler),
 ];
 
 /** The first segment no route knows, for Graph's "Resource not found for the segment" answer. */

@@ -7,7 +7,7 @@ import type { EmuApiApp } from '../model.js';
  * permissions granted to it (`appRoles`, e.g. Application.Read.All for `doctor`). Requests change
  * them, so a session (POST /_emulator/reset) starts again from the registration as generated.
  */
-export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion' | 'appRoles' | 'scopeIds'>;
+export type ServerRegistration = Pick<EmuApiApp, 'identifierUris' | 'exposedScopes' | 'preAuthorizedClientIds' | 'requestedAccessTokenVersion' | 'appRoles' | 'scopeIds' | 'delegatedScopes'>;
 
 export function registrationOf(app: EmuApiApp): ServerRegistration {
   return structuredClone({
@@ -16,6 +16,7 @@ export function registrationOf(app: EmuApiApp): ServerRegistration {
     preAuthorizedClientIds: app.preAuthorizedClientIds,
     requestedAccessTokenVersion: app.requestedAccessTokenVersion,
     appRoles: app.appRoles,
+    delegatedScopes: app.delegatedScopes,
     ...(app.scopeIds === undefined ? {} : { scopeIds: app.scopeIds }),
   });
 }

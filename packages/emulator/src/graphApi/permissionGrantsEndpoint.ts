@@ -1,0 +1,104 @@
+import type { EmuApiApp, GraphRequest, Tenant } from '../model.js';
+import { derivedGuid } from '../identity/tokens.js';
+import { GRAPH_APP_ID } from '../identity/scopeGrants.js';
+import { updateRegistration } from '../identity/serverRegistration.js';
+import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { replyFor } from './graphErrorReplies.js';
+import type { RouteContext, RouteHandler } from './routeContext.js';
+
+/**
+ * Service principals and delegated permission grants, as `setup` needs them for the server app
+ * (the client of on-behalf-of): which Graph permissions an administrator consented to for it, for all
+ * users (https://learn.microsoft.com/graph/api/resources/oauth2permissiongrant). The emulator knows
+ * two service principals (the server app's and Microsoft Graph's) and one grant between them, whose
+ * `scope` is the server app's admin-consented Graph permissions.
+ */
+export const SERVICE_PRINCIPAL_ROUTE = "GET /servicePrincipals(appId='{appId}')";
+export const GRANTS_ROUTE = 'GET /oauth2PermissionGrants';
+export const GRANT_CREATE_ROUTE = 'POST /oauth2PermissionGrants';
+export const GRANT_UPDATE_ROUTE = 'PATCH /oauth2PermissionGrants/{id}';
+
+const READ = ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'DelegatedPermissionGrant.ReadWrite.All'];
+// oauth2permissiongrant-post / -update: DelegatedPermissionGrant.ReadWrite.All, and an administrator.
+const WRITE = ['DelegatedPermissionGrant.ReadWrite.All'];
+const ADMIN_TITLE = /administrator/i;
+
+const servicePrincipalId = (tenantId: string, appId: string) => derivedGuid(`sp:${tenantId}:${appId.toLowerCase()}`);
+
+function servicePrincipals(tenant: Tenant): { id: string; appId: string; displayName: string }[] {
+  const server = tenant.apps.mcpServer;
+  return [
+    { id: servicePrincipalId(tenant.id, GRAPH_APP_ID), appId: GRAPH_APP_ID, displayName: 'Microsoft Graph' },
+    ...(server ? [{ id: servicePrincipalId(tenant.id, server.clientId), appId: server.clientId, displayName: server.displayName }] : []),
+  ];
+}
+
+function grantOf(tenant: Tenant, server: EmuApiApp): Record<string, unknown> {
+  return {
+    id: derivedGuid(`grant:${tenant.id}:${server.clientId}`),
+    clientId: servicePrincipalId(tenant.id, server.clientId),
+    consentType: 'AllPrincipals',
+    principalId: null,
+    resourceId: servicePrincipalId(tenant.id, GRAPH_APP_ID),
+    scope: server.delegatedScopes.join(' '),
+  };
+}
+
+function mayWrite(req: GraphRequest, ctx: RouteContext): boolean {
+  const caller = req.caller;
+  if (caller.kind === 'app') return hasAnyRole(caller, WRITE);
+  return hasAnyScope(caller, WRITE) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+}
+
+const mayRead = (req: GraphRequest) => hasAnyRole(req.caller, READ) || hasAnyScope(req.caller, READ);
+
+function scopeNames(raw: unknown): string[] | undefined {
+  return typeof raw === 'string' ? raw.split(' ').filter((s) => s.length > 0) : undefined;
+}
+
+export const servicePrincipalHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, SERVICE_PRINCIPAL_ROUTE);
+  if (!mayRead(req)) return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const sp = servicePrincipals(ctx.tenant).find((s) => s.appId.toLowerCase() === (params['appId'] ?? '').toLowerCase());
+  if (!sp) return reply.error(404, 'Request_ResourceNotFound', `Resource '${params['appId'] ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+  return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#servicePrincipals/$entity`, ...sp });
+};
+
+/** `$filter=clientId eq '{id}'` (optionally `and resourceId eq '{id}'`): the filters Graph documents for this list. */
+export const grantsHandler: RouteHandler = (req, _params, ctx) => {
+  const reply = replyFor(req, ctx.clock, GRANTS_ROUTE);
+  if (!mayRead(req)) return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const filter = req.query.get('$filter') ?? '';
+  const clientId = /clientId eq '([^']+)'/i.exec(filter)?.[1]?.toLowerCase();
+  const resourceId = /resourceId eq '([^']+)'/i.exec(filter)?.[1]?.toLowerCase();
+  const server = ctx.tenant.apps.mcpServer;
+  const grants = server && server.delegatedScopes.length > 0 ? [grantOf(ctx.tenant, server)] : [];
+  const value = grants.filter((g) => (clientId === undefined || g['clientId'] === clientId) && (resourceId === undefined || g['resourceId'] === resourceId));
+  return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#oauth2PermissionGrants`, value });
+};
+
+export const grantCreateHandler: RouteHandler = (req, _params, ctx) => {
+  const reply = replyFor(req, ctx.clock, GRANT_CREATE_ROUTE);
+  if (!mayWrite(req, ctx)) return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const server = ctx.tenant.apps.mcpServer;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const scopes = scopeNames(body['scope']);
+  if (!server || body['clientId'] !== servicePrincipalId(ctx.tenant.id, server.clientId) || body['resourceId'] !== servicePrincipalId(ctx.tenant.id, GRAPH_APP_ID))
+    return reply.error(400, 'Request_BadRequest', "The emulator grants delegated Graph permissions to the MCP server app's service principal only (clientId, resourceId).");
+  if (body['consentType'] !== 'AllPrincipals' || scopes === undefined) return reply.error(400, 'Request_BadRequest', "consentType 'AllPrincipals' and a space-separated scope are required.");
+  if (server.delegatedScopes.length > 0) return reply.error(409, 'Request_MultipleObjectsWithSameKeyValue', 'A permission grant for this client and resource already exists; update it instead.');
+  updateRegistration(server, { delegatedScopes: scopes });
+  return { status: 201, route: GRANT_CREATE_ROUTE, body: { '@odata.context': `${req.baseUrl}/${req.version}/$metadata#oauth2PermissionGrants/$entity`, ...grantOf(ctx.tenant, server) } };
+};
+
+export const grantUpdateHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, GRANT_UPDATE_ROUTE);
+  if (!mayWrite(req, ctx)) return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const server = ctx.tenant.apps.mcpServer;
+  if (!server || server.delegatedScopes.length === 0 || (params['id'] ?? '') !== grantOf(ctx.tenant, server)['id'])
+    return reply.error(404, 'Request_ResourceNotFound', `Resource '${params['id'] ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+  const scopes = scopeNames((req.body as Record<string, unknown> | undefined)?.['scope']);
+  if (scopes === undefined) return reply.error(400, 'Request_BadRequest', 'scope (space-separated permission names) is the property to update.');
+  updateRegistration(server, { delegatedScopes: scopes });
+  return { status: 204, route: GRANT_UPDATE_ROUTE, body: undefined };
+};
