@@ -87,19 +87,24 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
     const plan = planRegistration(app, { resource, scope: config.requiredScope, clients });
     const changes = plan.flatMap((u) => u.describe);
     if (!dryRun) for (const update of plan) await graph.update(app.id, update.body);
-    // Admin consent for the Graph permissions on-behalf-of asks for (those of the tools HTTP mode offers).
-    const needed = delegatedScopes(selectTools(toolChoice(config, 'http')).offered);
-    const [serverSp, graphSp] = await Promise.all([graph.servicePrincipal(server.clientId), graph.servicePrincipal(GRAPH_APP_ID)]);
-    const grant = await graph.tenantWideGrant(serverSp.id, graphSp.id);
-    const granted = (grant?.scope ?? '').split(' ').filter(Boolean);
-    const missing = needed.filter((p) => !granted.some((g) => g.toLowerCase() === p.toLowerCase()));
-    if (missing.length > 0) {
-      changes.push(`grant admin consent (all users) for Microsoft Graph ${missing.join(', ')} to the server app`);
-      if (!dryRun) {
-        const scope = [...granted, ...missing].join(' ');
-        if (grant) await graph.updateGrant(grant.id, scope);
-        else await graph.createGrant(serverSp.id, graphSp.id, scope);
-      }
+    // Admin consent, for all users: the Graph permissions on-behalf-of asks for (the tools HTTP mode
+    // offers) for the server app, and those of the stdio tools (with sign-in's OpenID scopes) for the public client.
+    const graphSp = await graph.servicePrincipal(GRAPH_APP_ID);
+    const consents = [
+      { label: 'the server app', appId: server.clientId, needed: delegatedScopes(selectTools(toolChoice(config, 'http')).offered) },
+      ...(ep.publicClientId ? [{ label: 'the public client', appId: ep.publicClientId, needed: [...delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), 'offline_access', 'openid', 'profile'] }] : []),
+    ];
+    for (const consent of consents) {
+      const sp = await graph.servicePrincipal(consent.appId);
+      const grant = await graph.tenantWideGrant(sp.id, graphSp.id);
+      const granted = (grant?.scope ?? '').split(' ').filter(Boolean);
+      const missing = consent.needed.filter((p) => !granted.some((g) => g.toLowerCase() === p.toLowerCase()));
+      if (missing.length === 0) continue;
+      changes.push(`grant admin consent (all users) for Microsoft Graph ${missing.join(', ')} to ${consent.label} ${consent.appId}`);
+      if (dryRun) continue;
+      const scope = [...granted, ...missing].join(' ');
+      if (grant) await graph.updateGrant(grant.id, scope);
+      else await graph.createGrant(sp.id, graphSp.id, scope);
     }
     const serve = serveCommand(config, ep, server.clientId, resource);
     const scope = `${resource}/${config.requiredScope}`;

@@ -26,6 +26,8 @@ export interface SessionParts {
   clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
   /** The server app's registration as generated: every session starts from it (setup and tests change it). */
   serverRegistration: ServerRegistration;
+  /** The public client's admin-consented Graph permissions as generated (setup changes them). */
+  publicClientScopes: string[];
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
   graphRouter: (settings: SessionSettings) => GraphRouter;
 }
@@ -49,6 +51,7 @@ export interface Session {
 export function openSession(parts: SessionParts, settings: SessionSettings, reset: (settings: Partial<SessionSettings>) => void): Session {
   const { tenant, keys, origin, clock } = parts;
   applyRegistration(tenant.apps.mcpServer, parts.serverRegistration);
+  tenant.apps.publicClient.delegatedScopes = [...parts.publicClientScopes];
   const stats = new EmulatorStats(clock);
   const faults = new FaultInjector(stats, settings.faults);
   const controlUrl = `${origin.http}${CONTROL_PREFIX}`;

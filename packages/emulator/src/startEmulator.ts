@@ -150,6 +150,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
     const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
       serverRegistration: registrationOf(tenant.apps.mcpServer),
+      publicClientScopes: [...tenant.apps.publicClient.delegatedScopes],
       ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
     };
     const started: SessionSettings = {
