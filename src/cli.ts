@@ -9,7 +9,7 @@ import { packageVersion } from './version.js';
  * argv → config → one of: the stdio server (default) | the emulator.
  * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
  */
-const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor', 'install'] as const;
+const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor', 'setup', 'install'] as const;
 
 const options: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
@@ -28,6 +28,7 @@ const options: ParseArgsConfig['options'] = {
   'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
+  'client-metadata-documents': { type: 'string' },
   faults: { type: 'string' },
   users: { type: 'string' },
   user: { type: 'string' },
@@ -37,6 +38,8 @@ const options: ParseArgsConfig['options'] = {
   print: { type: 'boolean' },
   name: { type: 'string' },
   'client-config': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  preauthorize: { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -56,6 +59,9 @@ Usage:
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
+  m365-copilot-mcp setup --server-client-id ID --public-url URL [--preauthorize ID,...] [--dry-run] [--json]
+                                             an administrator signs in (device code); the server app's registration
+                                             becomes what HTTP mode needs; prints the serve flags
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp install CLIENT [--print] [--name N] [--client-config FILE] [--demo|--emulator FILE|--tenant T --client-id ID …]
@@ -87,6 +93,8 @@ Emulator options:
   ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
   ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
+  ${pad('--client-metadata-documents CA', 30)} accept client ID metadata documents (https URL client ids), fetched only from
+  ${pad('', 30)} loopback servers signed by this CA (PEM file)
   ${pad('--faults JSON|@FILE', 30)} inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan;
   ${pad('', 30)} e.g. '{"seed":7,"routes":{"POST /copilot/retrieval":{"throttle":0.2}}}'; POST /_emulator/faults changes it
 
@@ -150,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'doctor') return (await import('./commands/doctor.js')).runDoctor(await loadConfig({ flags }).catch((err: Error) => err), flags);
   const config = await loadConfig({ flags });
   if (command === 'login') return (await import('./commands/login.js')).runLogin(config, flags);
+  if (command === 'setup') return (await import('./commands/setup.js')).runSetup(config, flags);
   if (command === 'logout') return (await import('./commands/login.js')).runLogout(config, flags);
   if (command === 'status') return (await import('./commands/status.js')).runStatus(config, flags);
   if (positionals[0] === 'serve' && !config.http)

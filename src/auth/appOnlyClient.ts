@@ -21,7 +21,15 @@ export class AppOnlyClient {
   private readonly memo = new TokenMemo();
   private tenant?: Promise<string>;
 
-  constructor(private readonly opts: { app: AppCredential | undefined; identity: IdentityEndpoints; log: Logger }) {}
+  constructor(
+    private readonly opts: {
+      app: AppCredential | undefined;
+      identity: IdentityEndpoints;
+      log: Logger;
+      /** The resource of the `{resource}/.default` scope: Graph unless said (doctor asks for the server's own API). */
+      resource?: string;
+    },
+  ) {}
 
   get configured(): boolean {
     return this.opts.app !== undefined;
@@ -59,7 +67,7 @@ export class AppOnlyClient {
       });
     }
     try {
-      const result = await (await this.client(app)).acquireTokenByClientCredential({ scopes: [`${this.opts.identity.graphResource}/.default`], skipCache: forceRefresh });
+      const result = await (await this.client(app)).acquireTokenByClientCredential({ scopes: [`${this.opts.resource ?? this.opts.identity.graphResource}/.default`], skipCache: forceRefresh });
       if (!result) throw new AppError('AuthFailed', 'the identity provider returned no token for the export app', { nextStep: 'Retry; check the export app registration.' });
       return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined, scopes: [] };
     } catch (err) {

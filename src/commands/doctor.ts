@@ -5,13 +5,14 @@ import { authorityCheck } from './doctor/authority.js';
 import type { CheckResult, DoctorCheck, DoctorState } from './doctor/check.js';
 import { configCheck } from './doctor/config.js';
 import { graphCheck } from './doctor/graph.js';
+import { httpServerAppCheck } from './doctor/httpServerApp.js';
 import { keychainCheck } from './doctor/keychain.js';
 import { licenceCheck } from './doctor/licence.js';
 import { scopesCheck } from './doctor/scopes.js';
 import { signInCheck } from './doctor/signIn.js';
 
 /** In this order: each check may use what the earlier ones found, and skips when what it needs failed. */
-export const DOCTOR_CHECKS: readonly DoctorCheck[] = [configCheck, authorityCheck, graphCheck, signInCheck, scopesCheck, licenceCheck, appOnlyCheck, keychainCheck];
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [configCheck, authorityCheck, graphCheck, signInCheck, scopesCheck, licenceCheck, appOnlyCheck, httpServerAppCheck, keychainCheck];
 
 const LABEL: Record<CheckResult['status'], string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' };
 

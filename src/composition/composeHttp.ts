@@ -15,7 +15,7 @@ import { createGovernance } from '../policy/governance.js';
 import type { SharedScripts } from '../policy/sharedScripts.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
-import { authMetadataOptions } from '../transports/httpAuthMetadata.js';
+import { authMetadataOptions, resourceScope } from '../transports/httpAuthMetadata.js';
 import type { HttpServerOptions } from '../transports/http.js';
 import { packageVersion } from '../version.js';
 import { endpointSource } from './endpointSource.js';
@@ -102,7 +102,10 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
   const tenants = allowedTenants(config, endpoints);
   const network = createNetworkClient({ ...(endpoints.extraCaPem ? { extraCaPem: endpoints.extraCaPem } : {}), onlyExtraCa: endpoints.onlyExtraCa });
   const jwksUri = await discoverJwksUri(network, endpoints.authorityHost, endpoints.tenantId, log);
-  const audiences = config.serverAudience?.split(',').map((a) => a.trim()).filter(Boolean) ?? [serverApp.clientId, ...(serverApp.appIdUri ? [serverApp.appIdUri] : [])];
+  // v2 tokens always carry the app id as `aud`; v1 tokens the identifier URI the client asked for
+  // (access-token-claims-reference, `aud`): api://<app id>, and the advertised resource (added once known).
+  const explicitAudiences = config.serverAudience?.split(',').map((a) => a.trim()).filter(Boolean);
+  const audiences = explicitAudiences ?? [serverApp.clientId, serverApp.appIdUri ?? `api://${serverApp.clientId}`];
   const verifier = new EntraTokenVerifier({ authorityHost: endpoints.authorityHost, jwksUri, allowedTenants: tenants, audiences, network });
   // Ready means able to check tokens: the first fetch of the keys is awaited (a failure only shows in /readyz).
   await verifier.startKeyRefresh();
@@ -158,13 +161,21 @@ export async function composeHttp(config: Config): Promise<HttpComposition> {
     runtimeFor: forToken,
     verifier,
     requiredScope: config.requiredScope,
-    authMetadata: (resourceUrl) =>
-      authMetadataOptions({
-        resourceUrl,
+    forResource: (resource) => {
+      // The documented configuration: the advertised resource is an identifier URI of the server app
+      // and the scope lives under it, so the `resource` every spec-following client sends matches the
+      // scope it requests (Entra refuses a mismatch with AADSTS9010010).
+      const scope = resourceScope(resource.id, config.requiredScope);
+      if (!explicitAudiences && !audiences.includes(resource.id)) audiences.push(resource.id);
+      verifier.acceptAudiences(audiences);
+      const metadata = authMetadataOptions({
+        resourceUrl: new URL(resource.id),
         authorityHost: endpoints.authorityHost,
         tenantForAuthorize: tenants === '*' ? 'organizations' : endpoints.tenantId,
-        scope: `${serverApp.appIdUri ?? `api://${serverApp.clientId}`}/${config.requiredScope}`,
-      }),
+        scope,
+      });
+      return { metadata, challengeScope: scope };
+    },
     maxRequestBytes: config.maxRequestBytes,
     headersTimeoutMs: config.httpHeadersTimeoutSeconds * 1000,
     maxConnections: config.maxConnections,

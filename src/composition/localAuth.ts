@@ -27,6 +27,17 @@ export function appOnlyClient(endpoints: Endpoints, log: Logger): AppOnlyClient 
   return new AppOnlyClient({ app: endpoints.exportApp, identity: identityOf(endpoints), log: log.child({ component: 'auth' }) });
 }
 
+/**
+ * The HTTP server's own app (the on-behalf-of client) asking app-only tokens with its secret: what
+ * `doctor` uses to prove the credential works and that the advertised resource names this app.
+ */
+export function serverAppClient(endpoints: Endpoints, log: Logger, resource?: string): AppOnlyClient | undefined {
+  const server = endpoints.serverApp;
+  if (!server?.clientSecret) return undefined;
+  const app = { clientId: server.clientId, clientSecret: server.clientSecret, authority: endpoints.authority };
+  return new AppOnlyClient({ app, identity: identityOf(endpoints), log: log.child({ component: 'auth' }), ...(resource ? { resource } : {}) });
+}
+
 export interface LocalAuth {
   broker: TokenBroker;
   flows: SignInFlows;

@@ -1,4 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type InputRequiredResult } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
 import { auditedCall } from '../policy/auditedCall.js';
 import { mcpCall } from '../telemetry/tracing.js';
@@ -12,6 +12,7 @@ import { instructionsFor } from './instructions.js';
 import type { ServerRuntime, ServerSurface } from './runtime.js';
 import { callContext } from './toolContext.js';
 import { preparedSchemas, type ValidationIssue } from './toolSchemas.js';
+import { signInRounds, type SignInRounds } from './signInRound.js';
 import { signInThroughUrlElicitation } from './urlSignIn.js';
 
 export const SERVER_NAME = 'm365-copilot-mcp';
@@ -23,18 +24,21 @@ type Era = 'legacy' | 'modern';
  * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
  */
 export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era = 'legacy'): McpServer {
+  // One per connection (stdio) or request (HTTP): binds sign-in requestState to it.
+  const rounds = signInRounds();
   const server = new McpServer({ name: SERVER_NAME, version: surface.version }, {
     capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
     instructions: instructionsFor(surface.tools),
+    requestState: { verify: rounds.verify },
   });
   const offered = new Set(surface.tools.map((t) => t.name));
   registerResources(server, resourceCalls(runtimeReady), offered);
   registerPrompts(server, offered);
-  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era);
+  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era, rounds);
   return server;
 }
 
-function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era): void {
+function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds): void {
   const prepared = preparedSchemas(tool);
   server.registerTool(
     tool.name,
@@ -43,8 +47,9 @@ function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: Ser
       // Over HTTP this marks the transport's span for the request; over stdio it is the request's span.
       mcpCall(
         { method: 'tools/call', toolName: tool.name, requestId: sdkCtx.mcpReq.id, transport: 'pipe', meta: sdkCtx.mcpReq._meta },
-        () => callTool(server, tool, prepared, runtimeReady, era, args, sdkCtx),
-        (result) => ('isError' in result && result.isError ? (errorCodeOf(result) ?? 'tool_error') : undefined),
+        () => callTool(server, tool, prepared, runtimeReady, era, rounds, args, sdkCtx),
+        // An input_required round (the sign-in page) is no error: the client retries the call.
+        (result) => ('isError' in result && result.isError ? (errorCodeOf(result as Parameters<typeof errorCodeOf>[0]) ?? 'tool_error') : undefined),
       ),
   );
 }
@@ -56,7 +61,7 @@ function errorCodeOf(result: { content: { type: string; text?: string }[] }): st
   return /^Error \[([A-Za-z]+)\]/.exec(result.content[0]?.text ?? '')?.[1];
 }
 
-async function callTool(server: McpServer, tool: ToolDefinition, prepared: ReturnType<typeof preparedSchemas>, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, args: unknown, sdkCtx: ToolCallContext) {
+async function callTool(server: McpServer, tool: ToolDefinition, prepared: ReturnType<typeof preparedSchemas>, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds, args: unknown, sdkCtx: ToolCallContext) {
   const started = Date.now();
   const runtime = await runtimeReady;
   const log = runtime.log.child({ tool: tool.name });
@@ -81,6 +86,9 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
     log.info('tool call done', { ms: Date.now() - started });
     return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
   };
+  // A 2026-07-28 retry after the sign-in page: wait for that sign-in, then run as usual.
+  const resumed = era === 'modern' ? await rounds.resume(tool.name, sdkCtx.mcpReq, runtime, log) : undefined;
+  let askedForSignIn: InputRequiredResult | undefined;
   const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
   try {
     // One audit record per tools/call, written before the answer (or error) goes back.
@@ -89,12 +97,21 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
         return await run();
       } catch (err) {
         // A client that can open URLs gets the sign-in page that way, and this same call carries on.
-        if (!(err instanceof AppError) || err.code !== 'AuthPending' || era !== 'legacy' || !server.server.getClientCapabilities()?.elicitation?.url) throw err;
+        if (!(err instanceof AppError) || err.code !== 'AuthPending') throw err;
+        if (era === 'modern') {
+          // Once declined, the retry answers AuthPending with the code instead of asking again.
+          if (resumed === 'declined' || !rounds.clientTakesUrl(sdkCtx.mcpReq, server.server.getClientCapabilities())) throw err;
+          askedForSignIn = await rounds.ask(err, tool.name, sdkCtx);
+          throw err;
+        }
+        if (!server.server.getClientCapabilities()?.elicitation?.url) throw err;
         if (!(await signInThroughUrlElicitation(err, sdkCtx, runtime, log))) throw err;
         return await run();
       }
     });
   } catch (err) {
+    // The audit recorded this round's AuthPending; the client gets the sign-in page and retries.
+    if (askedForSignIn !== undefined) return askedForSignIn;
     if (!(err instanceof AppError)) log.error('tool call crashed (bug)', { ms: Date.now() - started, error: err, stack: (err as Error)?.stack });
     const result = toToolError(err);
     log.warn('tool call failed', { ms: Date.now() - started, code: (err as AppError).code, error: (err as Error).message });

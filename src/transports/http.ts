@@ -18,6 +18,7 @@ import { startMcpRequestSpan, type McpRequestFacts } from '../telemetry/tracing.
 import { narrowForRequest } from '../tools/selection.js';
 import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
+import { advertisedResource, type AdvertisedResource } from './resourceUrl.js';
 
 export const MCP_PATH = '/mcp';
 const LOCAL_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -31,9 +32,13 @@ export interface HttpServerOptions {
   /** The per-request runtime for the verified bearer token: its caller's identity and on-behalf-of Graph tokens. */
   runtimeFor(token: string): ServerRuntime;
   verifier: EntraTokenVerifier;
-  /** Bare delegated scope every token must carry, e.g. access_as_user. */
+  /** Bare delegated scope every token must carry in `scp`, e.g. access_as_user. */
   requiredScope: string;
-  authMetadata: (resourceUrl: URL) => AuthMetadataOptions;
+  /**
+   * Called once the resource URL is known (after listening, for --port 0): the discovery documents and
+   * the full scope (`<identifier URI>/access_as_user`) that challenges name.
+   */
+  forResource: (resource: AdvertisedResource) => { metadata: AuthMetadataOptions; challengeScope: string };
   maxRequestBytes: number;
   /** A client must have sent its request headers within this long (slow-header sockets are closed). */
   headersTimeoutMs: number;
@@ -174,8 +179,8 @@ function mcpFacts(body: unknown, protocolHeader: string | string[] | undefined):
   };
 }
 
-function webRequest(req: IncomingMessage, origin: string): Request {
-  return new Request(new URL(req.url ?? '/', origin), { method: req.method ?? 'GET' });
+function webRequest(path: string, origin: string, method: string | undefined): Request {
+  return new Request(new URL(path, origin), { method: method ?? 'GET' });
 }
 
 /**
@@ -219,11 +224,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
   const port = (server.address() as AddressInfo).port;
   const listenHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const resourceUrl = new URL(opts.publicUrl ? opts.publicUrl : `http://${listenHost}:${port}${MCP_PATH}`);
-  if (resourceUrl.pathname === '/' || resourceUrl.pathname === '') resourceUrl.pathname = MCP_PATH;
-  const metadataOptions = opts.authMetadata(resourceUrl);
+  const resource = advertisedResource(opts.publicUrl ?? `http://${listenHost}:${port}${MCP_PATH}`, MCP_PATH);
+  const resourceUrl = new URL(resource.id);
+  const { metadata: metadataOptions, challengeScope } = opts.forResource(resource);
   const resourceMetadataUrl = protectedResourceMetadataUrl(resourceUrl);
+  // The token check reads the bare name in `scp`; the challenge names the full scope a client must
+  // request (Entra reads a bare `access_as_user` as a Microsoft Graph permission: AADSTS70011).
   const gateOptions = { verifier: opts.verifier, requiredScopes: [opts.requiredScope], resourceMetadataUrl };
+  const challengeOptions = { requiredScopes: [challengeScope], resourceMetadataUrl };
+  // Behind a proxy that keeps the public path (/tools/mcp) or strips it (/mcp): both reach the endpoint.
+  const mcpPaths = new Set([MCP_PATH, resource.path]);
+  const metadataPaths = new Set([...mcpPaths].map((p) => `/.well-known/oauth-protected-resource${p}`));
+  const publicMetadataPath = new URL(resourceMetadataUrl).pathname;
   // DNS-rebinding protection: loopback names always; the public host when one is configured.
   const allowedHosts = [...LOCAL_HOSTNAMES, ...(opts.publicUrl ? [resourceUrl.hostname] : []), ...(LOCAL_HOSTNAMES.includes(opts.host) ? [] : [opts.host])];
   const checkHost = hostHeaderValidation(allowedHosts);
@@ -240,11 +252,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', draining, checks });
     }
     if (path.startsWith('/.well-known/')) {
-      const answer = oauthMetadataResponse(webRequest(req, selfOrigin), metadataOptions);
+      // The SDK answers at the public path; a proxy that strips the prefix sends the local one.
+      const asked = metadataPaths.has(path) ? publicMetadataPath : path;
+      const answer = oauthMetadataResponse(webRequest(asked, selfOrigin, req.method), metadataOptions);
       if (answer) return sendWeb(res, answer);
       return sendJson(res, 404, { error: 'not_found' });
     }
-    if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found', message: `The MCP endpoint is ${MCP_PATH}` });
+    if (!mcpPaths.has(path)) return sendJson(res, 404, { error: 'not_found', message: `The MCP endpoint is ${resource.path}` });
     if (draining) {
       res.setHeader('connection', 'close');
       return sendJson(res, 503, { jsonrpc: '2.0', error: { code: -32000, message: 'Server is shutting down; retry on another instance' }, id: null });
@@ -254,7 +268,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       auth = await verifyBearerToken(req.headers.authorization, gateOptions);
     } catch (err) {
       log.info('bearer refused', { reason: (err as Error).message });
-      return sendWeb(res, bearerAuthChallengeResponse(err, gateOptions));
+      return sendWeb(res, bearerAuthChallengeResponse(err, challengeOptions));
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     const parsed = req.method === 'POST' ? await readJsonBody(req, res, opts.maxRequestBytes) : { body: undefined };
@@ -290,7 +304,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   let closing: Promise<void> | undefined;
   return {
-    url: resourceUrl.toString(),
+    url: resource.id,
     port,
     close(graceMs = 10_000, drainMs = 0) {
       closing ??= (async () => {

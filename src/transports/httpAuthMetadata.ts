@@ -27,7 +27,8 @@ export function authMetadataOptions(input: AuthMetadataInput): AuthMetadataOptio
       token_endpoint: `${base}/oauth2/v2.0/token`,
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
-      code_challenge_methods_supported: ['S256'],
+      // A copy of Entra's metadata must say what Entra's says: it omits code_challenge_methods_supported
+      // (while enforcing S256). Adding it here would describe an authorization server that is not Entra.
       token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'private_key_jwt'],
       scopes_supported: [input.scope],
     },
@@ -36,4 +37,9 @@ export function authMetadataOptions(input: AuthMetadataInput): AuthMetadataOptio
 
 export function protectedResourceMetadataUrl(resourceUrl: URL): string {
   return getOAuthProtectedResourceMetadataUrl(resourceUrl);
+}
+
+/** The full scope under an identifier URI: `https://mcp.contoso.com/mcp/access_as_user`. */
+export function resourceScope(identifierUri: string, scope: string): string {
+  return `${identifierUri.replace(/\/+$/, '')}/${scope}`;
 }

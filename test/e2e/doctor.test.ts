@@ -24,7 +24,7 @@ interface Report {
   checks: Check[];
 }
 
-const ORDER = ['config', 'authority', 'graph', 'sign-in', 'scopes', 'licence', 'app-only', 'keychain'];
+const ORDER = ['config', 'authority', 'graph', 'sign-in', 'scopes', 'licence', 'app-only', 'http-server-app', 'keychain'];
 const UNLICENSED = 'grady.archie@contoso-emu.example';
 
 /** A fresh state directory: nobody signed in, tokens in the encrypted file cache. */

@@ -67,7 +67,24 @@ describe('bearer gate', () => {
     const doc = (await res.json()) as { resource: string; authorization_servers: string[]; scopes_supported: string[] };
     expect(doc.resource).toBe(server.url);
     expect(doc.authorization_servers).toEqual([`${emulator.descriptor.authority}/v2.0`]);
-    expect(doc.scopes_supported).toEqual([`${emulator.descriptor.apps.mcpServer.appIdUri}/access_as_user`]);
+    // The documented configuration: the resource is an identifier URI of the server app, the scope lives under it.
+    expect(doc.scopes_supported).toEqual([`${server.url}/access_as_user`]);
+    expect(doc.resource.endsWith('/')).toBe(false);
+  });
+
+  it('names the full scope in the 401 challenge, the same string as scopes_supported', async () => {
+    const res = await post(undefined);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain(`scope="${server.url}/access_as_user"`);
+  });
+
+  it('accepts a token whose audience is an identifier URI (v1.0 tokens carry the one the client asked for)', async () => {
+    for (const audience of [emulator.descriptor.apps.mcpServer.appIdUri, server.url]) {
+      const token = await mintToken(emulator, { user: emulator.descriptor.demoUser, audience });
+      expect((await post(token)).status, audience).toBe(200);
+    }
+    const other = await mintToken(emulator, { user: emulator.descriptor.demoUser, audience: `${server.url}/` });
+    expect((await post(other)).status, 'a trailing slash is another audience').toBe(401);
   });
 
   it('accepts a valid token (the control case)', async () => {
@@ -116,7 +133,7 @@ describe('bearer gate', () => {
       expect({ name: c.name, status: res.status }).toEqual({ name: c.name, status: c.status });
       expect(challenge, c.name).toContain(`error="${c.error}"`);
       expect(challenge, c.name).toContain(`resource_metadata="${server.origin}/.well-known/oauth-protected-resource/mcp"`);
-      if (c.status === 403) expect(challenge, c.name).toContain('scope="access_as_user"');
+      if (c.status === 403) expect(challenge, c.name).toContain(`scope="${server.url}/access_as_user"`);
       // The refusal never echoes the token.
       const body = await res.text();
       if (c.token && c.token.length > 20) expect(body).not.toContain(c.token);

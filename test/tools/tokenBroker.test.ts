@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFacts } from 'm365-copilot-emulator';
 import { browse } from '../../packages/emulator/test/helpers/browser.js';
@@ -92,6 +94,48 @@ describe('token broker', () => {
       const r = (await client.callTool({ name: 'copilot_status', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
       expect(r.isError).toBe(true);
       expect(r.content[0]!.text).toMatch(/\[AuthPending\].*enter the code/s);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('2026-07-28 client with URL elicitation: input_required shows the sign-in page, and the retried call completes', async () => {
+    const transport = new StdioV2({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '0', '--token-cache', 'memory'], stderr: 'pipe' });
+    const client = new ClientV2({ name: 'elicit-modern', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { url: {} } } });
+    const seen: string[] = [];
+    client.setRequestHandler('elicitation/create', async (req) => {
+      const params = req.params as { mode?: string; url?: string; message: string };
+      seen.push(`${params.mode} ${params.url}`);
+      const code = /code ([A-Z0-9-]+)/.exec(params.message)?.[1];
+      await emulator.control('/devicecode/approve', { userCode: code, upn: facts.demoUser.upn });
+      return { action: 'accept' };
+    });
+    await client.connect(transport);
+    try {
+      const r = (await client.callTool({ name: 'copilot_status', arguments: {} })) as { isError?: boolean; structuredContent?: { user: { upn: string } }; content: unknown };
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect(r.structuredContent!.user.upn).toBe(facts.demoUser.upn);
+      expect(seen).toEqual([expect.stringMatching(/^url https:\/\/127\.0\.0\.1:\d+\/devicelogin$/)]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('2026-07-28: a declined sign-in page leaves the code in the error; a forged requestState is refused', async () => {
+    const transport = new StdioV2({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '0', '--token-cache', 'memory'], stderr: 'pipe' });
+    const client = new ClientV2({ name: 'elicit-modern', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { url: {} } } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'decline' }));
+    await client.connect(transport);
+    try {
+      const r = (await client.callTool({ name: 'copilot_status', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
+      expect(r.isError).toBe(true);
+      expect(r.content[0]!.text).toMatch(/\[AuthPending\].*enter the code/s);
+      // The state is the server's: one the client made up is refused before the tool runs.
+      const manual = (await client.callTool({ name: 'copilot_status', arguments: {} }, { allowInputRequired: true })) as { resultType?: string; requestState?: string };
+      expect(manual.resultType).toBe('input_required');
+      const [body, mac] = manual.requestState!.slice(3).split('.');
+      const forged = `v1.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), p: { flow: 'sign-in', tool: 'copilot_retrieve' } })).toString('base64url')}.${mac}`;
+      await expect(client.callTool({ name: 'copilot_status', arguments: {}, requestState: forged, inputResponses: { signIn: { action: 'accept' } } } as never)).rejects.toThrow(/requestState/);
     } finally {
       await client.close();
     }

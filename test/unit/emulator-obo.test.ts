@@ -59,7 +59,8 @@ async function mint(body: Record<string, unknown>): Promise<string> {
 
 async function verifyForServer(token: string, tenantId = d().tenantId): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, jwks, {
-    issuer: `${d().authorityHost}/${tenantId}/v2.0`,
+    // v2.0 tokens (aud = app id) or v1.0 ones (aud = the identifier URI asked for, the STS as issuer).
+    issuer: [`${d().authorityHost}/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`],
     audience: [server().clientId, server().appIdUri],
     algorithms: ['RS256'],
   });
@@ -150,7 +151,8 @@ describe('tokens for the MCP server audience', () => {
     const custom = await verifyForServer(
       await mint({ user: demo.id, audience: server().appIdUri, scope: 'access_as_user other.scope', roles: ['Custom.Role'], lifetimeSec: 120 }),
     );
-    expect(custom).toMatchObject({ aud: server().appIdUri, scp: 'access_as_user other.scope', roles: ['Custom.Role'] });
+    // A v2.0 token's aud is always the app id, so an identifier URI audience is a v1.0 token.
+    expect(custom).toMatchObject({ aud: server().appIdUri, scp: 'access_as_user other.scope', roles: ['Custom.Role'], ver: '1.0', appid: d().apps.publicClient.clientId });
     expect(custom.exp! - custom.iat!).toBe(120);
   });
 
@@ -225,10 +227,12 @@ describe('on-behalf-of (real MSAL ConfidentialClientApplication)', () => {
       oid: user.id,
       upn: user.upn,
       appid: server().clientId,
-      azp: server().clientId,
+      // v1.0 claim set: appid + appidacr (1: the server proved a client secret), no azp.
+      appidacr: '1',
       scp: 'User.Read Files.Read.All',
       idtyp: 'user',
     });
+    expect(claims['azp']).toBeUndefined();
     expect(result!.account?.homeAccountId).toBe(`${user.id}.${d().tenantId}`);
     const answer = await me(result!.accessToken);
     expect(answer.status).toBe(200);

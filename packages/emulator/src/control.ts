@@ -6,6 +6,7 @@ import { INJECTABLE_ERRORS, INJECTABLE_GRANTS, type InjectedErrorRule } from './
 import type { SigningKeys } from './identity/keys.js';
 import { MintError, type MintRequest } from './identity/mint.js';
 import type { IdentityProvider } from './identity/provider.js';
+import { RegistrationError, registrationOf, updateRegistration, type ServerRegistration } from './identity/serverRegistration.js';
 import type { SessionSettings } from './session.js';
 import type { EmulatorStats } from './stats.js';
 
@@ -196,8 +197,42 @@ export interface ControlRouteOptions {
   reset: (settings: Partial<SessionSettings>) => void;
 }
 
+function stringList(body: Record<string, unknown>, field: string): string[] | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === ''))
+    throw new ControlError(400, 'badRequest', `"${field}" must be an array of non-empty strings.`);
+  return value as string[];
+}
+
+function registrationChange(body: Record<string, unknown>): Partial<ServerRegistration> {
+  const known = ['identifierUris', 'exposedScopes', 'preAuthorizedClientIds', 'requestedAccessTokenVersion', 'appRoles', 'delegatedScopes'];
+  const unknown = Object.keys(body).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new ControlError(400, 'badRequest', `Unknown field "${unknown}": the registration has ${known.join(', ')}.`);
+  const version = body['requestedAccessTokenVersion'];
+  if (version !== undefined && version !== 1 && version !== 2) throw new ControlError(400, 'badRequest', '"requestedAccessTokenVersion" must be 1 or 2.');
+  const change: Partial<ServerRegistration> = {};
+  const identifierUris = stringList(body, 'identifierUris');
+  const exposedScopes = stringList(body, 'exposedScopes');
+  const preAuthorizedClientIds = stringList(body, 'preAuthorizedClientIds');
+  if (identifierUris !== undefined) change.identifierUris = identifierUris;
+  if (exposedScopes !== undefined) change.exposedScopes = exposedScopes;
+  if (preAuthorizedClientIds !== undefined) change.preAuthorizedClientIds = preAuthorizedClientIds;
+  const appRoles = stringList(body, 'appRoles');
+  if (appRoles !== undefined) change.appRoles = appRoles;
+  const delegatedScopes = stringList(body, 'delegatedScopes');
+  if (delegatedScopes !== undefined) change.delegatedScopes = delegatedScopes;
+  if (version !== undefined) change.requestedAccessTokenVersion = version;
+  return change;
+}
+
 export function createControlRoutes(opts: ControlRouteOptions): ControlHandler {
   const { provider, keys, stats, faults, access } = opts;
+  const mcpServer = () => {
+    const app = provider.tenant.apps.mcpServer;
+    if (app === undefined) throw new ControlError(404, 'notFound', 'This tenant has no MCP server app.');
+    return app;
+  };
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
@@ -292,6 +327,17 @@ export function createControlRoutes(opts: ControlRouteOptions): ControlHandler {
         const had = faults.current() !== undefined;
         faults.clear();
         return sendJson(res, 200, { cleared: had, plan: null });
+      }
+      case 'GET /apps/mcp-server':
+        return sendJson(res, 200, registrationOf(mcpServer()));
+      case 'POST /apps/mcp-server': {
+        // Until the emulator serves Graph's applications API, the way a test registers what `setup` would.
+        try {
+          return sendJson(res, 200, updateRegistration(mcpServer(), registrationChange(await readJsonObject(req))));
+        } catch (err) {
+          if (err instanceof RegistrationError) throw new ControlError(400, 'badRequest', err.message);
+          throw err;
+        }
       }
       case 'POST /keys/rotate': {
         const previousKid = keys.kid;

@@ -135,6 +135,8 @@ export interface EmuApp {
   delegatedScopes: string[];
   /** false: each user consents at sign-in to what was asked, and a refresh cannot widen it. Default: admin-consented. */
   adminConsented?: boolean;
+  /** Redirect URIs matched exactly (a client metadata document's); without them, loopback URIs on any port. */
+  redirectUris?: string[];
 }
 
 /**
@@ -144,8 +146,20 @@ export interface EmuApp {
  */
 export interface EmuApiApp extends EmuApp {
   kind: 'confidential';
-  /** Application ID URI, `api://<clientId>`: the resource prefix of its scopes. */
+  /** The default Application ID URI, `api://<clientId>`, as first registered (the descriptor names it). */
   appIdUri: string;
+  /**
+   * Graph `application.identifierUris`: every string a client may name this API by, as the resource
+   * prefix of a scope and as the RFC 8707 `resource` parameter (exact match, no trailing slash added).
+   */
+  identifierUris: string[];
+  /**
+   * Graph `apiApplication.requestedAccessTokenVersion`: 2 gives v2.0 access tokens (`aud` = client id,
+   * `azp`), 1 (Entra's default, null) v1.0 tokens (`aud` = the identifier URI asked for, `appid`).
+   */
+  requestedAccessTokenVersion: 1 | 2;
+  /** `api.oauth2PermissionScopes[].id` by scope value (lower case), once an update named them; else derived from the value. */
+  scopeIds?: Record<string, string>;
   /** Delegated scopes the API exposes to client apps (`access_as_user`). */
   exposedScopes: string[];
   /** App roles the API defines for users (`Interactions.Export.All`). */

@@ -7,6 +7,8 @@ import type { SigningKeys } from './identity/keys.js';
 import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
 import type { RemoteReadyTenant } from './data/serverApp.js';
+import { applyRegistration, type ServerRegistration } from './identity/serverRegistration.js';
+import type { ClientMetadataDocumentsSwitch } from './identity/clientMetadataDocument.js';
 import { EmulatorStats } from './stats.js';
 import type { Scheme } from './dualProtocolListener.js';
 
@@ -20,6 +22,12 @@ export interface SessionParts {
   origin: { https: string; http: string };
   access: ControlAccess;
   clock: () => number;
+  /** The tenant accepts client metadata documents (CIMD) as client ids, fetched from loopback with this trust. */
+  clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
+  /** The server app's registration as generated: every session starts from it (setup and tests change it). */
+  serverRegistration: ServerRegistration;
+  /** The public client's admin-consented Graph permissions as generated (setup changes them). */
+  publicClientScopes: string[];
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
   graphRouter: (settings: SessionSettings) => GraphRouter;
 }
@@ -42,6 +50,8 @@ export interface Session {
 /** Everything requests change: sign-ins and tokens issued, budgets, conversations, counters, faults. */
 export function openSession(parts: SessionParts, settings: SessionSettings, reset: (settings: Partial<SessionSettings>) => void): Session {
   const { tenant, keys, origin, clock } = parts;
+  applyRegistration(tenant.apps.mcpServer, parts.serverRegistration);
+  tenant.apps.publicClient.delegatedScopes = [...parts.publicClientScopes];
   const stats = new EmulatorStats(clock);
   const faults = new FaultInjector(stats, settings.faults);
   const controlUrl = `${origin.http}${CONTROL_PREFIX}`;
@@ -56,6 +66,7 @@ export function openSession(parts: SessionParts, settings: SessionSettings, rese
     deviceCodeIntervalSec: settings.deviceCodeIntervalSec,
     clock,
     clientCertificates: new Map([[tenant.apps.exportApp.clientId, [parts.exportCert]]]),
+    ...(parts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: parts.clientMetadataDocuments }),
     ...(autoApproveUpn === undefined ? {} : { autoApproveUpn }),
   });
   const identity = createIdentityRoutes({ provider, keys, authorityHost: origin.https, graphResource: GRAPH_RESOURCE, graphBaseUrl: origin.http, controlUrl, clock });

@@ -9,6 +9,7 @@ import { createClientCertificate, writeClientCertificate, type ClientCertificate
 import { createSigningKeys } from './identity/keys.js';
 import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
 import type { Tenant } from './model.js';
+import { registrationOf } from './identity/serverRegistration.js';
 import { GRAPH_RESOURCE, openSession, type SessionParts, type SessionSettings } from './session.js';
 import type { StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
@@ -49,6 +50,11 @@ export interface EmulatorOptions {
   withoutAppRoles?: string[];
   /** Per-user consent for the public client instead of tenant-wide admin consent. */
   userConsent?: boolean;
+  /**
+   * The tenant accepts client ID metadata documents (an https URL as client_id), fetched only from
+   * loopback, trusting this CA (the test's document server). Off by default, as Entra's preview is.
+   */
+  clientMetadataDocuments?: { caPem: string };
   /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
   faults?: FaultPlan;
 }
@@ -142,7 +148,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     // Issuer, endpoints and the verification URI all name the port, known only once listening.
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
-    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter };
+    const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
+      serverRegistration: registrationOf(tenant.apps.mcpServer),
+      publicClientScopes: [...tenant.apps.publicClient.delegatedScopes],
+      ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
+    };
     const started: SessionSettings = {
       accessTokenLifetimeSec,
       deviceCodeIntervalSec,

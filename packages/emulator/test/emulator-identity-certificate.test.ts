@@ -87,7 +87,7 @@ describe('client credentials with a certificate (client assertion)', () => {
     const sha256 = await cca({ thumbprintSha256: exportApp.certificateThumbprintSha256!, privateKey: pem, x5c: pem }).acquireTokenByClientCredential({
       scopes: [`${GRAPH}/.default`],
     });
-    expect(decodeJwt(sha256!.accessToken)).toMatchObject({ roles: ['AiEnterpriseInteraction.Read.All'], idtyp: 'app', appid: exportApp.clientId, appidacr: '1' });
+    expect(decodeJwt(sha256!.accessToken)).toMatchObject({ roles: ['AiEnterpriseInteraction.Read.All'], idtyp: 'app', appid: exportApp.clientId, appidacr: '2' });
     const sha1 = await cca({ thumbprint: exportApp.certificateThumbprint!, privateKey: pem }).acquireTokenByClientCredential({ scopes: [`${GRAPH}/.default`] });
     expect(decodeJwt(sha1!.accessToken).roles).toEqual(['AiEnterpriseInteraction.Read.All']);
 

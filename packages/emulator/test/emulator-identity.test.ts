@@ -239,7 +239,8 @@ describe('emulator identity provider (real MSAL Node over HTTPS)', () => {
     const cca = new ConfidentialClientApplication(msalConfig(auto, autoCa, exportApp.clientId, exportApp.clientSecret));
     const result = await cca.acquireTokenByClientCredential({ scopes: [`${GRAPH}/.default`] });
     const claims = decodeJwt(result!.accessToken);
-    expect(claims).toMatchObject({ roles: ['AiEnterpriseInteraction.Read.All'], idtyp: 'app', appid: exportApp.clientId, aud: GRAPH });
+    expect(claims).toMatchObject({ roles: ['AiEnterpriseInteraction.Read.All'], idtyp: 'app', appid: exportApp.clientId, appidacr: '1', aud: GRAPH });
+    expect(claims['azp'], 'v1.0 tokens carry appid, not azp').toBeUndefined();
     expect(claims.scp).toBeUndefined();
     expect(claims.upn).toBeUndefined();
 

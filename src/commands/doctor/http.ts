@@ -10,11 +10,17 @@ export interface HttpAnswer {
 
 /** One GET with the configured trust (system roots plus --ca-cert, or only the emulator's CA) and a deadline. */
 export function getJson(endpoints: Endpoints, url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<HttpAnswer> {
+  return requestJson(endpoints, url, { method: 'GET', headers }, timeoutMs);
+}
+
+/** One request with a JSON answer (or none), with the same trust and deadline. */
+export function requestJson(endpoints: Endpoints, url: string, init: { method: string; headers?: Record<string, string>; body?: string }, timeoutMs = 10_000): Promise<HttpAnswer> {
+  const headers = init.headers ?? {};
   const target = new URL(url);
   const ca = endpoints.extraCaPem ? (endpoints.onlyExtraCa ? [endpoints.extraCaPem] : [...rootCertificates, endpoints.extraCaPem]) : undefined;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'GET', headers: { accept: 'application/json', ...headers }, ...(ca && target.protocol === 'https:' ? { ca } : {}), timeout: timeoutMs, agent: false }, (res) => {
+    const req = send(target, { method: init.method, headers: { accept: 'application/json', ...headers }, ...(ca && target.protocol === 'https:' ? { ca } : {}), timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -31,6 +37,6 @@ export function getJson(endpoints: Endpoints, url: string, headers: Record<strin
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${target.origin} within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
-    req.end();
+    req.end(init.body);
   });
 }

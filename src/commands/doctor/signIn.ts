@@ -22,6 +22,8 @@ export const signInCheck: DoctorCheck = {
   async run(state) {
     const { config, endpoints: ep } = state;
     if (!config || !ep) return skip('needs a valid configuration');
+    // Remote callers bring their own tokens; the server app check covers what they depend on.
+    if (config.http) return skip('HTTP mode: each caller signs in with their own token (see the server app check)');
     const affected = delegatedTools(state);
     if (config.accessToken) {
       const claims = peekClaims(config.accessToken) ?? {};

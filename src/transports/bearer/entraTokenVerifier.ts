@@ -54,12 +54,16 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/** Issuers Entra uses for a tenant: v2.0 tokens (`{host}/{tid}/v2.0`) and, for the public clouds, v1 (`sts.windows.net`). */
+/**
+ * Issuers Entra uses for a tenant (access-token-claims-reference, `iss`): v2.0 tokens end in `/v2.0`
+ * (`{host}/{tid}/v2.0`); v1.0 tokens, which an API gets unless its manifest asks for v2
+ * (`requestedAccessTokenVersion`), name the STS: `https://sts.windows.net/{tid}/`, or
+ * `https://sts.chinacloudapi.cn/{tid}/` for the China cloud. Only the authority's keys can sign either.
+ */
 function issuersFor(authorityHost: string, tenantId: string): string[] {
   const host = authorityHost.replace(/\/+$/, '');
-  const issuers = [`${host}/${tenantId}/v2.0`];
-  if (new URL(host).hostname === 'login.microsoftonline.com') issuers.push(`https://sts.windows.net/${tenantId}/`);
-  return issuers;
+  const v1Sts = new URL(host).hostname.endsWith('.chinacloudapi.cn') ? 'https://sts.chinacloudapi.cn' : 'https://sts.windows.net';
+  return [`${host}/${tenantId}/v2.0`, `${v1Sts}/${tenantId}/`];
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -73,6 +77,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
    */
   private readonly verified = new Map<string, { caller: VerifiedCaller; exp: number }>();
   private readonly allowed: Set<string> | '*';
+  private audiences: string[];
   private lastJwksOk = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
@@ -80,6 +85,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
   constructor(private readonly opts: EntraVerifierOptions) {
     this.clock = opts.clock ?? Date.now;
     this.allowed = opts.allowedTenants === '*' ? '*' : new Set(opts.allowedTenants.map((t) => t.toLowerCase()));
+    this.audiences = [...opts.audiences];
     const network = opts.network;
     this.jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
       cooldownDuration: (opts.jwksCooldownSeconds ?? 30) * 1000,
@@ -115,6 +121,12 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
   stopKeyRefresh(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
+  }
+
+  /** The advertised resource is known only once the server listens (--port 0); it may then join the audiences. */
+  acceptAudiences(audiences: readonly string[]): void {
+    this.audiences = [...audiences];
+    this.verified.clear();
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
@@ -160,7 +172,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
       ({ payload } = await jwtVerify(token, this.jwks, {
         algorithms: ['RS256'],
         issuer: issuersFor(this.opts.authorityHost, tid),
-        audience: this.opts.audiences,
+        audience: this.audiences,
         clockTolerance: this.opts.clockSkewSeconds ?? 60,
         requiredClaims: ['exp', 'iat', 'oid', 'tid'],
       }));

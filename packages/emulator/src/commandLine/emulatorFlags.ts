@@ -51,6 +51,17 @@ export async function faultsFlag(flags: EmulatorFlags): Promise<FaultPlan | unde
 }
 
 /** The emulator's command-line flags (`--port N`, `--users N`, `--faults JSON|@FILE`, …) as start options. */
+/** `--client-metadata-documents CA_FILE`: the tenant accepts CIMD client ids, fetched from loopback servers this CA signed. */
+async function clientMetadataDocumentsFlag(flags: EmulatorFlags): Promise<{ caPem: string } | undefined> {
+  const file = flags['client-metadata-documents'];
+  if (file === undefined || typeof file === 'boolean') return undefined;
+  try {
+    return { caPem: await readFile(file, 'utf8') };
+  } catch (err) {
+    throw new EmulatorFlagError(`--client-metadata-documents: cannot read ${file}: ${(err as Error).message}`, 'Pass the PEM file of the CA that signed the loopback server serving the documents.');
+  }
+}
+
 export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<EmulatorOptions> {
   const port = intFlag(flags, 'port', 0, 65535);
   const scale = intFlag(flags, 'scale', 1, 1000);
@@ -62,6 +73,7 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
   const withoutRole = typeof flags['without-app-role'] === 'string' ? flags['without-app-role'] : undefined;
   const autoApprove = typeof flags['auto-approve'] === 'string' ? flags['auto-approve'] : undefined;
   const faults = await faultsFlag(flags);
+  const documents = await clientMetadataDocumentsFlag(flags);
   return {
     ...(port !== undefined ? { port } : {}),
     ...(scale !== undefined ? { scale } : {}),
@@ -74,5 +86,6 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
     ...(withoutRole ? { withoutAppRoles: withoutRole.split(',').map((r) => r.trim()) } : {}),
     ...(flags['user-consent'] === true ? { userConsent: true } : {}),
     ...(faults !== undefined ? { faults } : {}),
+    ...(documents !== undefined ? { clientMetadataDocuments: documents } : {}),
   };
 }

@@ -30,7 +30,9 @@ export function generateApps(rng: Rng): { publicClient: EmuApp; exportApp: EmuAp
     displayName: 'm365-copilot-mcp (emulator public client)',
     kind: 'public',
     appRoles: [],
-    delegatedScopes: PUBLIC_CLIENT_SCOPES.slice(),
+    // Application.ReadWrite.All: `m365-copilot-mcp setup` signs an administrator in with this client
+    // to update the server app's registration (Graph's applications API). Not a tool permission.
+    delegatedScopes: [...PUBLIC_CLIENT_SCOPES, 'Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All'],
   };
   const exportApp: EmuApp = {
     clientId: rng.guid(),

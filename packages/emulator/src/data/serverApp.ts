@@ -37,6 +37,9 @@ export function generateServerApp(rng: Rng, users: readonly EmuUser[], ctx: { pu
     appRoles: [],
     delegatedScopes: MCP_SERVER_GRAPH_SCOPES.slice(),
     appIdUri: `api://${clientId}`,
+    // Until `setup` (or a test) registers the server's public URL, only the default identifier URI.
+    identifierUris: [`api://${clientId}`],
+    requestedAccessTokenVersion: 2,
     exposedScopes: [MCP_SERVER_SCOPE],
     userRoleDefinitions: [EXPORT_ROLE],
     userRoles,

@@ -4,6 +4,8 @@ import { batchHandler } from './batchEndpoint.js';
 import { calendarViewHandler } from './calendarEndpoint.js';
 import { connectionsHandler } from './connectionsEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
+import { applicationHandler, applicationUpdateHandler } from './applicationsEndpoint.js';
+import { grantCreateHandler, grantsHandler, grantUpdateHandler, servicePrincipalHandler } from './permissionGrantsEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
@@ -87,6 +89,21 @@ function insightsRoute(withInsightId: boolean, handle: RouteHandler): Route {
   };
 }
 
+/** `/applications(appId='{appId}')`: Graph's alternate key, one segment the template matcher cannot split. */
+function byAppIdRoute(collection: string, method: string, handle: RouteHandler): Route {
+  const pattern = new RegExp(`^${collection}\\(appId='([^']+)'\\)$`, 'i');
+  return {
+    method,
+    template: `/${collection}(appId='{appId}')`,
+    handle,
+    match(segments) {
+      if (segments.length !== 1) return undefined;
+      const found = pattern.exec(segments[0] as string);
+      return found ? { appId: found[1] as string } : undefined;
+    },
+  };
+}
+
 const ROUTES: readonly Route[] = [
   templateRoute('POST', '/copilot/retrieval', retrievalHandler),
   templateRoute('POST', '/$batch', batchHandler),
@@ -109,6 +126,13 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
+  byAppIdRoute('applications', 'GET', applicationHandler),
+  byAppIdRoute('applications', 'PATCH', applicationUpdateHandler),
+  templateRoute('PATCH', '/applications/{id}', applicationUpdateHandler),
+  byAppIdRoute('servicePrincipals', 'GET', servicePrincipalHandler),
+  templateRoute('GET', '/oauth2PermissionGrants', grantsHandler),
+  templateRoute('POST', '/oauth2PermissionGrants', grantCreateHandler),
+  templateRoute('PATCH', '/oauth2PermissionGrants/{id}', grantUpdateHandler),
 ];
 
 /** The first segment no route knows, for Graph's "Resource not found for the segment" answer. */

@@ -34,11 +34,18 @@ export function createAuthorizeEndpoint(provider: IdentityProvider, graphResourc
     );
   }
 
-  return function authorize(res: ServerResponse, action: string, params: URLSearchParams, isPost: boolean): void {
+  return async function authorize(res: ServerResponse, action: string, params: URLSearchParams, isPost: boolean): Promise<void> {
     provider.authorizationRequested();
     let request: AuthorizeRequest;
     try {
-      request = parseAuthorizeRequest(params, provider.tenant, graphResource);
+      try {
+        await provider.resolveDocumentClient(params.get('client_id'));
+      } catch (err) {
+        // Until the client is known good, an error is shown, never sent to a redirect URI.
+        if (err instanceof OAuthError) throw new AuthorizePageError(err);
+        throw err;
+      }
+      request = parseAuthorizeRequest(params, provider.tenant, graphResource, provider.extraApps);
     } catch (err) {
       if (err instanceof AuthorizePageError) return sendHtml(res, err.error.status, authorizeErrorPage(err.error));
       if (err instanceof AuthorizeRedirectError) return replyToClient(res, err.target, errorAnswer(err.error));

@@ -2,6 +2,7 @@ import type { EmuApp, Tenant } from '../model.js';
 import { findApp } from './clients.js';
 import { OAuthError } from './oauthError.js';
 import { isS256Challenge } from './pkce.js';
+import { checkResourceIndicator } from './resourceIndicator.js';
 import { exposedApis, resolveDelegatedScopes, type GrantedScopes } from './scopeGrants.js';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
@@ -76,10 +77,10 @@ function optional(params: URLSearchParams, name: string): string | undefined {
   return value === null || value === '' ? undefined : value;
 }
 
-function clientAndRedirect(params: URLSearchParams, tenant: Tenant): { app: EmuApp; redirectUri: string } {
+function clientAndRedirect(params: URLSearchParams, tenant: Tenant, extraApps: readonly EmuApp[]): { app: EmuApp; redirectUri: string } {
   const clientId = optional(params, 'client_id');
   if (clientId === undefined) throw new AuthorizePageError(invalidRequest(900144, "The request must contain the parameter 'client_id'."));
-  const app = findApp(tenant, clientId);
+  const app = findApp(tenant, clientId, extraApps);
   if (app === undefined) {
     throw new AuthorizePageError(
       new OAuthError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant.domain}'.`),
@@ -92,6 +93,12 @@ function clientAndRedirect(params: URLSearchParams, tenant: Tenant): { app: EmuA
   }
   const redirectUri = optional(params, 'redirect_uri');
   if (redirectUri === undefined) throw new AuthorizePageError(invalidRequest(900144, "The request must contain the parameter 'redirect_uri'."));
+  // A client metadata document's redirect URIs match exactly (draft-ietf-oauth-client-id-metadata-document).
+  if (app.redirectUris !== undefined) {
+    if (!app.redirectUris.includes(redirectUri))
+      throw new AuthorizePageError(invalidRequest(50011, `The redirect URI '${redirectUri}' does not match the redirect URIs of the client metadata document '${app.clientId}' (exact match).`));
+    return { app, redirectUri };
+  }
   if (!isLoopbackRedirectUri(redirectUri)) {
     throw new AuthorizePageError(
       invalidRequest(
@@ -118,8 +125,8 @@ function pkceChallenge(params: URLSearchParams): string {
 }
 
 /** Validates an authorize request, throwing an AuthorizePageError or AuthorizeRedirectError. */
-export function parseAuthorizeRequest(params: URLSearchParams, tenant: Tenant, graphResource: string): AuthorizeRequest {
-  const { app, redirectUri } = clientAndRedirect(params, tenant);
+export function parseAuthorizeRequest(params: URLSearchParams, tenant: Tenant, graphResource: string, extraApps: readonly EmuApp[] = []): AuthorizeRequest {
+  const { app, redirectUri } = clientAndRedirect(params, tenant, extraApps);
   const mode = optional(params, 'response_mode');
   const target: ReplyTarget = {
     redirectUri,
@@ -137,7 +144,8 @@ export function parseAuthorizeRequest(params: URLSearchParams, tenant: Tenant, g
     }
     const scope = optional(params, 'scope');
     if (scope === undefined) throw invalidRequest(900144, "The request must contain the parameter 'scope'.");
-    const granted = resolveDelegatedScopes(scope, app, graphResource, { apis: exposedApis(tenant) });
+    const granted = resolveDelegatedScopes(scope, app, graphResource, { apis: exposedApis(tenant), tenantName: tenant.domain });
+    checkResourceIndicator(params.getAll('resource'), granted, tenant, graphResource);
     const codeChallenge = pkceChallenge(params);
     const prompt = optional(params, 'prompt');
     if (prompt !== undefined && !PROMPTS.has(prompt)) throw invalidRequest(90023, 'The prompt must be one of none, login, consent, select_account, create.');

@@ -4,18 +4,19 @@ import type { EmuApp, Tenant } from '../model.js';
 import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionCheck } from './clientAssertion.js';
 import { OAuthError } from './oauthError.js';
 
-export function findApp(tenant: Tenant, clientId: string | undefined): EmuApp | undefined {
+/** `extra`: clients known this session beyond the registrations (accepted client metadata documents). */
+export function findApp(tenant: Tenant, clientId: string | undefined, extra: readonly EmuApp[] = []): EmuApp | undefined {
   if (clientId === undefined) return undefined;
   const { publicClient, exportApp, mcpServer } = tenant.apps;
-  const apps: EmuApp[] = mcpServer === undefined ? [publicClient, exportApp] : [publicClient, exportApp, mcpServer];
+  const apps: EmuApp[] = [...(mcpServer === undefined ? [publicClient, exportApp] : [publicClient, exportApp, mcpServer]), ...extra];
   return apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
 }
 
-export function requireApp(tenant: Tenant, clientId: string | undefined): EmuApp {
+export function requireApp(tenant: Tenant, clientId: string | undefined, extra: readonly EmuApp[] = []): EmuApp {
   if (clientId === undefined || clientId === '') {
     throw new OAuthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
   }
-  const app = findApp(tenant, clientId);
+  const app = findApp(tenant, clientId, extra);
   if (app === undefined) {
     throw new OAuthError(
       400,

@@ -11,8 +11,9 @@ export function openIdConfiguration(authorityHost: string, tenantId: string, gra
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
     jwks_uri: `${base}/discovery/v2.0/keys`,
     response_modes_supported: ['query', 'fragment', 'form_post'],
-    // Entra does not publish this; the emulator does, since it requires S256 for every code.
-    code_challenge_methods_supported: ['S256'],
+    // No code_challenge_methods_supported: Entra's v2.0 document does not publish it, although Entra
+    // supports S256 (v2-oauth2-auth-code-flow); the emulator still requires S256 for every code. A
+    // client that refuses an authorization server without it (as RFC 8414 lets it) refuses Entra too.
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],

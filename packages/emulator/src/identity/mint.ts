@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import type { EmuUser, Tenant } from '../model.js';
-import { apiAccessTokenClaims, apiApp, assignedRoles } from './apiTokens.js';
+import { apiAccessTokenClaims, apiApp, apiByIdentifierUri, assignedRoles } from './apiTokens.js';
 import { GRAPH_APP_ID } from './scopeGrants.js';
 import { graphAccessTokenClaims, type IssuerContext } from './tokens.js';
 
@@ -91,17 +91,23 @@ export async function mintAccessToken(ctx: IssuerContext, req: MintRequest): Pro
     claims = graphAccessTokenClaims({ tenantId, graphResource: ctx.graphResource, user, app: publicClient, scopes: graphScopes });
     if (req.roles !== undefined && req.roles.length > 0) claims['roles'] = [...req.roles];
   } else {
-    // The API's roles for a user of its own tenant; an app id URI audience names the same API.
-    const api = server !== undefined && (lower === server.appIdUri.toLowerCase() || apiApp(tenant, audience) !== undefined) ? server : undefined;
+    // The API's roles for a user of its own tenant; an identifier URI audience names the same API.
+    const api = apiByIdentifierUri(tenant, audience) ?? apiApp(tenant, audience);
     const roles = req.roles ?? (tenantId === tenant.id ? assignedRoles(api, user.id) : []);
+    // A v2.0 token's aud is always the API's client id; asking for another audience (a test of the
+    // server's audience check, or an identifier URI) gets the v1.0 shape, whose aud is what was asked for.
+    const v2 = (api?.requestedAccessTokenVersion ?? 2) === 2 && (api === undefined || lower === api.clientId.toLowerCase());
     claims = apiAccessTokenClaims({
       authorityHost: ctx.authorityHost,
       tenantId,
       user,
-      audience,
+      apiClientId: v2 ? audience : (api?.clientId ?? audience),
+      requestedAs: audience,
+      version: v2 ? 2 : 1,
       scopes: scopes ?? api?.exposedScopes ?? ['access_as_user'],
       roles,
       clientAppId: publicClient.clientId,
+      clientAuth: 'none',
     });
   }
 

@@ -13,7 +13,7 @@ export interface OboAssertionCheck {
   authorityHost: string;
   nowMs: number;
   /** The confidential client presenting the assertion: the assertion must be addressed to it. */
-  app: EmuApp & { appIdUri?: string };
+  app: EmuApp & { identifierUris?: string[] };
   /** true when the token endpoint was called as `common`/`organizations`: the assertion's tenant decides. */
   viaAlias: boolean;
 }
@@ -82,7 +82,8 @@ export async function checkOboAssertion(assertion: string, check: OboAssertionCh
     throw invalidGrant(50013, `Assertion failed validation: the issuer '${String(payload.iss)}' is not an issuer of this tenant.`);
   }
 
-  const accepted = [check.app.clientId, check.app.appIdUri].filter((a): a is string => a !== undefined).map((a) => a.toLowerCase());
+  // A v1.0 assertion carries the identifier URI the client asked for; a v2.0 one the client id.
+  const accepted = [check.app.clientId, ...(check.app.identifierUris ?? [])].map((a) => a.toLowerCase());
   const audiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((a): a is string => typeof a === 'string');
   if (!audiences.some((a) => accepted.includes(a.toLowerCase()))) {
     throw invalidGrant(

@@ -3,7 +3,7 @@ import type { EmulatorStats } from '../stats.js';
 import { AuthorizationCodeStore } from './authorizationCodes.js';
 import type { AuthorizeRequest } from './authorizeRequest.js';
 import type { ClientCertificate } from './clientCertificate.js';
-import { authenticateConfidential, clientAuthMethod, findApp, requireApp, type AssertionContext, type PresentedClient } from './clients.js';
+import { authenticateConfidential, clientAuthMethod, findApp, requireApp, type AssertionContext, type ClientAuthMethod, type PresentedClient } from './clients.js';
 import { DeviceCodeStore, type DecisionResult } from './deviceCodes.js';
 import { InjectedErrors } from './injectedErrors.js';
 import type { SigningKeys } from './keys.js';
@@ -11,8 +11,11 @@ import { OAuthError } from './oauthError.js';
 import { mintAccessToken, type MintedToken, type MintRequest } from './mint.js';
 import { appNotInDirectory, checkOboAssertion, JWT_BEARER_GRANT } from './onBehalfOf.js';
 import { RefreshTokenStore } from './refreshTokens.js';
+import { checkResourceIndicator } from './resourceIndicator.js';
+import { looksLikeMetadataDocumentUrl, resolveMetadataDocumentClient, type ClientMetadataDocumentsSwitch, type MetadataDocumentApp } from './clientMetadataDocument.js';
 import { exposedApis, requireDefaultScope, resolveDelegatedScopes, type ExposedApi, type GrantedScopes } from './scopeGrants.js';
-import { clientInfo, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
+import { apiApp } from './apiTokens.js';
+import { clientInfo, issueApiAppToken, issueAppToken, issueDelegatedTokens, type IssuerContext } from './tokens.js';
 
 export interface IdentityProviderOptions {
   tenant: Tenant;
@@ -25,6 +28,8 @@ export interface IdentityProviderOptions {
   deviceCodeIntervalSec: number;
   /** Approves every new device code (and authorize request) for this user at once (the demo has nobody to click). */
   autoApproveUpn?: string;
+  /** Client metadata documents (CIMD) accepted as client ids: the tenant allows them (an emulator switch). */
+  clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
   /** Certificates registered per client id, for client assertions. */
   clientCertificates?: ReadonlyMap<string, readonly Pick<ClientCertificate, 'certPem' | 'der'>[]>;
   clock: () => number;
@@ -89,6 +94,8 @@ export class IdentityProvider {
   readonly injectedErrors = new InjectedErrors();
   private readonly issuer: IssuerContext;
   private readonly autoApproveUserId: string | undefined;
+  /** Clients described by metadata documents, by URL, once fetched this session. */
+  private readonly documentClients = new Map<string, MetadataDocumentApp>();
 
   constructor(private readonly opts: IdentityProviderOptions) {
     this.deviceCodes = new DeviceCodeStore(opts.clock, DEVICE_CODE_LIFETIME_SEC);
@@ -129,6 +136,22 @@ export class IdentityProvider {
     return undefined;
   }
 
+  /** The clients known this session beyond the registrations. */
+  get extraApps(): readonly EmuApp[] {
+    return [...this.documentClients.values()];
+  }
+
+  /**
+   * Before an authorize request is read: a client id that is an https URL is fetched as a client
+   * metadata document when the tenant allows them (else it is an unknown client, as before).
+   */
+  async resolveDocumentClient(clientId: string | null): Promise<void> {
+    const sw = this.opts.clientMetadataDocuments;
+    if (sw === undefined || !looksLikeMetadataDocumentUrl(clientId)) return;
+    // Fetched again at every authorize: the document may have changed, as the draft allows.
+    this.documentClients.set(clientId, await resolveMetadataDocumentClient(clientId, sw));
+  }
+
   /** Web APIs of the tenant a client may ask tokens for (the MCP server). */
   get apis(): ExposedApi[] {
     return exposedApis(this.tenant);
@@ -149,7 +172,8 @@ export class IdentityProvider {
     if (app.kind !== 'public') {
       throw new OAuthError(400, 'invalid_client', 7000218, `Application '${app.clientId}' is not enabled for public client flows such as the device code flow.`);
     }
-    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
+    this.checkResource(form, granted);
     const { deviceCode, userCode, expiresIn } = this.deviceCodes.create(app.clientId, granted);
     this.opts.stats.deviceCode('issued');
     if (this.autoApproveUserId !== undefined) {
@@ -251,7 +275,7 @@ export class IdentityProvider {
    */
   async token(form: URLSearchParams, client: PresentedClient, segment: TenantSegment = { kind: 'home', alias: false }): Promise<object> {
     const grant = grantLabel(form.get('grant_type'));
-    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId)?.clientId ?? 'unknown', clientAuthMethod(client));
+    this.opts.stats.tokenRequest(grant, findApp(this.tenant, client.clientId, this.extraApps)?.clientId ?? 'unknown', clientAuthMethod(client));
     try {
       // None of this tenant's apps is registered in the other directory.
       if (segment.kind === 'other') throw appNotInDirectory(client.clientId ?? '', segment.tenant.domain);
@@ -275,7 +299,7 @@ export class IdentityProvider {
           'The emulator supports authorization_code, device_code, refresh_token, client_credentials and jwt-bearer (on-behalf-of).',
       );
     }
-    const app = requireApp(this.tenant, client.clientId);
+    const app = requireApp(this.tenant, client.clientId, this.extraApps);
     if (grant === 'client_credentials') return this.clientCredentialsGrant(app, client, form);
     if (grant === 'on_behalf_of' && app.kind !== 'confidential') {
       throw new OAuthError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. On-behalf-of needs a confidential client.");
@@ -283,7 +307,7 @@ export class IdentityProvider {
     if (app.kind === 'confidential') await authenticateConfidential(app, client, this.assertionContext(app));
     switch (grant) {
       case 'on_behalf_of':
-        return this.onBehalfOfGrant(app, form, viaAlias);
+        return this.onBehalfOfGrant(app, form, viaAlias, clientAuthMethod(client));
       case 'authorization_code':
         return this.authorizationCodeGrant(app, form);
       case 'device_code':
@@ -306,13 +330,22 @@ export class IdentityProvider {
       throw new OAuthError(401, 'invalid_client', 7000218, `Application '${app.clientId}' is a public client: it holds no credential and cannot use client credentials.`);
     }
     await authenticateConfidential(app, client, this.assertionContext(app));
-    requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource);
+    const resource = requireDefaultScope(form.get('scope') ?? undefined, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
     const injected = this.injectedErrors.take({ grant: 'client_credentials', clientId: app.clientId, scopes: [...app.appRoles] });
     if (injected !== undefined) throw injected;
-    return { body: await issueAppToken(this.issuer, app) };
+    if (resource.kind === 'api') {
+      const api = apiApp(this.tenant, resource.api.clientId);
+      if (api !== undefined) return { body: await issueApiAppToken(this.issuer, app, api, resource.requestedAs, clientAuthMethod(client)) };
+    }
+    return { body: await issueAppToken(this.issuer, app, clientAuthMethod(client)) };
   }
 
-  private async onBehalfOfGrant(app: EmuApp, form: URLSearchParams, viaAlias: boolean): Promise<Issued> {
+  /** The RFC 8707 `resource` a token request repeats must name the resource of its scopes, as at /authorize. */
+  private checkResource(form: URLSearchParams, granted: GrantedScopes): void {
+    checkResourceIndicator(form.getAll('resource'), granted, this.tenant, this.opts.graphResource);
+  }
+
+  private async onBehalfOfGrant(app: EmuApp, form: URLSearchParams, viaAlias: boolean, clientAuth: ClientAuthMethod): Promise<Issued> {
     const use = form.get('requested_token_use');
     if (use === null || use === '') throw missing('requested_token_use');
     if (use !== 'on_behalf_of') throw new OAuthError(400, 'invalid_request', 90018, `The requested_token_use '${use}' is not supported; use 'on_behalf_of'.`);
@@ -327,11 +360,11 @@ export class IdentityProvider {
       viaAlias,
     });
     // What the server may get on behalf of a user is what an admin consented for it; asking more needs consent.
-    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, unconsented: 'consent_required' });
+    const granted = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain, unconsented: 'consent_required' });
     if (granted.api !== undefined || granted.graph.length === 0) {
       throw new OAuthError(400, 'invalid_scope', 70011, "The provided value for the input parameter 'scope' is not valid: on-behalf-of in this emulator exchanges for Graph scopes, e.g. https://graph.microsoft.com/Files.Read.All.");
     }
-    return this.delegated('on_behalf_of', user.id, app, granted, app.delegatedScopes.filter((s) => !OIDC_NAMES.has(s.toLowerCase())));
+    return this.delegated('on_behalf_of', user.id, app, granted, app.delegatedScopes.filter((s) => !OIDC_NAMES.has(s.toLowerCase())), undefined, clientAuth);
   }
 
   private async authorizationCodeGrant(app: EmuApp, form: URLSearchParams): Promise<Issued> {
@@ -343,6 +376,7 @@ export class IdentityProvider {
       redirectUri: form.get('redirect_uri') ?? undefined,
       codeVerifier: form.get('code_verifier') ?? undefined,
     });
+    this.checkResource(form, grant.granted);
     return this.delegated('authorization_code', grant.userId, app, grant.granted, grant.granted.graph, grant.nonce);
   }
 
@@ -351,6 +385,7 @@ export class IdentityProvider {
     if (deviceCode === null || deviceCode === '') throw missing('device_code');
     // The scopes are those of the device code request; what the poll repeats is not re-read.
     const { userId, granted } = this.deviceCodes.redeem(deviceCode, app.clientId);
+    this.checkResource(form, granted);
     return this.delegated('device_code', userId, app, granted, granted.graph);
   }
 
@@ -358,7 +393,8 @@ export class IdentityProvider {
     const refreshToken = form.get('refresh_token');
     if (refreshToken === null || refreshToken === '') throw missing('refresh_token');
     const rt = this.refreshTokens.redeem(refreshToken, app.clientId);
-    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis });
+    const requested = resolveDelegatedScopes(form.get('scope') ?? undefined, app, this.opts.graphResource, { apis: this.apis, tenantName: this.tenant.domain });
+    this.checkResource(form, requested);
     // A refresh token serves every resource, as Entra's do: a token for a web API the client is
     // pre-authorized for (resolveDelegatedScopes checks that) leaves the Graph consent on it unchanged.
     const oidc = [...new Set([...requested.oidc, 'offline_access' as const])];
@@ -390,6 +426,7 @@ export class IdentityProvider {
     granted: GrantedScopes,
     consented: string[],
     nonce?: string,
+    clientAuth: ClientAuthMethod = 'none',
   ): Promise<Issued> {
     const user = this.tenant.users.find((u) => u.id === userId);
     if (user === undefined) {
@@ -397,6 +434,6 @@ export class IdentityProvider {
     }
     const injected = this.injectedErrors.take({ grant, clientId: app.clientId, upn: user.upn, scopes: granted.api?.scopes ?? granted.graph });
     if (injected !== undefined) throw injected;
-    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce), upn: user.upn };
+    return { body: await issueDelegatedTokens(this.issuer, user, app, granted, consented, nonce, clientAuth), upn: user.upn };
   }
 }

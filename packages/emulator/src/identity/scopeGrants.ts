@@ -18,13 +18,14 @@ export interface GrantedScopes {
 
 export interface GrantedApiScopes {
   clientId: string;
-  appIdUri: string;
+  /** The identifier URI (or client id) the request named the API by: a v1.0 token's `aud`. */
+  requestedAs: string;
   /** The API's scope names as it exposes them, without the prefix. */
   scopes: string[];
 }
 
 /** A web API a client may ask tokens for, besides Graph. */
-export type ExposedApi = Pick<EmuApiApp, 'clientId' | 'appIdUri' | 'displayName' | 'exposedScopes' | 'preAuthorizedClientIds'>;
+export type ExposedApi = Pick<EmuApiApp, 'clientId' | 'identifierUris' | 'displayName' | 'exposedScopes' | 'preAuthorizedClientIds'>;
 
 export function exposedApis(tenant: Tenant): ExposedApi[] {
   return tenant.apps.mcpServer === undefined ? [] : [tenant.apps.mcpServer];
@@ -32,6 +33,8 @@ export function exposedApis(tenant: Tenant): ExposedApi[] {
 
 export interface ResolveOptions {
   apis?: readonly ExposedApi[];
+  /** Named in AADSTS500011 for a scope of a resource the tenant does not have. */
+  tenantName?: string;
   /**
    * A Graph permission the app was not consented for: `invalid_scope` at sign-in (the app does not
    * list it), `consent_required` on-behalf-of (Entra would need someone to consent first).
@@ -57,15 +60,37 @@ function graphPermission(scope: string, graphResource: string): string | undefin
   return scope.includes('/') || scope.includes(':') ? undefined : scope;
 }
 
-/** The API and permission if `scope` is prefixed by an API's app id URI or client id. */
-function apiPermission(scope: string, apis: readonly ExposedApi[]): { api: ExposedApi; permission: string } | undefined {
-  const lower = scope.toLowerCase();
+/** The resource part of a prefixed scope: everything before the last slash (`https://x/mcp` of `https://x/mcp/access_as_user`). */
+export function scopeResource(scope: string): string | undefined {
+  const slash = scope.lastIndexOf('/');
+  return slash > 0 ? scope.slice(0, slash) : undefined;
+}
+
+/** The API and permission if `scope` is prefixed by one of an API's identifier URIs or its client id. */
+function apiPermission(scope: string, apis: readonly ExposedApi[]): { api: ExposedApi; permission: string; requestedAs: string } | undefined {
+  const resource = scopeResource(scope);
+  if (resource === undefined) return undefined;
+  const lower = resource.toLowerCase();
   for (const api of apis) {
-    for (const prefix of [api.appIdUri.toLowerCase() + '/', api.clientId.toLowerCase() + '/']) {
-      if (lower.startsWith(prefix)) return { api, permission: scope.slice(prefix.length) };
+    for (const name of [...api.identifierUris, api.clientId]) {
+      if (lower === name.toLowerCase()) return { api, permission: scope.slice(resource.length + 1), requestedAs: resource };
     }
   }
   return undefined;
+}
+
+/**
+ * A scope whose resource no app of the tenant is registered under. Entra answers AADSTS500011
+ * (https://learn.microsoft.com/entra/identity-platform/reference-error-codes: InvalidResourceServicePrincipalNotFound).
+ */
+function resourceNotFound(resource: string, tenantName: string): OAuthError {
+  return new OAuthError(
+    400,
+    'invalid_resource',
+    500011,
+    `The resource principal named ${resource} was not found in the tenant named ${tenantName}. This can happen if the application has not been ` +
+      'installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.',
+  );
 }
 
 function invalidScope(scope: string, why: string): OAuthError {
@@ -85,7 +110,7 @@ function invalidScope(scope: string, why: string): OAuthError {
 export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, graphResource: string, opts: ResolveOptions = {}): GrantedScopes {
   const graph = new Set<string>();
   const oidc = new Set<OidcScope>();
-  let api: { api: ExposedApi; scopes: Set<string> } | undefined;
+  let api: { api: ExposedApi; requestedAs: string; scopes: Set<string> } | undefined;
   const resources = new Set<string>();
   for (const scope of splitScopes(raw)) {
     const lower = scope.toLowerCase();
@@ -96,7 +121,7 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
     const forApi = apiPermission(scope, opts.apis ?? []);
     if (forApi !== undefined) {
       resources.add(forApi.api.clientId);
-      api ??= { api: forApi.api, scopes: new Set() };
+      api ??= { api: forApi.api, requestedAs: forApi.requestedAs, scopes: new Set() };
       if (api.api !== forApi.api) continue; // reported below as several resources
       if (forApi.permission.toLowerCase() === '.default') {
         for (const s of forApi.api.exposedScopes) api.scopes.add(s);
@@ -108,7 +133,7 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
       continue;
     }
     const permission = graphPermission(scope, graphResource);
-    if (permission === undefined) throw invalidScope(scope, 'names a resource this tenant does not have.');
+    if (permission === undefined) throw resourceNotFound(scopeResource(scope) ?? scope, opts.tenantName ?? 'this tenant');
     resources.add(GRAPH_APP_ID);
     if (permission.toLowerCase() === '.default') {
       // Registrations may list the OpenID scopes among their permissions; they are not Graph's.
@@ -144,15 +169,28 @@ export function resolveDelegatedScopes(raw: string | undefined, app: EmuApp, gra
       'consent_required',
     );
   }
-  return { graph: [], oidc: oidcScopes, api: { clientId: api.api.clientId, appIdUri: api.api.appIdUri, scopes: [...api.scopes] } };
+  return { graph: [], oidc: oidcScopes, api: { clientId: api.api.clientId, requestedAs: api.requestedAs, scopes: [...api.scopes] } };
 }
 
-/** Client credentials accept exactly one `{resource}/.default` scope. */
-export function requireDefaultScope(raw: string | undefined, graphResource: string): void {
+/** The resource a client credentials request names: Graph, or a web API of the tenant and the name it was asked by. */
+export type AppTokenResource = { kind: 'graph' } | { kind: 'api'; api: ExposedApi; requestedAs: string };
+
+/**
+ * Client credentials accept exactly one `{resource}/.default` scope, the resource named by its
+ * application ID URI (or app id): Graph, or any API of the tenant
+ * (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow, `scope`).
+ * A resource no app of the tenant is registered under is AADSTS500011.
+ */
+export function requireDefaultScope(raw: string | undefined, graphResource: string, opts: { apis?: readonly ExposedApi[]; tenantName?: string } = {}): AppTokenResource {
   const scopes = splitScopes(raw);
   const only = scopes.length === 1 ? scopes[0] : undefined;
   const permission = only === undefined ? undefined : graphPermission(only, graphResource);
-  if (only !== undefined && only.includes('/') && permission?.toLowerCase() === '.default') return;
+  if (only !== undefined && only.includes('/') && permission?.toLowerCase() === '.default') return { kind: 'graph' };
+  const forApi = only === undefined ? undefined : apiPermission(only, opts.apis ?? []);
+  if (forApi !== undefined && forApi.permission.toLowerCase() === '.default') return { kind: 'api', api: forApi.api, requestedAs: forApi.requestedAs };
+  const resource = only === undefined ? undefined : scopeResource(only);
+  if (only !== undefined && resource !== undefined && only.toLowerCase().endsWith('/.default') && forApi === undefined && permission === undefined)
+    throw resourceNotFound(resource, opts.tenantName ?? 'this tenant');
   throw new OAuthError(
     400,
     'invalid_scope',
@@ -164,6 +202,6 @@ export function requireDefaultScope(raw: string | undefined, graphResource: stri
 
 export function scopeResponseString(granted: GrantedScopes, graphResource: string): string {
   const { api } = granted;
-  const resourceScopes = api === undefined ? granted.graph.map((s) => `${graphResource}/${s}`) : api.scopes.map((s) => `${api.appIdUri}/${s}`);
+  const resourceScopes = api === undefined ? granted.graph.map((s) => `${graphResource}/${s}`) : api.scopes.map((s) => `${api.requestedAs}/${s}`);
   return [...resourceScopes, ...granted.oidc].join(' ');
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { EmuApp, EmuUser, Tenant } from '../model.js';
-import { apiAccessTokenClaims, apiApp, assignedRoles } from './apiTokens.js';
+import type { EmuApiApp, EmuApp, EmuUser, Tenant } from '../model.js';
+import { apiAccessTokenClaims, apiApp, assignedRoles, clientAuthClass } from './apiTokens.js';
+import type { ClientAuthMethod } from './clients.js';
 import type { SigningKeys } from './keys.js';
 import type { RefreshTokenStore } from './refreshTokens.js';
 import { scopeResponseString, type GrantedScopes } from './scopeGrants.js';
@@ -50,8 +51,18 @@ export interface DelegatedTokenResponse {
   client_info: string;
 }
 
-/** A delegated Graph access token's claims: a v1 token, as Graph receives from either endpoint. */
-export function graphAccessTokenClaims(c: { tenantId: string; graphResource: string; user: EmuUser; app: Pick<EmuApp, 'clientId' | 'displayName'>; scopes: readonly string[] }): JWTPayload {
+/**
+ * A delegated Graph access token's claims: a v1.0 token, as Graph receives from either endpoint
+ * (v1.0 claim set: `appid` + `appidacr`, no `azp`; access-token-claims-reference).
+ */
+export function graphAccessTokenClaims(c: {
+  tenantId: string;
+  graphResource: string;
+  user: EmuUser;
+  app: Pick<EmuApp, 'clientId' | 'displayName'>;
+  scopes: readonly string[];
+  clientAuth?: ClientAuthMethod;
+}): JWTPayload {
   return {
     aud: c.graphResource,
     iss: accessTokenIssuer(c.tenantId),
@@ -64,29 +75,32 @@ export function graphAccessTokenClaims(c: { tenantId: string; graphResource: str
     name: c.user.displayName,
     scp: c.scopes.join(' '),
     appid: c.app.clientId,
-    azp: c.app.clientId,
     app_displayname: c.app.displayName,
-    appidacr: '0',
+    appidacr: clientAuthClass(c.clientAuth ?? 'none'),
     idtyp: 'user',
     ver: '1.0',
   };
 }
 
-/** A Graph token (v1, as Graph receives), or a v2 token for a web API of the tenant the request named. */
-function accessTokenClaims(ctx: IssuerContext, user: EmuUser, app: EmuApp, granted: GrantedScopes): JWTPayload {
+/** A Graph token (v1, as Graph receives), or a token for the web API of the tenant the request named, in its manifest's version. */
+function accessTokenClaims(ctx: IssuerContext, user: EmuUser, app: EmuApp, granted: GrantedScopes, clientAuth: ClientAuthMethod): JWTPayload {
   const tid = ctx.tenant.id;
   if (granted.api !== undefined) {
+    const api = apiApp(ctx.tenant, granted.api.clientId);
     return apiAccessTokenClaims({
       authorityHost: ctx.authorityHost,
       tenantId: tid,
       user,
-      audience: granted.api.clientId,
+      apiClientId: granted.api.clientId,
+      requestedAs: granted.api.requestedAs,
+      version: api?.requestedAccessTokenVersion ?? 2,
       scopes: granted.api.scopes,
-      roles: assignedRoles(apiApp(ctx.tenant, granted.api.clientId), user.id),
+      roles: assignedRoles(api, user.id),
       clientAppId: app.clientId,
+      clientAuth,
     });
   }
-  return graphAccessTokenClaims({ tenantId: tid, graphResource: ctx.graphResource, user, app, scopes: granted.graph });
+  return graphAccessTokenClaims({ tenantId: tid, graphResource: ctx.graphResource, user, app, scopes: granted.graph, clientAuth });
 }
 
 export async function issueDelegatedTokens(
@@ -97,11 +111,13 @@ export async function issueDelegatedTokens(
   consented: string[],
   /** The authorize request's nonce; only then does the id token carry one. */
   nonce?: string,
+  /** How the client authenticated at the token endpoint (public: none). */
+  clientAuth: ClientAuthMethod = 'none',
 ): Promise<DelegatedTokenResponse> {
   const tid = ctx.tenant.id;
   const now = ctx.clock();
   const lifetime = ctx.accessTokenLifetimeSec;
-  const accessToken = ctx.keys.signJwt(accessTokenClaims(ctx, user, app, granted), lifetime, now);
+  const accessToken = ctx.keys.signJwt(accessTokenClaims(ctx, user, app, granted, clientAuth), lifetime, now);
   const idToken = granted.oidc.includes('openid')
     ? ctx.keys.signJwt(
         {
@@ -143,7 +159,7 @@ export interface AppTokenResponse {
   access_token: string;
 }
 
-export async function issueAppToken(ctx: IssuerContext, app: EmuApp): Promise<AppTokenResponse> {
+export async function issueAppToken(ctx: IssuerContext, app: EmuApp, clientAuth: ClientAuthMethod): Promise<AppTokenResponse> {
   const tid = ctx.tenant.id;
   // The service principal's object id: the model has none, so derive a stable one.
   const servicePrincipalId = derivedGuid(`sp:${tid}:${app.clientId}`);
@@ -157,14 +173,32 @@ export async function issueAppToken(ctx: IssuerContext, app: EmuApp): Promise<Ap
       sub: servicePrincipalId,
       roles: [...app.appRoles],
       appid: app.clientId,
-      azp: app.clientId,
       app_displayname: app.displayName,
-      appidacr: '1',
+      appidacr: clientAuthClass(clientAuth),
       idtyp: 'app',
       ver: '1.0',
     },
     lifetime,
     ctx.clock(),
   );
+  return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+}
+
+/**
+ * An app-only token for a web API of the tenant (client credentials with `{identifier URI}/.default`),
+ * in the claim set of the API's token version: no `scp`, `roles` only for app roles the API assigned
+ * to the caller (the emulator's API assigns none), `idtyp` app.
+ */
+export async function issueApiAppToken(ctx: IssuerContext, app: EmuApp, api: EmuApiApp, requestedAs: string, clientAuth: ClientAuthMethod): Promise<AppTokenResponse> {
+  const tid = ctx.tenant.id;
+  const servicePrincipalId = derivedGuid(`sp:${tid}:${app.clientId}`);
+  const lifetime = ctx.accessTokenLifetimeSec;
+  const acr = clientAuthClass(clientAuth);
+  const common = { tid, oid: servicePrincipalId, sub: servicePrincipalId, idtyp: 'app' };
+  const claims: JWTPayload =
+    api.requestedAccessTokenVersion === 1
+      ? { aud: requestedAs, iss: accessTokenIssuer(tid), ...common, appid: app.clientId, appidacr: acr, ver: '1.0' }
+      : { aud: api.clientId, iss: v2Issuer(ctx.authorityHost, tid), ...common, azp: app.clientId, azpacr: acr, ver: '2.0' };
+  const accessToken = await ctx.keys.signJwt(claims, lifetime, ctx.clock());
   return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
 }

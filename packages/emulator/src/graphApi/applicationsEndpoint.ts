@@ -1,0 +1,184 @@
+import type { EmuApiApp } from '../model.js';
+import { derivedGuid } from '../identity/tokens.js';
+import { RegistrationError, updateRegistration, type ServerRegistration } from '../identity/serverRegistration.js';
+import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { replyFor } from './graphErrorReplies.js';
+import type { RouteHandler } from './routeContext.js';
+
+export const APPLICATION_ROUTE = "GET /applications(appId='{appId}')";
+
+/**
+ * `GET /applications(appId='{appId}')` (https://learn.microsoft.com/graph/api/application-get):
+ * least privileged Application.Read.All, also Application.ReadWrite.All and Directory.Read.All, as
+ * application or delegated permissions. The emulator answers for the MCP server's registration, the
+ * one app whose identifier URIs, exposed scope and authorized clients `doctor` checks.
+ */
+const PERMISSIONS = ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All'];
+
+/** The application resource type's fields for a web API (https://learn.microsoft.com/graph/api/resources/application). */
+export function applicationResource(tenantId: string, app: EmuApiApp): Record<string, unknown> {
+  const scopeId = (value: string) => scopeIdOf(app, value);
+  return {
+    id: derivedGuid(`application:${tenantId}:${app.clientId}`),
+    appId: app.clientId,
+    displayName: app.displayName,
+    signInAudience: 'AzureADMyOrg',
+    identifierUris: [...app.identifierUris],
+    api: {
+      requestedAccessTokenVersion: app.requestedAccessTokenVersion,
+      oauth2PermissionScopes: app.exposedScopes.map((value) => ({
+        id: scopeId(value),
+        value,
+        type: 'User',
+        isEnabled: true,
+        adminConsentDisplayName: `Use ${app.displayName} as the signed-in user`,
+        adminConsentDescription: `Lets the app call ${app.displayName} on behalf of the signed-in user.`,
+        userConsentDisplayName: null,
+        userConsentDescription: null,
+      })),
+      preAuthorizedApplications: app.preAuthorizedClientIds.map((appId) => ({ appId, delegatedPermissionIds: app.exposedScopes.map(scopeId) })),
+    },
+    appRoles: app.userRoleDefinitions.map((value) => ({ id: derivedGuid(`role:${app.clientId}:${value}`), value, displayName: value, isEnabled: true, allowedMemberTypes: ['User'] })),
+  };
+}
+
+export const applicationHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, APPLICATION_ROUTE);
+  if (!hasAnyRole(req.caller, PERMISSIONS) && !hasAnyScope(req.caller, PERMISSIONS))
+    return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const appId = (params['appId'] ?? '').toLowerCase();
+  const app = ctx.tenant.apps.mcpServer;
+  if (app === undefined || app.clientId.toLowerCase() !== appId)
+    return reply.error(404, 'Request_ResourceNotFound', `Resource '${params['appId'] ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+  return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#applications/$entity`, ...applicationResource(ctx.tenant.id, app) });
+};
+
+export const APPLICATION_UPDATE_ROUTE = 'PATCH /applications/{id}';
+
+/**
+ * Delegated writers need Application.ReadWrite.All and a role that may manage app registrations
+ * (Application Administrator, Cloud Application Administrator, Global Administrator; or owning the
+ * app). The emulated directory has no role assignments: as for usage reports, a user whose job title
+ * names an administrator holds one.
+ */
+const WRITE_PERMISSIONS = ['Application.ReadWrite.All'];
+const ADMIN_TITLE = /administrator/i;
+
+interface ScopeInput {
+  id?: unknown;
+  value?: unknown;
+  type?: unknown;
+  isEnabled?: unknown;
+  adminConsentDisplayName?: unknown;
+  adminConsentDescription?: unknown;
+}
+
+class UpdateRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function scopeIdOf(app: EmuApiApp, value: string): string {
+  return app.scopeIds?.[value.toLowerCase()] ?? derivedGuid(`scope:${app.clientId}:${value.toLowerCase()}`);
+}
+
+/** The scopes after an update: each fully described, an enabled one removed only once disabled (application-update). */
+function nextScopes(app: EmuApiApp, input: unknown): { values: string[]; ids: Record<string, string> } {
+  if (!Array.isArray(input)) throw new UpdateRefused('BadRequest', 'api.oauth2PermissionScopes must be an array.');
+  const values: string[] = [];
+  const ids: Record<string, string> = {};
+  for (const raw of input as ScopeInput[]) {
+    const { id, value, type, isEnabled, adminConsentDisplayName, adminConsentDescription } = raw ?? {};
+    if (typeof id !== 'string' || !GUID.test(id) || typeof value !== 'string' || value === '' || (type !== 'User' && type !== 'Admin') || typeof isEnabled !== 'boolean')
+      throw new UpdateRefused('BadRequest', 'Each permission scope needs an id (a GUID), a value, a type (User or Admin) and isEnabled.');
+    if (typeof adminConsentDisplayName !== 'string' || typeof adminConsentDescription !== 'string')
+      throw new UpdateRefused('BadRequest', 'Each permission scope needs adminConsentDisplayName and adminConsentDescription.');
+    if (ids[value.toLowerCase()] !== undefined) throw new UpdateRefused('BadRequest', `The permission scope value '${value}' appears twice.`);
+    ids[value.toLowerCase()] = id.toLowerCase();
+    if (isEnabled) values.push(value);
+  }
+  for (const value of app.exposedScopes) {
+    const id = scopeIdOf(app, value);
+    const kept = Object.entries(ids).find(([, v]) => v === id.toLowerCase());
+    if (kept === undefined)
+      throw new UpdateRefused('CannotDeleteOrUpdateEnabledEntitlement', `Permission (scope or role) cannot be deleted or updated unless disabled first: '${value}'.`);
+  }
+  return { values, ids };
+}
+
+function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void {
+  const known = ['identifierUris', 'api'];
+  const other = Object.keys(body).find((k) => !known.includes(k));
+  if (other !== undefined) throw new UpdateRefused('BadRequest', `The emulator models only identifierUris and api of an application; '${other}' is not one of them.`);
+  const next: Partial<ServerRegistration> = {};
+  if (body['identifierUris'] !== undefined) {
+    const uris = body['identifierUris'];
+    if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string')) throw new UpdateRefused('BadRequest', 'identifierUris must be an array of strings.');
+    next.identifierUris = uris as string[];
+  }
+  const api = body['api'] as Record<string, unknown> | undefined;
+  let scopeIds = app.scopeIds;
+  let exposed = app.exposedScopes;
+  if (api !== undefined) {
+    if (api === null || typeof api !== 'object') throw new UpdateRefused('BadRequest', 'api must be an object.');
+    const version = api['requestedAccessTokenVersion'];
+    if (version !== undefined) {
+      // null is Entra's default, v1.0 tokens.
+      if (version !== null && version !== 1 && version !== 2) throw new UpdateRefused('BadRequest', 'api.requestedAccessTokenVersion must be 1, 2 or null.');
+      next.requestedAccessTokenVersion = version === 2 ? 2 : 1;
+    }
+    if (api['oauth2PermissionScopes'] !== undefined) {
+      const scopes = nextScopes(app, api['oauth2PermissionScopes']);
+      exposed = scopes.values;
+      scopeIds = scopes.ids;
+      next.exposedScopes = exposed;
+      next.scopeIds = scopeIds;
+    }
+    const pre = api['preAuthorizedApplications'];
+    if (pre !== undefined) {
+      if (!Array.isArray(pre)) throw new UpdateRefused('BadRequest', 'api.preAuthorizedApplications must be an array.');
+      const known = new Set(exposed.map((v) => (scopeIds?.[v.toLowerCase()] ?? derivedGuid(`scope:${app.clientId}:${v.toLowerCase()}`)).toLowerCase()));
+      const clients: string[] = [];
+      for (const entry of pre as { appId?: unknown; delegatedPermissionIds?: unknown }[]) {
+        if (typeof entry?.appId !== 'string' || !GUID.test(entry.appId) || !Array.isArray(entry.delegatedPermissionIds))
+          throw new UpdateRefused('BadRequest', 'Each preAuthorizedApplications entry needs an appId (a GUID) and delegatedPermissionIds.');
+        const unknown = (entry.delegatedPermissionIds as unknown[]).find((id) => typeof id !== 'string' || !known.has(id.toLowerCase()));
+        if (unknown !== undefined) throw new UpdateRefused('BadRequest', `Property PreAuthorizedApplication references permission '${String(unknown)}', which is not an enabled permission scope of this application.`);
+        clients.push(entry.appId);
+      }
+      next.preAuthorizedClientIds = clients;
+    }
+  }
+  try {
+    updateRegistration(app, next);
+  } catch (err) {
+    if (err instanceof RegistrationError) throw new UpdateRefused('BadRequest', `Failed to update the application: ${err.message}`);
+    throw err;
+  }
+}
+
+export const applicationUpdateHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, APPLICATION_UPDATE_ROUTE);
+  const caller = req.caller;
+  const delegatedAdmin = caller.kind === 'delegated' && hasAnyScope(caller, WRITE_PERMISSIONS) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+  if (!delegatedAdmin && !hasAnyRole(caller, WRITE_PERMISSIONS))
+    return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  const app = ctx.tenant.apps.mcpServer;
+  const key = (params['id'] ?? params['appId'] ?? '').toLowerCase();
+  const matches = app !== undefined && (params['appId'] !== undefined ? app.clientId.toLowerCase() === key : derivedGuid(`application:${ctx.tenant.id}:${app.clientId}`) === key);
+  if (!matches || app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
+  try {
+    applyUpdate(app, req.body as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof UpdateRefused) return reply.error(400, err.code, err.message);
+    throw err;
+  }
+  return { status: 204, route: APPLICATION_UPDATE_ROUTE, body: undefined };
+};

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectV1WithOAuth } from '../helpers/browserSignIn.js';
+import { runCli } from '../helpers/cli.js';
+import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { CLI } from '../helpers/paths.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
+
+/**
+ * `setup` against a fresh emulated tenant: an administrator signs in (device code, auto-approved),
+ * the server app's registration is updated through Graph's applications API, a second run changes
+ * nothing, and `serve` with exactly the printed flags lets a client sign in from scratch.
+ */
+interface SetupReport {
+  serverApp: string;
+  dryRun: boolean;
+  changed: boolean;
+  changes: string[];
+  serve: { args: string[]; env: Record<string, string> };
+  clients: { scope: string; clientIds: string[] };
+}
+
+let emulator: EmulatorProcess;
+let env: Record<string, string>;
+let publicUrl: string;
+let serve: ChildProcess | undefined;
+const ADMIN = 'alex.wilber@contoso-emu.example'; // "IT Administrator": may manage app registrations
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function setup(extra: string[] = []): Promise<{ code: number | null; report: SetupReport; stderr: string }> {
+  const run = await runCli(['setup', '--json', '--emulator', emulator.file, '--public-url', publicUrl, ...extra], env);
+  try {
+    return { code: run.code, report: JSON.parse(run.stdout) as SetupReport, stderr: run.stderr };
+  } catch {
+    throw new Error(`setup printed no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm365-setup-'));
+  env = { HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
+  emulator = await useSharedEmulator({ autoApproveUpn: ADMIN });
+  publicUrl = `http://127.0.0.1:${await freePort()}/mcp`;
+}, 60_000);
+
+afterAll(async () => {
+  serve?.kill('SIGTERM');
+  await emulator?.stop();
+});
+
+describe('m365-copilot-mcp setup', () => {
+  it('--dry-run prints the plan and changes nothing', async () => {
+    const { code, report } = await setup(['--dry-run']);
+    expect(code).toBe(0);
+    expect(report.dryRun).toBe(true);
+    expect(report.changes).toEqual(expect.arrayContaining([`add the identifier URI ${publicUrl}`]));
+    const registration = (await (await emulator.control('/apps/mcp-server')).json()) as { identifierUris: string[] };
+    expect(registration.identifierUris).not.toContain(publicUrl);
+  });
+
+  it('updates the registration, and a second run changes nothing', async () => {
+    const extraClient = '11111111-2222-4333-8444-555555555555';
+    // No admin consent yet for the server app's Graph permissions: on-behalf-of would fail.
+    expect((await emulator.control('/apps/mcp-server', { delegatedScopes: [] })).status).toBe(200);
+    const first = await setup(['--preauthorize', extraClient]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.report.changed).toBe(true);
+    expect(first.report.changes).toEqual(expect.arrayContaining([`add the identifier URI ${publicUrl}`, `authorize the client ${extraClient} for access_as_user`]));
+    const registration = (await (await emulator.control('/apps/mcp-server')).json()) as { identifierUris: string[]; preAuthorizedClientIds: string[]; requestedAccessTokenVersion: number };
+    expect(registration.identifierUris).toContain(publicUrl);
+    expect(registration.preAuthorizedClientIds).toEqual(expect.arrayContaining([emulator.descriptor.apps.publicClient.clientId, extraClient]));
+    expect(registration.requestedAccessTokenVersion).toBe(2);
+    expect(first.report.changes.find((c) => c.startsWith('grant admin consent'))).toMatch(/Files\.Read\.All.*Sites\.Read\.All/);
+    expect((registration as unknown as { delegatedScopes: string[] }).delegatedScopes).toEqual(expect.arrayContaining(['Files.Read.All', 'Sites.Read.All', 'User.Read']));
+
+    const second = await setup(['--preauthorize', extraClient]);
+    expect(second.report.changed).toBe(false);
+    expect(second.report.changes).toEqual([]);
+    expect(second.report.serve).toEqual(first.report.serve);
+  });
+
+  it('serve with exactly the printed flags: a client signs in from scratch and calls copilot_retrieve', async () => {
+    const { report } = await setup();
+    expect(report.serve.args).toEqual(['serve', '--http', '--emulator', emulator.file, '--public-url', publicUrl, '--port', new URL(publicUrl).port]);
+    serve = spawn(process.execPath, [CLI, ...report.serve.args, '--audit-file', 'off'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', ...env, ...report.serve.env } });
+    let stderr = '';
+    serve.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: serve!.stdout! }).once('line', resolve);
+      serve!.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+    });
+    expect(JSON.parse(line)).toMatchObject({ url: publicUrl });
+    const client = await connectV1WithOAuth(emulator, publicUrl, readFileSync(emulator.descriptor.caCertPath, 'utf8'));
+    try {
+      const result = await client.callTool({ name: 'copilot_retrieve', arguments: { query: 'vpn', sources: ['sharePoint'] } });
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const status = await client.callTool({ name: 'copilot_status', arguments: {} });
+      expect((status.structuredContent as { user: { upn: string } }).user.upn).toBe(ADMIN);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a user who may not manage app registrations is refused with the next step', async () => {
+    await emulator.control('/reset', { autoApproveUpn: 'demo' });
+    const run = await runCli(['setup', '--emulator', emulator.file, '--public-url', publicUrl], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Application Administrator');
+  });
+});

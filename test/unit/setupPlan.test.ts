@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { planRegistration, type Application } from '../../src/commands/setup/plan.js';
+
+/** The plan is the difference between the registration and what HTTP mode needs; applying it leaves none. */
+const RESOURCE = 'https://mcp.contoso.com/mcp';
+const CLIENT = 'aebc6443-996d-45c2-90f0-388ff96faa56';
+const bare: Application = { id: 'obj', appId: 'app', identifierUris: ['api://app'], api: { requestedAccessTokenVersion: null, oauth2PermissionScopes: [], preAuthorizedApplications: [] } };
+
+function apply(app: Application, body: Record<string, unknown>): Application {
+  const api = (body['api'] ?? {}) as Application['api'];
+  return { ...app, ...(body['identifierUris'] ? { identifierUris: body['identifierUris'] as string[] } : {}), api: { ...app.api, ...api } };
+}
+
+describe('setup plan', () => {
+  it('adds the identifier URI, v2 tokens and the scope first, then authorizes the clients by the scope id', () => {
+    const plan = planRegistration(bare, { resource: RESOURCE, scope: 'access_as_user', clients: [CLIENT] }, () => 'scope-id');
+    expect(plan).toHaveLength(2);
+    expect(plan[0]!.body).toMatchObject({ identifierUris: ['api://app', RESOURCE], api: { requestedAccessTokenVersion: 2, oauth2PermissionScopes: [{ id: 'scope-id', value: 'access_as_user', isEnabled: true, type: 'User' }] } });
+    expect(plan[1]!.body).toEqual({ api: { preAuthorizedApplications: [{ appId: CLIENT, delegatedPermissionIds: ['scope-id'] }] } });
+    const applied = plan.reduce((app, u) => apply(app, u.body), bare);
+    expect(planRegistration(applied, { resource: RESOURCE, scope: 'access_as_user', clients: [CLIENT] })).toEqual([]);
+  });
+
+  it('keeps what is there: other URIs, scopes and clients; re-enables a disabled scope under its id', () => {
+    const app: Application = {
+      ...bare,
+      identifierUris: ['api://app', RESOURCE],
+      api: {
+        requestedAccessTokenVersion: 2,
+        oauth2PermissionScopes: [
+          { id: 'other', value: 'other', type: 'User', isEnabled: true, adminConsentDisplayName: 'o', adminConsentDescription: 'o' },
+          { id: 'old', value: 'access_as_user', type: 'User', isEnabled: false, adminConsentDisplayName: 'a', adminConsentDescription: 'a' },
+        ],
+        preAuthorizedApplications: [{ appId: CLIENT, delegatedPermissionIds: ['other'] }],
+      },
+    };
+    const plan = planRegistration(app, { resource: RESOURCE, scope: 'access_as_user', clients: [CLIENT] });
+    expect(plan[0]!.describe).toEqual(['enable the scope access_as_user']);
+    const scopes = (plan[0]!.body['api'] as { oauth2PermissionScopes: { id: string; isEnabled: boolean }[] }).oauth2PermissionScopes;
+    expect(scopes.map((s) => [s.id, s.isEnabled])).toEqual([['other', true], ['old', true]]);
+    expect(plan[1]!.body).toEqual({ api: { preAuthorizedApplications: [{ appId: CLIENT, delegatedPermissionIds: ['other', 'old'] }] } });
+  });
+});
