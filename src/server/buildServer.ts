@@ -23,22 +23,24 @@ type Era = 'legacy' | 'modern';
  * Pure and cheap: no I/O. stdio calls it once per connection, HTTP once per request. The runtime may
  * still be starting (the in-process emulator of --demo): tool calls wait for it, initialize does not.
  */
-export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era = 'legacy'): McpServer {
-  // One per connection (stdio) or request (HTTP): binds sign-in requestState to it.
+export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era = 'legacy', opts: { signInRounds?: boolean } = {}): McpServer {
+  // One per stdio connection: binds sign-in requestState to it. Over HTTP (a server per request, callers
+  // signed in by OAuth before they arrive) there are no sign-in rounds, so no server-wide verify either.
   const rounds = signInRounds();
+  const withRounds = opts.signInRounds ?? true;
   const server = new McpServer({ name: SERVER_NAME, version: surface.version }, {
     capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
     instructions: instructionsFor(surface.tools),
-    requestState: { verify: rounds.verify },
+    ...(withRounds ? { requestState: { verify: rounds.verify } } : {}),
   });
   const offered = new Set(surface.tools.map((t) => t.name));
   registerResources(server, resourceCalls(runtimeReady), offered);
   registerPrompts(server, offered);
-  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era, rounds);
+  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era, withRounds ? rounds : undefined);
   return server;
 }
 
-function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds): void {
+function registerTool(server: McpServer, tool: ToolDefinition, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds | undefined): void {
   const prepared = preparedSchemas(tool);
   server.registerTool(
     tool.name,
@@ -61,7 +63,7 @@ function errorCodeOf(result: { content: { type: string; text?: string }[] }): st
   return /^Error \[([A-Za-z]+)\]/.exec(result.content[0]?.text ?? '')?.[1];
 }
 
-async function callTool(server: McpServer, tool: ToolDefinition, prepared: ReturnType<typeof preparedSchemas>, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds, args: unknown, sdkCtx: ToolCallContext) {
+async function callTool(server: McpServer, tool: ToolDefinition, prepared: ReturnType<typeof preparedSchemas>, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era, rounds: SignInRounds | undefined, args: unknown, sdkCtx: ToolCallContext) {
   const started = Date.now();
   const runtime = await runtimeReady;
   const log = runtime.log.child({ tool: tool.name });
@@ -87,7 +89,7 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
     return { content: [{ type: 'text' as const, text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
   };
   // A 2026-07-28 retry after the sign-in page: wait for that sign-in, then run as usual.
-  const resumed = era === 'modern' ? await rounds.resume(tool.name, sdkCtx.mcpReq, runtime, log) : undefined;
+  const resumed = era === 'modern' && rounds ? await rounds.resume(tool.name, sdkCtx.mcpReq, runtime, log) : undefined;
   let askedForSignIn: InputRequiredResult | undefined;
   const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
   try {
@@ -99,6 +101,7 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
         // A client that can open URLs gets the sign-in page that way, and this same call carries on.
         if (!(err instanceof AppError) || err.code !== 'AuthPending') throw err;
         if (era === 'modern') {
+          if (!rounds) throw err;
           // Once declined, the retry answers AuthPending with the code instead of asking again.
           if (resumed === 'declined' || !rounds.clientTakesUrl(sdkCtx.mcpReq, server.server.getClientCapabilities())) throw err;
           askedForSignIn = await rounds.ask(err, tool.name, sdkCtx);

@@ -200,7 +200,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (!ctx.authInfo) throw new Error('MCP request without a verified bearer token');
       // The headers were checked before the request got here, so this cannot refuse.
       const surface = ctx.requestInfo ? requestSurface(opts.surface, (name) => ctx.requestInfo!.headers.get(name)) : opts.surface;
-      return buildServer(surface, opts.runtimeFor(ctx.authInfo.token), ctx.era);
+      return buildServer(surface, opts.runtimeFor(ctx.authInfo.token), ctx.era, { signInRounds: false });
     },
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );

@@ -60,8 +60,8 @@ const askName = (message = 'What is your name?') =>
   inputRequired.elicit({ message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } });
 const askSampling = (prompt, maxTokens) => inputRequired.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens });
 
-export function buildServer(surface, runtime, era = 'legacy') {
-  const server = real.buildServer(surface, runtime, era);
+export function buildServer(surface, runtime, era = 'legacy', opts = {}) {
+  const server = real.buildServer(surface, runtime, era, opts);
   addFixtures(server, era);
   return server;
 }

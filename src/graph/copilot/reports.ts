@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { parse as parseCsv } from 'csv-parse';
 import { AppError } from '../../errors.js';
 import type { GraphClient } from '../client.js';
 import { columnName, columnsOf, type Column, type ReportVersion, type UsageReport } from './reportColumns.js';
@@ -76,6 +75,8 @@ export async function decodeReport(body: ReadableStream<Uint8Array>, contentType
   }
   const rows: ReportRow[] = [];
   let header: string[] | undefined;
+  // Loaded on the first CSV report, not at start: ten module files that tools/list does not need.
+  const { parse: parseCsv } = await import('csv-parse');
   const parser = Readable.fromWeb(body as NodeReadableStream<Uint8Array>).pipe(
     parseCsv({ bom: true, columns: (names: string[]) => (header = names.map((h) => h.trim())), skip_empty_lines: true, relax_column_count: false }),
   );
