@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haproxyBinary } from './system.js';
+import { freePort } from './freePort.js';
 
 export interface Haproxy {
   /** http://127.0.0.1:port */
@@ -93,14 +93,3 @@ async function allUp(n: number, origin: string): Promise<boolean> {
   return answers.every((s) => s === 200);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const p = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(p));
-    });
-  });
-}
