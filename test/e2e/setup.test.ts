@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { CLI } from '../helpers/paths.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
+import { freePort } from '../helpers/freePort.js';
 
 /**
  * `setup` against a fresh emulated tenant: an administrator signs in (device code, auto-approved),
@@ -31,16 +31,6 @@ let publicUrl: string;
 let serve: ChildProcess | undefined;
 const ADMIN = 'alex.wilber@contoso-emu.example'; // "IT Administrator": may manage app registrations
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function setup(extra: string[] = []): Promise<{ code: number | null; report: SetupReport; stderr: string }> {
   const run = await runCli(['setup', '--json', '--emulator', emulator.file, '--public-url', publicUrl, ...extra], env);

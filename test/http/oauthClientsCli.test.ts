@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,6 +10,7 @@ import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { startHttpServerProcess, type HttpServerProcess } from '../helpers/httpServer.js';
 import { ROOT } from '../helpers/paths.js';
+import { freePort } from '../helpers/freePort.js';
 
 /**
  * Two clients nobody here wrote sign in from scratch against `serve --http --emulator FILE`: the MCP
@@ -31,16 +31,6 @@ let server: HttpServerProcess;
 let ca: string;
 let home: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function clientEnv(): Record<string, string> {
   return {
