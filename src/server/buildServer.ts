@@ -26,17 +26,16 @@ type Era = 'legacy' | 'modern';
 export function buildServer(surface: ServerSurface, runtimeReady: ServerRuntime | Promise<ServerRuntime>, era: Era = 'legacy', opts: { signInRounds?: boolean } = {}): McpServer {
   // One per stdio connection: binds sign-in requestState to it. Over HTTP (a server per request, callers
   // signed in by OAuth before they arrive) there are no sign-in rounds, so no server-wide verify either.
-  const rounds = signInRounds();
-  const withRounds = opts.signInRounds ?? true;
+  const rounds = (opts.signInRounds ?? true) ? signInRounds() : undefined;
   const server = new McpServer({ name: SERVER_NAME, version: surface.version }, {
     capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } },
     instructions: instructionsFor(surface.tools),
-    ...(withRounds ? { requestState: { verify: rounds.verify } } : {}),
+    ...(rounds ? { requestState: { verify: rounds.verify } } : {}),
   });
   const offered = new Set(surface.tools.map((t) => t.name));
   registerResources(server, resourceCalls(runtimeReady), offered);
   registerPrompts(server, offered);
-  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era, withRounds ? rounds : undefined);
+  for (const tool of surface.tools) registerTool(server, tool, runtimeReady, era, rounds);
   return server;
 }
 
