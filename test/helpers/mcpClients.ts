@@ -18,6 +18,12 @@ export interface McpTestClient {
   callTool(name: string, args?: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number }) => void; signal?: AbortSignal; timeout?: number }): Promise<ToolResult>;
   readResource(uri: string): Promise<{ contents: { uri: string; mimeType?: string; text?: string }[] }>;
   stderr(): string;
+  /**
+   * Every notification the server sent, as it came off the wire. Both SDK clients hand a notification
+   * to its handler a microtask later but settle a response at once, so a progress notification that
+   * arrives in the same chunk as its call's answer never reaches `onprogress`: count these instead.
+   */
+  notifications(): { method: string; params?: Record<string, unknown> }[];
   /** The server process's pid while it runs (soak tests read its memory from /proc); null once it has exited. */
   pid?(): number | null;
   close(): Promise<void>;
@@ -48,26 +54,42 @@ type CallOptions = Parameters<McpTestClient['callTool']>[2];
 const requestOptions = (o: CallOptions = {}) => ({ ...(o.onprogress ? { onprogress: o.onprogress } : {}), ...(o.signal ? { signal: o.signal } : {}), timeout: o.timeout ?? 60_000 });
 
 /** The shared test face of a connected 2025-era (v1 SDK) client, over any transport. */
-export function wrapV1(client: ClientV1, extra: { stderr: () => string; pid?: () => number | null }): McpTestClient {
+type WrapExtra = { stderr: () => string; pid?: () => number | null; notifications?: () => { method: string; params?: Record<string, unknown> }[] };
+
+/** Records the notifications a connected transport delivers, before the client's own handling. */
+export function tapNotifications(transport: { onmessage?: ((message: never, extra?: never) => void) | undefined }) {
+  const seen: { method: string; params?: Record<string, unknown> }[] = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    const m = message as { id?: unknown; method?: unknown; params?: Record<string, unknown> };
+    if (m.id === undefined && typeof m.method === 'string') seen.push({ method: m.method, ...(m.params ? { params: m.params } : {}) });
+    deliver?.(message, extra);
+  };
+  return () => seen;
+}
+
+export function wrapV1(client: ClientV1, extra: WrapExtra): McpTestClient {
   return {
     era: 'v1-2025',
     listTools: () => client.listTools() as never,
     callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, undefined, requestOptions(o)) as never,
     readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
+    notifications: extra.notifications ?? (() => []),
     ...(extra.pid ? { pid: extra.pid } : {}),
     close: () => client.close(),
   };
 }
 
 /** The same for a v2 SDK client pinned to 2026-07-28. */
-export function wrapV2(client: ClientV2, extra: { stderr: () => string; pid?: () => number | null }): McpTestClient {
+export function wrapV2(client: ClientV2, extra: WrapExtra): McpTestClient {
   return {
     era: 'v2-2026',
     listTools: () => client.listTools() as never,
     callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, requestOptions(o)) as never,
     readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
+    notifications: extra.notifications ?? (() => []),
     ...(extra.pid ? { pid: extra.pid } : {}),
     close: () => client.close(),
   };
@@ -82,11 +104,11 @@ export async function connectClient(era: Era, args: string[], env: Record<string
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const client = new ClientV1({ name: 'test-v1', version: '1.0.0' });
     await client.connect(transport);
-    return wrapV1(client, { stderr: () => stderr, pid: () => transport.pid });
+    return wrapV1(client, { stderr: () => stderr, pid: () => transport.pid, notifications: tapNotifications(transport as never) });
   }
   const transport = new StdioV2(params);
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new ClientV2({ name: 'test-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(transport);
-  return wrapV2(client, { stderr: () => stderr, pid: () => transport.pid });
+  return wrapV2(client, { stderr: () => stderr, pid: () => transport.pid, notifications: tapNotifications(transport as never) });
 }

@@ -9,7 +9,7 @@ import type { TenantFacts } from 'm365-copilot-emulator';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { connectHttpClient, mintToken, startHttpServerProcess } from '../helpers/httpServer.js';
-import { textOf, type ToolResult } from '../helpers/mcpClients.js';
+import { tapNotifications, textOf, type ToolResult } from '../helpers/mcpClients.js';
 import { CLI } from '../helpers/paths.js';
 import { factsOf } from './facts.js';
 
@@ -41,6 +41,8 @@ interface Server {
   page(args: Record<string, unknown>): Promise<ToolResult>;
   /** File mode (copilot_export_interactions_to_file). */
   call(args: Record<string, unknown>, opts?: { onprogress?: (p: { progress: number; total?: number; message?: string }) => void; signal?: AbortSignal }): Promise<ToolResult>;
+  /** Progress values on the wire since the server started (the SDK client can drop the last ones; see tapNotifications). */
+  progressOnWire(): { progress: number; total?: number }[];
   close(): Promise<void>;
 }
 
@@ -52,7 +54,9 @@ async function startServer(): Promise<Server> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--emulator', emulator.file, '--sign-in-wait', '0', '--export-dir', dir], env, stderr: 'pipe' });
   const client = new Client({ name: 'export-stream-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(transport);
+  const notifications = tapNotifications(transport as never);
   const server: Server = {
+    progressOnWire: () => notifications().filter((n) => n.method === 'notifications/progress').map((n) => n.params as { progress: number; total?: number }),
     pid: transport.pid!,
     page: (args) => client.callTool({ name: 'copilot_export_interactions', arguments: args }, { timeout: 120_000 }) as Promise<ToolResult>,
     call: (args, opts = {}) =>
@@ -134,8 +138,8 @@ describe('copilot_export_interactions_to_file (stdio)', () => {
   it('writes every interaction of the user once, one valid JSON object per line, with progress and counts only', async () => {
     const n = facts.interactions.total;
     const file = join(dir, 'one-user.jsonl');
-    const progress: { progress: number; total?: number }[] = [];
-    const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file }, { onprogress: (p) => progress.push(p) });
+    const r = await server.call({ userIds: [facts.interactions.user.id], outputFile: file }, { onprogress: () => {} });
+    const progress = server.progressOnWire();
     expect(r.isError, textOf(r)).toBeFalsy();
     const s = r.structuredContent as FileOut;
     expect(s.count).toBe(n);

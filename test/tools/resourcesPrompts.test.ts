@@ -46,6 +46,7 @@ async function connect(era: Era, emulatorFile: string): Promise<Connected> {
     callTool: (name, a = {}) => surface.callTool({ name, arguments: a }) as Promise<ToolResult>,
     readResource: (uri) => surface.readResource({ uri }),
     stderr: () => '',
+    notifications: () => [],
     close: () => surface.close(),
   };
   return { surface, tools, stateDir: home };
