@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AUDIT_QUERY_TEXT_MODES } from '../config/schema.js';
@@ -16,7 +16,9 @@ export type TextRenderer = (text: string) => string | undefined;
 export function textRenderer(mode: AuditTextMode, key: Buffer | undefined): TextRenderer {
   if (mode === 'full') return (text) => text;
   if (mode === 'omit' || !key) return () => undefined;
-  return (text) => `hmac-sha256:${createHmac('sha256', key).update(text, 'utf8').digest('hex')}`;
+  // A KeyObject made once: creating the HMAC from raw key bytes imported them again on every call.
+  const secret = createSecretKey(key);
+  return (text) => `hmac-sha256:${createHmac('sha256', secret).update(text, 'utf8').digest('hex')}`;
 }
 
 const KEY_BYTES = 32;

@@ -1,6 +1,6 @@
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
-import { answeringParseErrors } from './jsonLines.js';
+import { AnsweringReadBuffer } from './jsonLines.js';
 import { buildServer } from '../server/buildServer.js';
 import type { ServerRuntime, ServerSurface } from '../server/runtime.js';
 
@@ -14,8 +14,13 @@ export type StdioEnd = 'client-closed' | 'signal' | 'transport-failed';
  */
 class WatchedStdioTransport extends StdioServerTransport {
   constructor(private readonly onClosed: () => void) {
-    // A line that is not JSON gets its -32700 answer instead of silence (the SDK skips it).
-    super(process.stdin.pipe(answeringParseErrors((response) => process.stdout.write(response))), process.stdout);
+    super(process.stdin, process.stdout);
+    // A line that is not JSON gets its -32700 answer instead of silence (the SDK skips it). The SDK
+    // reads through its private `_readBuffer` (SDK 2.4); this is the one place that relies on it, and
+    // a renamed field fails loudly here rather than silently dropping the answers.
+    const self = this as unknown as { _readBuffer?: unknown };
+    if (!('_readBuffer' in self)) throw new Error('the MCP SDK stdio transport no longer has _readBuffer: update src/transports/stdio.ts');
+    self._readBuffer = new AnsweringReadBuffer((response) => process.stdout.write(response));
   }
 
   override async close(): Promise<void> {

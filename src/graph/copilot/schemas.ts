@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { withFastPath } from '../fastPath.js';
+import { decodeRetrievalResponseFast } from './retrievalFastDecode.js';
 
 /*
  * The shapes of the Graph answers the tools read, validated at the boundary. Tolerant on purpose:
@@ -102,14 +104,16 @@ export const RetrievalHitSchema = z.looseObject({
   thumbnails: list(RetrievalThumbnailSchema),
 });
 
-export const RetrievalResponseSchema = z.looseObject({
+/** The schema as zod defines it; RetrievalResponseSchema is the same with a hand-written fast path. */
+export const RetrievalResponseZodSchema = z.looseObject({
   retrievalHits: list(RetrievalHitSchema),
 });
+export const RetrievalResponseSchema = withFastPath(RetrievalResponseZodSchema, decodeRetrievalResponseFast);
 
 export type SensitivityLabel = z.output<typeof SensitivityLabelSchema>;
 export type RetrievalExtract = z.output<typeof RetrievalExtractSchema>;
 export type RetrievalHit = z.output<typeof RetrievalHitSchema>;
-export type RetrievalResponse = z.output<typeof RetrievalResponseSchema>;
+export type RetrievalResponse = z.output<typeof RetrievalResponseZodSchema>;
 
 // ---------- interaction export (contract §2.7) ----------
 
