@@ -24,7 +24,14 @@ const TOOL_INTERNALS = {
 };
 
 
-const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+/**
+ * OpenTelemetry's SDK and exporters load only when telemetry is configured (src/telemetry/startTelemetry.ts,
+ * dynamic import()), so cold start does not pay for them; a static import anywhere would.
+ */
+const OTEL_SDK = forbid(['@opentelemetry/*', '!@opentelemetry/api'], 'Only @opentelemetry/api is imported statically; the SDK and exporters are loaded with import() in src/telemetry/startTelemetry.ts.');
+
+// Every layer's list includes OTEL_SDK (a layer's own list replaces the one of src/** below).
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [OTEL_SDK, ...patterns] }] });
 /**
  * The emulator is a product of its own and imports nothing of the server: from a file N folders
  * below the package's src/ or test/, a path with N+2 `..` steps leaves the package. One entry per
@@ -53,6 +60,7 @@ export default tseslint.config(
   },
   // Tests print their summaries (fuzz seeds, soak counts); only the server's stdout is the protocol.
   { files: ['test/**/*.ts'], rules: { 'no-console': 'off' } },
+  { files: ['src/**/*.ts'], rules: restrict() },
   { files: ['src/**/*.ts'], ignores: ['src/config/**'], rules: noEnv },
   { files: ['src/tools/**/*.ts'], rules: { ...noEnv, ...restrict(SDK, MSAL, TRANSPORTS, COMPOSITION, EMULATOR) } },
   { files: ['src/graph/**/*.ts'], rules: { ...noEnv, ...restrict(POLICY, SDK, MSAL, TRANSPORTS, COMPOSITION, EMULATOR, forbid(['**/tools/**'], 'The Graph layer serves the tools; it never imports them.')) } },
@@ -61,5 +69,10 @@ export default tseslint.config(
   { files: ['src/resources/**/*.ts', 'src/prompts/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, TRANSPORTS, COMPOSITION, EMULATOR, TOOL_INTERNALS) } },
   { files: ['src/auth/**/*.ts'], rules: { ...noEnv, ...restrict(SDK, TRANSPORTS, COMPOSITION, EMULATOR, forbid(['**/tools/**', '**/server/**'], 'Auth knows nothing of tools or the MCP server.')) } },
   { files: ['src/server/**/*.ts', 'src/transports/**/*.ts'], rules: { ...noEnv, ...restrict(MSAL, COMPOSITION, EMULATOR) } },
+  // Telemetry observes the other layers through their types and the logger; it drives none of them.
+  {
+    files: ['src/telemetry/**/*.ts'],
+    rules: { ...noEnv, ...restrict(SDK, MSAL, TRANSPORTS, COMPOSITION, EMULATOR, POLICY, forbid(['**/tools/**', '**/server/**', '**/auth/**'], 'Telemetry records what the other layers do; it never imports their logic (the Graph transport types and the logger only).')) },
+  },
   ...insideOnly('packages/emulator'),
 );
