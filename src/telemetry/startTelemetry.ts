@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { telemetryStarted } from './tracing.js';
 
 export interface TelemetrySettings {
   /** OTLP/HTTP base endpoint (OTEL_EXPORTER_OTLP_ENDPOINT); /v1/traces and /v1/metrics are appended. */
@@ -60,6 +61,7 @@ export async function startTelemetry(settings: TelemetrySettings, log: Logger): 
   api.propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
   api.trace.setGlobalTracerProvider(tracerProvider);
   api.metrics.setGlobalMeterProvider(meterProvider);
+  telemetryStarted();
   // Export failures are the SDK's to report; through our logger they stay on stderr, once per kind.
   api.diag.setLogger(
     {
