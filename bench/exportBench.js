@@ -1,8 +1,11 @@
 // Issue 6: copilot_export_interactions_to_file, every interaction of an emulated tenant at
-// --scale 20 (≈112k interactions over 10 users) streamed to JSONL by the built server over stdio.
-// Reports items/s (wall clock, so the client-side export rate limit is included), the server's peak
-// RSS (VmHWM) and its CPU time per item. `node bench/exportBench.js` after `npm run build`, or part
-// of `npm run bench`.
+// --scale 18 (100,805 interactions over 10 users: the smallest scale with at least 100k) streamed to
+// JSONL by the built server over stdio. Reports items/s (wall clock, so the client-side export rate
+// limit is included), the server's peak RSS (VmHWM) and its CPU time per item. Issue 17: a second,
+// small run (--scale 2, ≈11k interactions) reports its peak RSS beside the big one's, so "memory does
+// not depend on volume" is one ratio. `node bench/exportBench.js` after `npm run build`, or part of
+// `npm run bench`. BENCH_EXPORT_MEMORY=1 also prints the server's memoryUsage() every 200 ms and
+// its resident memory by mapping at exit (bench/memorySampler.cjs) on stderr.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +16,20 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = process.env.BENCH_CLI ?? join(root, 'dist', 'cli.js'); // as in run.js
-const SCALE = Number(process.env.BENCH_EXPORT_SCALE ?? 20);
-/** Graph's limit (30 requests/s per app per tenant; ~83 % sustained) over 100-item pages caps any compliant client at ~2,400–3,000 items/s. */
-export const EXPORT_GOALS = { itemsPerSecond: 5000, peakRssMb: 150 };
+const SCALE = Number(process.env.BENCH_EXPORT_SCALE ?? 18);
+/** The big run must pass at least this many interactions through (issue 17's 100k row). */
+const BIG_RUN_MIN_INTERACTIONS = process.env.BENCH_EXPORT_SCALE ? 0 : 100_000;
+const SMALL_SCALE = Number(process.env.BENCH_EXPORT_SMALL_SCALE ?? 2);
+/**
+ * Graph's limit (30 requests/s per app per tenant; ~83 % sustained) over 100-item pages caps any
+ * compliant client at ~2,400–3,000 items/s. Peak RSS: on every run, small or big (issue 17).
+ */
+export const EXPORT_GOALS = { itemsPerSecond: 5000, peakRssMb: 100 };
+const memorySampler = join(root, 'bench', 'memorySampler.cjs');
 
 /** `m365-copilot-mcp emulator` as its own process, so its memory is not the server's. */
-async function startEmulator(dir) {
-  const child = spawn(process.execPath, [cli, 'emulator', '--scale', String(SCALE)], { stdio: ['ignore', 'pipe', 'ignore'] });
+async function startEmulator(dir, scale) {
+  const child = spawn(process.execPath, [cli, 'emulator', '--scale', String(scale)], { stdio: ['ignore', 'pipe', 'ignore'] });
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
@@ -96,13 +106,14 @@ async function checkFile(file) {
   return { lines, unique: ids.size };
 }
 
-/** Runs the benchmark; `record(name, value, unit, extra)` receives each metric. */
-export async function exportBench(record) {
+/** One export of every interaction of a tenant at `scale`, checked line by line; the server's figures. */
+async function runExport(scale) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
-  const emulator = await startEmulator(dir);
+  const emulator = await startEmulator(dir, scale);
   const env = { HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" to profile the server alone (NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  if (process.env.BENCH_EXPORT_MEMORY) nodeArgs.push('--require', memorySampler);
   // The export directory may not hold the state directory (the server refuses that at start).
   const exportDir = join(dir, 'out');
   mkdirSync(exportDir);
@@ -127,16 +138,28 @@ export async function exportBench(record) {
     const { file } = result.structuredContent;
     const check = await checkFile(outputFile);
     if (!file.complete || check.lines !== file.interactions || check.unique !== check.lines) throw new Error(`export file is wrong: ${JSON.stringify({ file, check })}`);
-    const extra = { interactions: file.interactions, users: userIds.length, pages: file.pages, seconds: Math.round(seconds * 10) / 10, scale: SCALE };
-    record('export to JSONL: interactions per second (wall clock, rate limit included)', file.interactions / seconds, 'items/s', { ...extra, goal: EXPORT_GOALS.itemsPerSecond });
-    record('export to JSONL: server peak RSS (VmHWM)', after.hwmMb, 'MB', { rssBeforeExportMb: Math.round(before.rssMb), goal: EXPORT_GOALS.peakRssMb });
-    record('export to JSONL: server CPU per 1,000 interactions', (cpu * 1000 * 1000) / file.interactions, 'ms', { cpuSeconds: Math.round(cpu * 100) / 100, capacityItemsPerCpuSecond: Math.round(file.interactions / cpu) });
-    record('export to JSONL: file bytes per interaction', statSync(outputFile).size / file.interactions, 'bytes', { progressNotifications: notifications });
+    return { file, users: userIds.length, seconds, cpu, before, after, notifications, bytes: statSync(outputFile).size, scale };
   } finally {
     await server.close();
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs the benchmark; `record(name, value, unit, extra)` receives each metric. */
+export async function exportBench(record) {
+  const small = await runExport(SMALL_SCALE);
+  const big = await runExport(SCALE);
+  if (big.file.interactions < BIG_RUN_MIN_INTERACTIONS) throw new Error(`the big run exported ${big.file.interactions} interactions, fewer than ${BIG_RUN_MIN_INTERACTIONS}: raise its scale`);
+  const { file, seconds, cpu } = big;
+  const extra = { interactions: file.interactions, users: big.users, pages: file.pages, seconds: Math.round(seconds * 10) / 10, scale: big.scale };
+  record('export to JSONL: interactions per second (wall clock, rate limit included)', file.interactions / seconds, 'items/s', { ...extra, goal: EXPORT_GOALS.itemsPerSecond });
+  record('export to JSONL: server peak RSS (VmHWM)', big.after.hwmMb, 'MB', { interactions: file.interactions, rssBeforeExportMb: Math.round(big.before.rssMb), goal: EXPORT_GOALS.peakRssMb });
+  record('export to JSONL: server peak RSS (VmHWM), small run', small.after.hwmMb, 'MB', { interactions: small.file.interactions, scale: small.scale, rssBeforeExportMb: Math.round(small.before.rssMb), goal: EXPORT_GOALS.peakRssMb });
+  // 1.0 when memory does not depend on how many interactions pass through.
+  record('export to JSONL: peak RSS, big run / small run', big.after.hwmMb / small.after.hwmMb, 'x', { bigInteractions: file.interactions, smallInteractions: small.file.interactions });
+  record('export to JSONL: server CPU per 1,000 interactions', (cpu * 1000 * 1000) / file.interactions, 'ms', { cpuSeconds: Math.round(cpu * 100) / 100, capacityItemsPerCpuSecond: Math.round(file.interactions / cpu) });
+  record('export to JSONL: file bytes per interaction', big.bytes / file.interactions, 'bytes', { progressNotifications: big.notifications });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
