@@ -1,0 +1,79 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+
+/**
+ * The subset of fetch the Graph transport uses (method, string headers, a string body, a signal; no
+ * redirects followed), over node:http and node:https. Why not the global fetch: undici's client
+ * compiles its HTTP parser to WebAssembly on the first request and runs every body through its
+ * fetch pipeline; in the export (issue 17) that cost ~10–13 MB of peak RSS and ~7 % CPU per page
+ * over node:http's built-in parser, measured with bench/exportBench.js. The answer is still a web
+ * Response, so the transport, the SSE reader and the download consumers see what fetch gives them.
+ *
+ * Differences from fetch that the transport relies on being harmless: no Accept-Encoding is sent,
+ * so Graph answers uncompressed (fetch would decompress transparently anyway); network errors are
+ * node's own (`code: 'ECONNREFUSED'` at the top, not nested in `cause`), which errorCode and the
+ * retry policy both read.
+ */
+export function createNodeHttpFetch(): typeof fetch {
+  // Keep-alive, as fetch does: the export makes up to 30 requests a second to one host.
+  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+  const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('nodeHttpFetch takes a URL, not a Request');
+      const url = new URL(input);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`nodeHttpFetch cannot fetch ${url.protocol} URLs`);
+      if (init.redirect !== undefined && init.redirect !== 'manual') throw new TypeError('nodeHttpFetch never follows redirects; pass redirect: "manual"');
+      const body = bodyOf(init.body);
+      const headers: Record<string, string> = { ...headerRecord(init.headers) };
+      if (body !== undefined) headers['Content-Length'] = String(body.length);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol], ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
+        try {
+          resolve(toResponse(res));
+        } catch (err) {
+          res.destroy();
+          reject(err);
+        }
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+  return nodeFetch as typeof fetch;
+}
+
+let shared: typeof fetch | undefined;
+
+/** One per process, so every Graph client (HTTP mode builds one per request) shares the keep-alive connections. */
+export function sharedNodeHttpFetch(): typeof fetch {
+  return (shared ??= createNodeHttpFetch());
+}
+
+/** Statuses whose Response may not have a body (the Response constructor refuses one). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+function toResponse(res: IncomingMessage): Response {
+  const status = res.statusCode ?? 0;
+  const headers = new Headers();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+  if (NULL_BODY.has(status)) {
+    res.resume();
+    return new Response(null, { status, headers });
+  }
+  // Node's stream becomes the web stream fetch would have given: read as it arrives, aborted with the request.
+  return new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers });
+}
+
+function bodyOf(body: RequestInit['body']): Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  throw new TypeError('nodeHttpFetch sends string bodies only');
+}
+
+function headerRecord(h: RequestInit['headers']): Record<string, string> {
+  if (!h) return {};
+  if (!(h instanceof Headers) && !Array.isArray(h)) return h as Record<string, string>;
+  const out: Record<string, string> = {};
+  new Headers(h).forEach((value, name) => (out[name] = value));
+  return out;
+}
