@@ -7,7 +7,7 @@ import { parseJsonBody, validate } from './decode.js';
 import { GraphError } from './errors.js';
 import { backoffSleep, defaultSleep } from './retryPolicy.js';
 import { applyRoutePolicies, brokenBodyAttempts, type RoutePolicy } from './routePolicies.js';
-import { sharedNodeHttpFetch } from './nodeHttpFetch.js';
+import { sharedNodeHttpFetch, type TrustOptions } from './nodeHttpFetch.js';
 import { sseData } from './sse.js';
 import { createSend, StreamConsumerError, type Exchange, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
@@ -100,8 +100,10 @@ export interface GraphClientOptions {
   defaultVersion?: GraphVersion;
   getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
   log?: Logger;
-  /** Default: node:http(s) (nodeHttpFetch.ts), lighter than the global fetch. */
+  /** Default: node:http(s) (nodeHttpFetch.ts), lighter than the global fetch, trusting `trust`'s CA. */
   fetch?: typeof fetch;
+  /** --ca-cert for Graph traffic (the default fetch only). */
+  trust?: TrustOptions;
   userAgent?: string;
   /** Deadline for one HTTP exchange, body included. */
   timeoutMs?: number;
@@ -136,7 +138,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const defaultVersion = opts.defaultVersion ?? 'v1.0';
   const policies = opts.policies ?? [];
   const single = createSend({
-    fetch: opts.fetch ?? sharedNodeHttpFetch(),
+    fetch: opts.fetch ?? sharedNodeHttpFetch(opts.trust),
     userAgent: opts.userAgent ?? 'm365-copilot-mcp',
     timeoutMs: opts.timeoutMs,
     log: opts.log,

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 
 /**
  * The subset of fetch the Graph transport uses (method, string headers, a string body, a signal; no
@@ -15,9 +16,18 @@ import { Readable } from 'node:stream';
  * node's own (`code: 'ECONNREFUSED'` at the top, not nested in `cause`), which errorCode and the
  * retry policy both read.
  */
-export function createNodeHttpFetch(): typeof fetch {
+export interface TrustOptions {
+  /** An extra CA (PEM) to trust besides the system roots (--ca-cert: a TLS-inspecting proxy's root, the emulator's CA). */
+  extraCaPem?: string | undefined;
+  /** Trust only that CA (the emulator's own Graph). */
+  onlyExtraCa?: boolean | undefined;
+}
+
+export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
+  // The same trust list as identity traffic (auth/networkClient.ts): TLS verification is never switched off.
+  const ca = trust.extraCaPem ? (trust.onlyExtraCa ? [trust.extraCaPem] : [...rootCertificates, trust.extraCaPem]) : undefined;
   // Keep-alive, as fetch does: the export makes up to 30 requests a second to one host.
-  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }) };
   const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
     new Promise((resolve, reject) => {
       if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('nodeHttpFetch takes a URL, not a Request');
@@ -42,11 +52,14 @@ export function createNodeHttpFetch(): typeof fetch {
   return nodeFetch as typeof fetch;
 }
 
-let shared: typeof fetch | undefined;
+const shared = new Map<string, typeof fetch>();
 
-/** One per process, so every Graph client (HTTP mode builds one per request) shares the keep-alive connections. */
-export function sharedNodeHttpFetch(): typeof fetch {
-  return (shared ??= createNodeHttpFetch());
+/** One per process and trust list, so every Graph client (HTTP mode builds one per request) shares the keep-alive connections. */
+export function sharedNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
+  const key = `${trust.onlyExtraCa ? 'only' : 'extra'}:${trust.extraCaPem ?? ''}`;
+  let fetchFor = shared.get(key);
+  if (!fetchFor) shared.set(key, (fetchFor = createNodeHttpFetch(trust)));
+  return fetchFor;
 }
 
 /** Statuses whose Response may not have a body (the Response constructor refuses one). */
