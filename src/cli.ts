@@ -28,6 +28,7 @@ const options: ParseArgsConfig['options'] = {
   'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
+  'fresh-tenant': { type: 'boolean' },
   'client-metadata-documents': { type: 'string' },
   faults: { type: 'string' },
   users: { type: 'string' },
@@ -40,6 +41,9 @@ const options: ParseArgsConfig['options'] = {
   'client-config': { type: 'string' },
   'dry-run': { type: 'boolean' },
   preauthorize: { type: 'string' },
+  'new-secret': { type: 'boolean' },
+  'secret-file': { type: 'string' },
+  'admin-client-id': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -92,6 +96,7 @@ Emulator options:
   ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
   ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
   ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
+  ${pad('--fresh-tenant', 30)} no public client and no MCP server app yet (setup creates them)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
   ${pad('--client-metadata-documents CA', 30)} accept client ID metadata documents (https URL client ids), fetched only from
   ${pad('', 30)} loopback servers signed by this CA (PEM file)
