@@ -1,4 +1,4 @@
-import type { EmuApiApp, EmuApp, Tenant } from '../model.js';
+import type { EmuApiApp, EmuApp, GraphResponse, Tenant } from '../model.js';
 import { derivedGuid } from '../identity/tokens.js';
 import { RegistrationError, updateRegistration, type ServerRegistration } from '../identity/serverRegistration.js';
 import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
@@ -218,20 +218,35 @@ export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void
   }
 }
 
+/** A public client: the emulator models its requiredResourceAccess only. */
+function updatePublicClient(app: EmuApp, body: unknown, reply: ReturnType<typeof replyFor>): GraphResponse {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
+  const other = Object.keys(body).find((k) => k !== 'requiredResourceAccess');
+  if (other !== undefined) return reply.error(400, 'BadRequest', `The emulator models only requiredResourceAccess of a public client; '${other}' is not it.`);
+  try {
+    const access = (body as Record<string, unknown>)['requiredResourceAccess'];
+    if (access !== undefined) app.requiredResourceAccess = requiredResourceAccess(access);
+  } catch (err) {
+    if (err instanceof UpdateRefused) return reply.error(400, err.code, err.message);
+    throw err;
+  }
+  return { status: 204, route: APPLICATION_UPDATE_ROUTE, body: undefined };
+}
+
 export const applicationUpdateHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, APPLICATION_UPDATE_ROUTE);
   const caller = req.caller;
   const delegatedAdmin = caller.kind === 'delegated' && hasAnyScope(caller, WRITE_PERMISSIONS) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
   if (!delegatedAdmin && !hasAnyRole(caller, WRITE_PERMISSIONS))
     return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-  const server = ctx.tenant.apps.mcpServer;
-  const app = server?.registered === false ? undefined : server;
   const key = (params['id'] ?? params['appId'] ?? '').toLowerCase();
-  const matches = app !== undefined && (params['appId'] !== undefined ? app.clientId.toLowerCase() === key : derivedGuid(`application:${ctx.tenant.id}:${app.clientId}`) === key);
-  if (!matches || app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  const app = managedApps(ctx.tenant).find((a) => (params['appId'] !== undefined ? a.clientId.toLowerCase() === key : applicationObjectId(ctx.tenant.id, a.clientId) === key));
+  if (app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  const server = ctx.tenant.apps.mcpServer;
+  if (app !== server || server === undefined) return updatePublicClient(app, req.body, reply);
   if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
   try {
-    applyUpdate(app, req.body as Record<string, unknown>);
+    applyUpdate(server, req.body as Record<string, unknown>);
   } catch (err) {
     if (err instanceof UpdateRefused) return reply.error(400, err.code, err.message);
     throw err;

@@ -52,9 +52,8 @@ function graphServicePrincipal(tenant: Tenant): Record<string, unknown> {
   };
 }
 
-const GRAPH_DELEGATED_PERMISSIONS = [...new Set([...PUBLIC_CLIENT_SCOPES.filter((s) => !['openid', 'profile', 'offline_access'].includes(s)), ...GRAPH_CLI_APP.delegatedScopes, 'AiEnterpriseInteraction.Read', 'User.Read.All'])].filter(
-  (s) => !['openid', 'profile', 'offline_access'].includes(s),
-);
+// What the tools, sign-in (openid, profile, offline_access: Graph publishes them too) and setup ask for.
+const GRAPH_DELEGATED_PERMISSIONS = [...new Set([...PUBLIC_CLIENT_SCOPES, ...GRAPH_CLI_APP.delegatedScopes, 'AiEnterpriseInteraction.Read', 'User.Read.All', 'email'])];
 
 function servicePrincipals(tenant: Tenant): Record<string, unknown>[] {
   return [graphServicePrincipal(tenant), ...grantingApps(tenant).map((app) => servicePrincipalOf(tenant, app))];
