@@ -63,9 +63,10 @@ Usage:
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
-  m365-copilot-mcp setup --server-client-id ID --public-url URL [--preauthorize ID,...] [--dry-run] [--json]
-                                             an administrator signs in (device code); the server app's registration
-                                             becomes what HTTP mode needs; prints the serve flags
+  m365-copilot-mcp setup --public-url URL [--client-id ID] [--server-client-id ID] [--preauthorize ID,...]
+                         [--new-secret] [--secret-file PATH] [--admin-client-id ID] [--dry-run] [--json]
+                                             an administrator signs in (device code); creates or updates the public
+                                             client, the server app (secret shown once) and admin consent; prints the flags
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp install CLIENT [--print] [--name N] [--client-config FILE] [--demo|--emulator FILE|--tenant T --client-id ID …]
