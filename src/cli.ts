@@ -28,6 +28,7 @@ const options: ParseArgsConfig['options'] = {
   'token-lifetime': { type: 'string' },
   'without-app-role': { type: 'string' },
   'user-consent': { type: 'boolean' },
+  'fresh-tenant': { type: 'boolean' },
   'client-metadata-documents': { type: 'string' },
   faults: { type: 'string' },
   users: { type: 'string' },
@@ -40,6 +41,9 @@ const options: ParseArgsConfig['options'] = {
   'client-config': { type: 'string' },
   'dry-run': { type: 'boolean' },
   preauthorize: { type: 'string' },
+  'new-secret': { type: 'boolean' },
+  'secret-file': { type: 'string' },
+  'admin-client-id': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
 
@@ -59,9 +63,10 @@ Usage:
   m365-copilot-mcp logout [--account UPN|--all]
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
-  m365-copilot-mcp setup --server-client-id ID --public-url URL [--preauthorize ID,...] [--dry-run] [--json]
-                                             an administrator signs in (device code); the server app's registration
-                                             becomes what HTTP mode needs; prints the serve flags
+  m365-copilot-mcp setup --public-url URL [--client-id ID] [--server-client-id ID] [--preauthorize ID,...]
+                         [--new-secret] [--secret-file PATH] [--admin-client-id ID] [--dry-run] [--json]
+                                             an administrator signs in (device code); creates or updates the public
+                                             client, the server app (secret shown once) and admin consent; prints the flags
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp install CLIENT [--print] [--name N] [--client-config FILE] [--demo|--emulator FILE|--tenant T --client-id ID …]
@@ -92,6 +97,7 @@ Emulator options:
   ${pad('--device-code-interval N', 30)} seconds between device-code polls the emulator asks for (default 5)
   ${pad('--token-lifetime N', 30)} access token lifetime in seconds, 1 to 86400 (default 3600)
   ${pad('--user-consent', 30)} per-user consent: a refresh cannot add scopes (default: admin consent)
+  ${pad('--fresh-tenant', 30)} no public client and no MCP server app yet (setup creates them)
   ${pad('--without-app-role R[,R]', 30)} withhold these application permissions from the export app (test a missing consent)
   ${pad('--client-metadata-documents CA', 30)} accept client ID metadata documents (https URL client ids), fetched only from
   ${pad('', 30)} loopback servers signed by this CA (PEM file)

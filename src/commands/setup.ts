@@ -1,3 +1,4 @@
+import { chmod, writeFile } from 'node:fs/promises';
 import { endpointSource } from '../composition/endpointSource.js';
 import { identityOf } from '../composition/localAuth.js';
 import type { Endpoints } from '../config/endpoints.js';
@@ -8,8 +9,8 @@ import { identityNetwork, msalConfiguration } from '../auth/msalConfig.js';
 import { mapMsalError } from '../auth/msalErrors.js';
 import { advertisedResource } from '../transports/resourceUrl.js';
 import { requestJson } from './doctor/http.js';
-import { GraphApplications } from './setup/graphApplications.js';
-import { planRegistration } from './setup/plan.js';
+import { GraphApplications, type PublishedScope } from './setup/graphApplications.js';
+import { planRegistration, planResourceAccess, type Application } from './setup/plan.js';
 import { delegatedScopes } from '../tools/registry.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
 
@@ -45,23 +46,95 @@ function ids(list: string | boolean | undefined): string[] {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** What to run next: the exact serve flags, the secret by its variable name only. */
-function serveCommand(config: Config, ep: Endpoints, serverId: string, resource: string): { args: string[]; env: Record<string, string> } {
+/** The stable names setup finds its apps by when no id is passed (exact, case-sensitive displayName). */
+export const PUBLIC_CLIENT_NAME = 'm365-copilot-mcp (stdio)';
+export const SERVER_APP_NAME = 'm365-copilot-mcp (HTTP server)';
+const SECRET_VARIABLE = 'M365_COPILOT_MCP_SERVER_CLIENT_SECRET';
+const SIGN_IN_SCOPES = ['offline_access', 'openid', 'profile'];
+
+interface ServeCommand {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** What to run next: the exact serve flags; the secret only when it was just created (shown once). */
+function serveCommand(config: Config, ep: Endpoints, serverId: string | undefined, resource: string, secret: string | undefined): ServeCommand {
   const url = new URL(resource);
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const listen = loopback ? ['--port', url.port || (url.protocol === 'https:' ? '443' : '80')] : ['--host', '0.0.0.0'];
-  if (config.emulatorFile) return { args: ['serve', '--http', '--emulator', config.emulatorFile, '--public-url', resource, ...listen], env: {} };
+  // The emulator file's own server app needs no flag and no secret: the file carries both.
+  const fromFile = config.emulatorFile !== undefined && serverId === undefined;
+  const id = serverId ?? '<the server app id>';
+  const tenant = config.emulatorFile ? ['--emulator', config.emulatorFile] : ['--tenant', ep.tenantId];
+  if (fromFile) return { args: ['serve', '--http', ...tenant, '--public-url', resource, ...listen], env: {} };
   return {
-    args: ['serve', '--http', '--tenant', ep.tenantId, '--server-client-id', serverId, '--public-url', resource, ...listen],
-    env: { M365_COPILOT_MCP_SERVER_CLIENT_SECRET: '<a client secret of the server app>' },
+    args: ['serve', '--http', ...tenant, '--server-client-id', id, '--public-url', resource, ...listen],
+    env: { [SECRET_VARIABLE]: secret ?? (config.serverClientSecret ? '<the secret you passed>' : '<the client secret saved when it was created>') },
   };
 }
 
+/** The stdio server's flags for the public client (add them to each client's MCP configuration). */
+function stdioCommand(config: Config, ep: Endpoints, clientId: string | undefined): string[] {
+  const tenant = config.emulatorFile ? ['--emulator', config.emulatorFile] : ['--tenant', ep.tenantId];
+  return clientId === undefined ? tenant : [...tenant, '--client-id', clientId];
+}
+
+interface EnsuredApp {
+  app: Application | undefined;
+  created: boolean;
+}
+
 /**
- * `m365-copilot-mcp setup --server-client-id ID --public-url URL [--preauthorize ID,...] [--dry-run] [--json]`:
- * brings the server app's registration to the one configuration Entra accepts for every
- * spec-following client (identifier URI = the public URL, access_as_user under it, v2.0 tokens,
- * authorized clients), idempotently, through Graph's applications API, then prints how to serve.
+ * Finds the app by the id given (a flag, or the emulator file), else by its stable displayName;
+ * creates it when neither finds one. Several apps of that name: the user must say which.
+ */
+async function ensureApp(graph: GraphApplications, want: { label: string; appId: string | undefined; displayName: string; body: Record<string, unknown>; idFlag: string }, dryRun: boolean, changes: string[]): Promise<EnsuredApp> {
+  if (want.appId) return { app: await graph.byAppId(want.appId), created: false };
+  const found = await graph.byDisplayName(want.displayName);
+  if (found.length > 1)
+    throw new AppError('ConfigInvalid', `${found.length} applications are named "${want.displayName}"`, { nextStep: `Pass the one to use with ${want.idFlag} (its Application (client) ID).` });
+  if (found[0]) return { app: found[0], created: false };
+  changes.push(`create ${want.label} "${want.displayName}"`);
+  if (dryRun) return { app: undefined, created: true };
+  return { app: await graph.create({ displayName: want.displayName, ...want.body }), created: true };
+}
+
+async function ensureServicePrincipal(graph: GraphApplications, app: Application | undefined, label: string, dryRun: boolean, changes: string[]): Promise<void> {
+  if (app && (await graph.findServicePrincipal(app.appId))) return;
+  changes.push(`create the service principal (enterprise application) of ${label}`);
+  if (!dryRun && app) await graph.createServicePrincipal(app.appId);
+}
+
+function permissionIds(published: readonly PublishedScope[], names: readonly string[]): string[] {
+  return names.map((name) => {
+    const scope = published.find((p) => p.value.toLowerCase() === name.toLowerCase());
+    if (!scope) throw new AppError('GraphError', `Microsoft Graph publishes no delegated permission named ${name}`, { nextStep: 'Check the tool selection (--tools); report it if a built-in tool names it.' });
+    return scope.id;
+  });
+}
+
+/** Lists the Graph permissions on the app (requiredResourceAccess) unless it lists them already. */
+async function ensureResourceAccess(graph: GraphApplications, app: Application | undefined, label: string, ids: string[], names: string[], dryRun: boolean, changes: string[]): Promise<void> {
+  const next = planResourceAccess(app?.requiredResourceAccess, GRAPH_APP_ID, ids);
+  if (!next) return;
+  changes.push(`list the Microsoft Graph permissions ${names.join(', ')} on ${label}`);
+  if (!dryRun && app) await graph.update(app.id, { requiredResourceAccess: next });
+}
+
+/** Shows the secret once: on stdout (the report), or in a 0600 file with --secret-file. */
+async function keepSecret(secret: string, file: string | undefined): Promise<string> {
+  if (!file) return secret;
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return `$(cat ${file})`;
+}
+
+/**
+ * `m365-copilot-mcp setup --public-url URL [--client-id ID] [--server-client-id ID] [--preauthorize ID,...]
+ * [--new-secret] [--secret-file PATH] [--admin-client-id ID] [--dry-run] [--json]`: creates or updates,
+ * idempotently, through Graph, the public client (stdio), the server app for HTTP mode (identifier URI
+ * = the public URL, access_as_user, v2.0 tokens, authorized clients, a client secret) and their admin
+ * consent, then prints how to serve and how to sign in.
  */
 export async function runSetup(config: Config, flags: Record<string, string | boolean | undefined>): Promise<number> {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component: 'setup' });
@@ -70,58 +143,99 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
   const bad = extra.find((id) => !GUID.test(id));
   if (bad) throw new AppError('InvalidArgument', `--preauthorize takes application (client) ids, and "${bad}" is not one`, { nextStep: 'Pass GUIDs, comma-separated.' });
   const dryRun = flags['dry-run'] === true;
+  const secretFile = typeof flags['secret-file'] === 'string' ? flags['secret-file'] : undefined;
   const source = await endpointSource(config, log);
   try {
     const ep = await source.endpoints;
-    const server = ep.serverApp;
-    if (!server)
-      throw new AppError('ConfigInvalid', 'setup updates an existing server app, and none is named', {
-        nextStep: 'Register a web app for the server (App registrations → New registration) and pass its Application (client) ID with --server-client-id.',
-      });
     const resource = advertisedResource(config.publicUrl, '/mcp').id;
-    const clients = [...new Set([...(ep.publicClientId ? [ep.publicClientId] : []), VSCODE_CLIENT_ID, ...extra].map((id) => id.toLowerCase()))];
-    const adminClient = config.clientId ?? (ep.tenantSource === 'emulator' ? ep.publicClientId : undefined) ?? GRAPH_CLI_CLIENT_ID;
+    const adminClient = typeof flags['admin-client-id'] === 'string' ? flags['admin-client-id'] : GRAPH_CLI_CLIENT_ID;
     const token = await adminToken(ep, adminClient, log);
     const graph = new GraphApplications(ep.graphBaseUrl, token, (url, init) => requestJson(ep, url, init));
-    const app = await graph.byAppId(server.clientId);
-    const plan = planRegistration(app, { resource, scope: config.requiredScope, clients });
-    const changes = plan.flatMap((u) => u.describe);
-    if (!dryRun) for (const update of plan) await graph.update(app.id, update.body);
+    const graphSp = await graph.graphServicePrincipal(GRAPH_APP_ID);
+    const changes: string[] = [];
+
+    // The public client (stdio): device code and browser sign-in on loopback (http://localhost, any port).
+    const stdioNeeds = [...delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), ...SIGN_IN_SCOPES];
+    const stdioIds = permissionIds(graphSp.scopes, stdioNeeds);
+    const pub = await ensureApp(graph, {
+      label: 'the public client', appId: ep.publicClientId, displayName: PUBLIC_CLIENT_NAME, idFlag: '--client-id',
+      body: { signInAudience: 'AzureADMyOrg', isFallbackPublicClient: true, publicClient: { redirectUris: ['http://localhost'] }, requiredResourceAccess: [{ resourceAppId: GRAPH_APP_ID, resourceAccess: stdioIds.map((id) => ({ id, type: 'Scope' })) }] },
+    }, dryRun, changes);
+    if (!pub.created) await ensureResourceAccess(graph, pub.app, 'the public client', stdioIds, stdioNeeds, dryRun, changes);
+    await ensureServicePrincipal(graph, pub.app, 'the public client', dryRun, changes);
+
+    // The server app (HTTP mode): a web API that also calls Graph on behalf of users.
+    const httpNeeds = delegatedScopes(selectTools(toolChoice(config, 'http')).offered);
+    const httpIds = permissionIds(graphSp.scopes, httpNeeds);
+    const server = await ensureApp(graph, {
+      label: 'the server app', appId: ep.serverApp?.clientId, displayName: SERVER_APP_NAME, idFlag: '--server-client-id',
+      body: { signInAudience: 'AzureADMyOrg', requiredResourceAccess: [{ resourceAppId: GRAPH_APP_ID, resourceAccess: httpIds.map((id) => ({ id, type: 'Scope' })) }] },
+    }, dryRun, changes);
+    if (!server.created) await ensureResourceAccess(graph, server.app, 'the server app', httpIds, httpNeeds, dryRun, changes);
+    await ensureServicePrincipal(graph, server.app, 'the server app', dryRun, changes);
+    const publicClientId = pub.app?.appId;
+    const clients = [...new Set([...(publicClientId ? [publicClientId] : []), VSCODE_CLIENT_ID, ...extra].map((id) => id.toLowerCase()))];
+    if (!publicClientId) changes.push(`authorize the new public client for ${config.requiredScope}`);
+    const plan = planRegistration(server.app ?? { id: '', appId: '' }, { resource, scope: config.requiredScope, clients });
+    changes.push(...plan.flatMap((u) => u.describe));
+    if (!dryRun && server.app) for (const update of plan) await graph.update(server.app.id, update.body);
+
+    // A client secret for on-behalf-of: one, unless --new-secret asks for another.
+    let secret: string | undefined;
+    const hasSecret = (server.app?.passwordCredentials ?? []).length > 0;
+    const secretKept = hasSecret && flags['new-secret'] !== true;
+    if (!secretKept) {
+      changes.push('add a client secret to the server app');
+      if (!dryRun && server.app) secret = await keepSecret(await graph.addPassword(server.app.id, 'm365-copilot-mcp setup'), secretFile);
+    }
+
     // Admin consent, for all users: the Graph permissions on-behalf-of asks for (the tools HTTP mode
     // offers) for the server app, and those of the stdio tools (with sign-in's OpenID scopes) for the public client.
-    const graphSp = await graph.servicePrincipal(GRAPH_APP_ID);
     const consents = [
-      { label: 'the server app', appId: server.clientId, needed: delegatedScopes(selectTools(toolChoice(config, 'http')).offered) },
-      ...(ep.publicClientId ? [{ label: 'the public client', appId: ep.publicClientId, needed: [...delegatedScopes(selectTools(toolChoice(config, 'stdio')).offered), 'offline_access', 'openid', 'profile'] }] : []),
+      { label: 'the server app', app: server.app, needed: httpNeeds },
+      { label: 'the public client', app: pub.app, needed: stdioNeeds },
     ];
     for (const consent of consents) {
-      const sp = await graph.servicePrincipal(consent.appId);
-      const grant = await graph.tenantWideGrant(sp.id, graphSp.id);
+      const sp = consent.app && !dryRun ? await graph.servicePrincipal(consent.app.appId) : consent.app ? await graph.findServicePrincipal(consent.app.appId) : undefined;
+      const grant = sp ? await graph.tenantWideGrant(sp.id, graphSp.id) : undefined;
       const granted = (grant?.scope ?? '').split(' ').filter(Boolean);
       const missing = consent.needed.filter((p) => !granted.some((g) => g.toLowerCase() === p.toLowerCase()));
       if (missing.length === 0) continue;
-      changes.push(`grant admin consent (all users) for Microsoft Graph ${missing.join(', ')} to ${consent.label} ${consent.appId}`);
-      if (dryRun) continue;
+      changes.push(`grant admin consent (all users) for Microsoft Graph ${missing.join(', ')} to ${consent.label}${consent.app ? ` ${consent.app.appId}` : ''}`);
+      if (dryRun || !sp) continue;
       const scope = [...granted, ...missing].join(' ');
       if (grant) await graph.updateGrant(grant.id, scope);
       else await graph.createGrant(sp.id, graphSp.id, scope);
     }
-    const serve = serveCommand(config, ep, server.clientId, resource);
+
+    // An id named by a flag is printed again; the emulator file's own apps need none.
+    const namedServer = config.emulatorFile && !config.serverClientId && !server.created && ep.serverApp ? undefined : (server.app?.appId ?? '<the new server app id>');
+    const namedClient = config.emulatorFile && !config.clientId && !pub.created && ep.publicClientId ? undefined : (pub.app?.appId ?? '<the new public client id>');
+    const serve = serveCommand(config, ep, namedServer, resource, secret);
+    const stdio = stdioCommand(config, ep, namedClient);
     const scope = `${resource}/${config.requiredScope}`;
+    const changed = !dryRun && changes.length > 0;
     if (flags['json'] === true) {
-      process.stdout.write(`${JSON.stringify({ serverApp: server.clientId, dryRun, changed: !dryRun && changes.length > 0, changes, serve, clients: { scope, clientIds: clients } })}\n`);
+      process.stdout.write(`${JSON.stringify({ serverApp: server.app?.appId ?? null, publicClient: pub.app?.appId ?? null, dryRun, changed, changes, secretKept, serve, stdio: { args: stdio }, clients: { scope, clientIds: clients } })}\n`);
       return 0;
     }
     const lines = [
-      `Server app ${server.clientId}${app.displayName ? ` (${app.displayName})` : ''}:`,
+      `Public client ${pub.app?.appId ?? '(new)'} and server app ${server.app?.appId ?? '(new)'}:`,
       ...(changes.length ? changes.map((c) => `  ${dryRun ? 'would ' : ''}${c}`) : ['  already set up: nothing to change']),
       ...(dryRun && changes.length ? ['  (dry run: nothing was changed)'] : []),
+      ...(secretKept ? ['  the server app already has a client secret: kept (--new-secret adds another)'] : []),
+      ...(secret && !secretFile ? ['  the new client secret is shown below ONCE: store it now (a secret manager, not a file in git)'] : []),
+      ...(secret && secretFile ? [`  the new client secret is in ${secretFile} (mode 0600)`] : []),
       '',
       'Serve HTTP mode with:',
       ...Object.entries(serve.env).map(([k, v]) => `  export ${k}=${v}`),
       `  m365-copilot-mcp ${serve.args.join(' ')}`,
       '',
-      `Clients request the scope ${scope} with resource ${resource}; authorized client ids: ${clients.join(', ')}.`,
+      'Sign in and run the stdio server with:',
+      `  m365-copilot-mcp login ${stdio.join(' ')}`,
+      `  m365-copilot-mcp ${stdio.join(' ')}`,
+      '',
+      `HTTP clients request the scope ${scope} with resource ${resource}; authorized client ids: ${clients.join(', ')}.`,
       'Per client: README, "Connect a client to HTTP mode".',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

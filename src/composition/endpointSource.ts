@@ -25,8 +25,22 @@ export async function endpointSource(config: Config, log: Logger): Promise<Endpo
     const endpoints = started.then((descriptor) => endpointsFromEmulator(descriptor));
     return { endpoints, demoDescriptor: started, stop: () => endpoints.then(() => stop(), () => undefined) };
   }
-  if (config.emulatorFile) return { endpoints: await endpointsFromEmulator(await readEmulatorDescriptor(config.emulatorFile)), stop: async () => {} };
+  if (config.emulatorFile) return { endpoints: withNamedApps(await endpointsFromEmulator(await readEmulatorDescriptor(config.emulatorFile)), config), stop: async () => {} };
   return { endpoints: await endpointsFromConfig(config), stop: async () => {} };
+}
+
+/**
+ * Apps named by flags win over the emulator file's: a fresh emulated tenant's file names no public
+ * client and no server app, and `setup` prints `--client-id` / `--server-client-id` (with the
+ * secret in the environment) for the ones it created, as it does for a real tenant.
+ */
+function withNamedApps(endpoints: Endpoints, config: Config): Endpoints {
+  const named = { ...endpoints };
+  if (config.clientId) named.publicClientId = config.clientId;
+  if (config.serverClientId) {
+    named.serverApp = { clientId: config.serverClientId, appIdUri: `api://${config.serverClientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) };
+  }
+  return named;
 }
 
 /**

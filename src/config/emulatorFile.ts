@@ -6,7 +6,7 @@ import * as z from 'zod';
  * emulator's writer schema lives in its package (descriptor.ts) and the server never imports the
  * emulator to read a file. test/unit/emulatorFileSchema.test.ts checks that the two agree.
  */
-export const EmulatorFileSchema = z.object({
+const GeneratedTenantFileSchema = z.object({
   emulator: z.literal('m365-copilot-emulator'),
   version: z.literal(1),
   tenantId: z.string(),
@@ -67,5 +67,13 @@ export const EmulatorFileSchema = z.object({
     users: z.array(z.object({ id: z.string(), upn: z.string(), displayName: z.string() })),
   }),
 });
+
+/** A fresh tenant's file (emulator `--fresh-tenant`): the apps `setup` creates are not in it. */
+const FreshTenantFileSchema = GeneratedTenantFileSchema.extend({
+  freshTenant: z.literal(true),
+  apps: GeneratedTenantFileSchema.shape.apps.omit({ publicClient: true, mcpServer: true }),
+});
+
+export const EmulatorFileSchema = z.union([GeneratedTenantFileSchema, FreshTenantFileSchema]);
 
 export type EmulatorFile = z.infer<typeof EmulatorFileSchema>;

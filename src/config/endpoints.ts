@@ -70,8 +70,10 @@ export async function endpointsFromEmulator(d: EmulatorFile): Promise<Endpoints>
   } catch (cause) {
     throw new AppError('ConfigInvalid', `cannot read the emulator CA certificate ${d.caCertPath}`, { cause, nextStep: 'Is the emulator still running? Its CA file is removed when it stops; restart it and save its new JSON line.' });
   }
-  // Older emulator files have no server app; HTTP mode then says what is missing.
-  const mcpServer = (d.apps as { mcpServer?: { clientId: string; clientSecret: string; appIdUri: string } }).mcpServer;
+  // A fresh tenant's file (and older files) name no server app, and a fresh one no public client:
+  // setup creates them and the flags it prints name them; until then, each mode says what is missing.
+  const mcpServer = 'mcpServer' in d.apps ? d.apps.mcpServer : undefined;
+  const publicClient = 'publicClient' in d.apps ? d.apps.publicClient : undefined;
   return {
     tenantSource: 'emulator',
     cloud: 'global',
@@ -81,7 +83,7 @@ export async function endpointsFromEmulator(d: EmulatorFile): Promise<Endpoints>
     graphResource: d.graphResource,
     extraCaPem: caPem,
     onlyExtraCa: true,
-    publicClientId: d.apps.publicClient.clientId,
+    ...(publicClient ? { publicClientId: publicClient.clientId } : {}),
     exportApp: { clientId: d.apps.exportApp.clientId, clientSecret: d.apps.exportApp.clientSecret, authority: d.authority },
     ...(mcpServer ? { serverApp: { clientId: mcpServer.clientId, clientSecret: mcpServer.clientSecret, appIdUri: mcpServer.appIdUri } } : {}),
     authorityHost: d.authorityHost.replace(/\/+$/, ''),

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectV1WithOAuth } from '../helpers/browserSignIn.js';
 import { runCli } from '../helpers/cli.js';
-import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { startEmulatorProcess, type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { CLI } from '../helpers/paths.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { freePort } from '../helpers/freePort.js';
@@ -111,5 +111,98 @@ describe('m365-copilot-mcp setup', () => {
     const run = await runCli(['setup', '--emulator', emulator.file, '--public-url', publicUrl], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Application Administrator');
+  });
+});
+
+/**
+ * A fresh tenant (emulator --fresh-tenant): no public client and no server app until setup creates
+ * them; then serve with exactly the printed args and env, and a client signs in with the created
+ * public client from scratch.
+ */
+interface CreatedReport extends SetupReport {
+  publicClient: string;
+  secretKept: boolean;
+  stdio: { args: string[] };
+}
+
+describe('m365-copilot-mcp setup on a fresh tenant', () => {
+  let fresh: EmulatorProcess;
+  let freshEnv: Record<string, string>;
+  let url: string;
+  let freshServe: ChildProcess | undefined;
+
+  async function freshSetup(extra: string[] = []): Promise<{ code: number | null; report: CreatedReport; stderr: string; stdout: string }> {
+    const run = await runCli(['setup', '--json', '--emulator', fresh.file, '--public-url', url, ...extra], freshEnv);
+    try {
+      return { code: run.code, report: JSON.parse(run.stdout) as CreatedReport, stderr: run.stderr, stdout: run.stdout };
+    } catch {
+      throw new Error(`setup printed no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+    }
+  }
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365-setup-fresh-'));
+    freshEnv = { HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory' };
+    fresh = await startEmulatorProcess(['--fresh-tenant', '--auto-approve', ADMIN]);
+    url = `http://127.0.0.1:${await freePort()}/mcp`;
+  }, 60_000);
+
+  afterAll(async () => {
+    freshServe?.kill('SIGTERM');
+    await fresh?.stop();
+  });
+
+  it('the fresh tenant names no public client and no server app', () => {
+    const apps = fresh.descriptor.apps as Record<string, unknown>;
+    expect(Object.keys(apps)).toEqual(['exportApp']);
+  });
+
+  it('--dry-run plans the creations and creates nothing', async () => {
+    const { code, report } = await freshSetup(['--dry-run']);
+    expect(code).toBe(0);
+    expect(report.changes).toEqual(expect.arrayContaining(['create the public client "m365-copilot-mcp (stdio)"', 'create the server app "m365-copilot-mcp (HTTP server)"', 'add a client secret to the server app']));
+    const again = await freshSetup(['--dry-run']);
+    expect(again.report.changes).toEqual(report.changes);
+  });
+
+  it('creates everything, a second run changes nothing and keeps the secret, and the printed serve works', async () => {
+    const first = await freshSetup();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.report.changed).toBe(true);
+    const secret = first.report.serve.env['M365_COPILOT_MCP_SERVER_CLIENT_SECRET'];
+    expect(secret).toMatch(/~/);
+    expect(first.stderr).not.toContain(secret);
+    expect(first.report.serve.args).toEqual(['serve', '--http', '--emulator', fresh.file, '--server-client-id', first.report.serverApp, '--public-url', url, '--port', new URL(url).port]);
+    expect(first.report.stdio.args).toEqual(['--emulator', fresh.file, '--client-id', first.report.publicClient]);
+
+    const second = await freshSetup();
+    expect(second.report.changes).toEqual([]);
+    expect(second.report.changed).toBe(false);
+    expect(second.report.secretKept).toBe(true);
+    expect(second.stdout).not.toContain(secret);
+    expect([second.report.serverApp, second.report.publicClient]).toEqual([first.report.serverApp, first.report.publicClient]);
+
+    freshServe = spawn(process.execPath, [CLI, ...first.report.serve.args, '--audit-file', 'off'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', ...freshEnv, ...first.report.serve.env } });
+    let stderr = '';
+    freshServe.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: freshServe!.stdout! }).once('line', resolve);
+      freshServe!.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+    });
+    expect(JSON.parse(line)).toMatchObject({ url });
+    const client = await connectV1WithOAuth(fresh, url, readFileSync(fresh.descriptor.caCertPath, 'utf8'), first.report.publicClient);
+    try {
+      const result = await client.callTool({ name: 'copilot_retrieve', arguments: { query: 'vpn', sources: ['sharePoint'] } });
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    expect(stderr).not.toContain(secret);
+  });
+
+  it('--new-secret adds another secret', async () => {
+    const run = await freshSetup(['--new-secret']);
+    expect(run.report.changes).toEqual(['add a client secret to the server app']);
+    expect(run.report.serve.env['M365_COPILOT_MCP_SERVER_CLIENT_SECRET']).toMatch(/~/);
   });
 });

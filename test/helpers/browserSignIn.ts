@@ -84,7 +84,8 @@ export async function registerResource(emulator: EmulatorProcess, resource: stri
 export const REDIRECT = 'http://127.0.0.1:33418/callback';
 
 /** The parts of OAuthClientProvider both SDK generations share: static client info, memory storage, a browser. */
-export function memoryProvider(emulator: EmulatorProcess, opts: { resource?: string } = {}) {
+/** `clientId`: a public client other than the emulator file's (one `setup` created in a fresh tenant). */
+export function memoryProvider(emulator: EmulatorProcess, opts: { resource?: string; clientId?: string } = {}) {
   const state: { tokens?: unknown; verifier?: string; authorizationUrl?: URL } = {};
   const provider = {
     get redirectUrl() {
@@ -93,7 +94,7 @@ export function memoryProvider(emulator: EmulatorProcess, opts: { resource?: str
     get clientMetadata() {
       return { redirect_uris: [REDIRECT], client_name: 'oauth sign-in test', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
     },
-    clientInformation: () => ({ client_id: emulator.descriptor.apps.publicClient.clientId }),
+    clientInformation: () => ({ client_id: opts.clientId ?? emulator.descriptor.apps.publicClient.clientId }),
     tokens: () => state.tokens as never,
     saveTokens: (tokens: unknown) => void (state.tokens = tokens),
     redirectToAuthorization: (url: URL) => void (state.authorizationUrl = url),
@@ -110,8 +111,8 @@ export function memoryProvider(emulator: EmulatorProcess, opts: { resource?: str
  * the first connect is refused with the authorization URL, the browser step gets a code, the client
  * redeems it and connects. Returns the connected client.
  */
-export async function connectV1WithOAuth(emulator: EmulatorProcess, serverUrl: string, ca: string): Promise<ClientV1> {
-  const { provider, state } = memoryProvider(emulator);
+export async function connectV1WithOAuth(emulator: EmulatorProcess, serverUrl: string, ca: string, clientId?: string): Promise<ClientV1> {
+  const { provider, state } = memoryProvider(emulator, clientId === undefined ? {} : { clientId });
   const fetchFn = fetchTrusting(ca);
   const transport = () => new HttpV1(new URL(serverUrl), { authProvider: provider as ProviderV1, fetch: fetchFn });
   try {

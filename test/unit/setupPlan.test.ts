@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRegistration, type Application } from '../../src/commands/setup/plan.js';
+import { planRegistration, planResourceAccess, type Application } from '../../src/commands/setup/plan.js';
 
 /** The plan is the difference between the registration and what HTTP mode needs; applying it leaves none. */
 const RESOURCE = 'https://mcp.contoso.com/mcp';
@@ -39,5 +39,20 @@ describe('setup plan', () => {
     const scopes = (plan[0]!.body['api'] as { oauth2PermissionScopes: { id: string; isEnabled: boolean }[] }).oauth2PermissionScopes;
     expect(scopes.map((s) => [s.id, s.isEnabled])).toEqual([['other', true], ['old', true]]);
     expect(plan[1]!.body).toEqual({ api: { preAuthorizedApplications: [{ appId: CLIENT, delegatedPermissionIds: ['other', 'old'] }] } });
+  });
+});
+
+describe('planResourceAccess', () => {
+  const GRAPH = '00000003-0000-0000-c000-000000000000';
+  it('lists what is missing beside what the app lists, and nothing once listed', () => {
+    const current = [{ resourceAppId: 'other', resourceAccess: [{ id: 'x', type: 'Role' }] }, { resourceAppId: GRAPH, resourceAccess: [{ id: 'a', type: 'Scope' }] }];
+    const next = planResourceAccess(current, GRAPH, ['a', 'b']);
+    expect(next).toEqual([current[0], { resourceAppId: GRAPH, resourceAccess: [{ id: 'a', type: 'Scope' }, { id: 'b', type: 'Scope' }] }]);
+    expect(current[1]!.resourceAccess).toHaveLength(1);
+    expect(planResourceAccess(next, GRAPH, ['b', 'a'])).toBeUndefined();
+  });
+
+  it('adds Graph to an app that asks for nothing yet', () => {
+    expect(planResourceAccess(undefined, GRAPH, ['a'])).toEqual([{ resourceAppId: GRAPH, resourceAccess: [{ id: 'a', type: 'Scope' }] }]);
   });
 });

@@ -67,3 +67,17 @@ export const EmulatorDescriptorSchema = z.object({
 });
 
 export type EmulatorDescriptor = z.infer<typeof EmulatorDescriptorSchema>;
+
+/**
+ * A fresh tenant's line (`--fresh-tenant`): no public client and no MCP server app yet, since
+ * `m365-copilot-mcp setup` creates them and prints their ids.
+ */
+export const FreshTenantDescriptorSchema = EmulatorDescriptorSchema.extend({
+  freshTenant: z.literal(true),
+  apps: EmulatorDescriptorSchema.shape.apps.omit({ publicClient: true, mcpServer: true }),
+});
+
+export type FreshTenantDescriptor = z.infer<typeof FreshTenantDescriptorSchema>;
+
+/** Any line an emulator prints: a generated tenant's or a fresh one's. */
+export const AnyEmulatorDescriptorSchema = z.union([EmulatorDescriptorSchema, FreshTenantDescriptorSchema]);

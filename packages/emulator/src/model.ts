@@ -137,6 +137,29 @@ export interface EmuApp {
   adminConsented?: boolean;
   /** Redirect URIs matched exactly (a client metadata document's); without them, loopback URIs on any port. */
   redirectUris?: string[];
+  /**
+   * false: a fresh tenant's place for an app `setup` creates, not registered yet: no sign-in, no
+   * token, no Graph lookup finds it until `POST /applications` registers it. Default: registered.
+   */
+  registered?: boolean;
+  /** false: the app has no service principal yet (`POST /servicePrincipals` makes one). Default: it has one. */
+  servicePrincipal?: boolean;
+  /** Client secrets added with `POST /applications/{id}/addPassword`, each valid besides `clientSecret`. */
+  passwords?: EmuPassword[];
+  /** Graph `application.publicClient.redirectUris` as registered; `http://localhost` matches any loopback port, as in Entra. */
+  publicClientRedirectUris?: string[];
+  /** Graph `application.requiredResourceAccess` as registered (documentation of intent: consent decides tokens). */
+  requiredResourceAccess?: unknown[];
+}
+
+/** A client secret of an app (Graph `passwordCredential`); the text is only ever returned by addPassword. */
+export interface EmuPassword {
+  keyId: string;
+  displayName: string | null;
+  hint: string;
+  secretText: string;
+  startDateTime: string;
+  endDateTime: string;
 }
 
 /**

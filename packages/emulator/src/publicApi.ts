@@ -3,7 +3,7 @@
  * server's tests may use. Everything else under src/ is the emulator's own business.
  */
 export { startEmulator, GRAPH_RESOURCE, type EmulatorOptions, type RunningEmulator } from './startEmulator.js';
-export { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+export { AnyEmulatorDescriptorSchema, EmulatorDescriptorSchema, FreshTenantDescriptorSchema, type EmulatorDescriptor, type FreshTenantDescriptor } from './descriptor.js';
 export { emulatorControl, type EmulatorControl } from './controlClient.js';
 export type { SessionSettings } from './session.js';
 export { KNOWN_ROUTES, parseFaultPlan, type FaultPlan, type FaultRule } from './faultPlan.js';

@@ -7,7 +7,7 @@ import type { SigningKeys } from './identity/keys.js';
 import { IdentityProvider } from './identity/provider.js';
 import { createIdentityRoutes, refuseInsecureIdentity } from './identity/routes.js';
 import type { RemoteReadyTenant } from './data/serverApp.js';
-import { applyRegistration, type ServerRegistration } from './identity/serverRegistration.js';
+import type { EmuApiApp, EmuApp } from './model.js';
 import type { ClientMetadataDocumentsSwitch } from './identity/clientMetadataDocument.js';
 import { EmulatorStats } from './stats.js';
 import type { Scheme } from './dualProtocolListener.js';
@@ -24,10 +24,11 @@ export interface SessionParts {
   clock: () => number;
   /** The tenant accepts client metadata documents (CIMD) as client ids, fetched from loopback with this trust. */
   clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
-  /** The server app's registration as generated: every session starts from it (setup and tests change it). */
-  serverRegistration: ServerRegistration;
-  /** The public client's admin-consented Graph permissions as generated (setup changes them). */
-  publicClientScopes: string[];
+  /**
+   * The public client and the server app as the run started (a fresh tenant's unregistered): every
+   * session starts from them, since setup and tests change them (registration, consent, secrets).
+   */
+  appsAsStarted: { publicClient: EmuApp; mcpServer: EmuApiApp };
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
   graphRouter: (settings: SessionSettings) => GraphRouter;
 }
@@ -47,11 +48,17 @@ export interface Session {
   handle(req: IncomingMessage, res: ServerResponse, url: URL, scheme: Scheme): Promise<void>;
 }
 
+/** Puts `app` back as `started`, in place (the tenant's references to it stay valid). */
+function restoreApp<T extends EmuApp>(app: T, started: T): void {
+  for (const key of Object.keys(app)) if (!(key in started)) delete (app as Record<string, unknown>)[key];
+  Object.assign(app, structuredClone(started));
+}
+
 /** Everything requests change: sign-ins and tokens issued, budgets, conversations, counters, faults. */
 export function openSession(parts: SessionParts, settings: SessionSettings, reset: (settings: Partial<SessionSettings>) => void): Session {
   const { tenant, keys, origin, clock } = parts;
-  applyRegistration(tenant.apps.mcpServer, parts.serverRegistration);
-  tenant.apps.publicClient.delegatedScopes = [...parts.publicClientScopes];
+  restoreApp(tenant.apps.mcpServer, parts.appsAsStarted.mcpServer);
+  restoreApp(tenant.apps.publicClient, parts.appsAsStarted.publicClient);
   const stats = new EmulatorStats(clock);
   const faults = new FaultInjector(stats, settings.faults);
   const controlUrl = `${origin.http}${CONTROL_PREFIX}`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTROL_PREFIX } from './control.js';
-import { EmulatorDescriptorSchema, type EmulatorDescriptor } from './descriptor.js';
+import { EmulatorDescriptorSchema, FreshTenantDescriptorSchema, type EmulatorDescriptor, type FreshTenantDescriptor } from './descriptor.js';
 import { createEmulatorLogger, type EmulatorLogger } from './emulatorLogger.js';
 import type { FaultPlan } from './faults.js';
 import type { GraphRouter } from './graphGateway.js';
@@ -9,7 +9,7 @@ import { createClientCertificate, writeClientCertificate, type ClientCertificate
 import { createSigningKeys } from './identity/keys.js';
 import { withRemoteModeParts, type RemoteReadyTenant } from './data/serverApp.js';
 import type { Tenant } from './model.js';
-import { registrationOf } from './identity/serverRegistration.js';
+import { makeFresh } from './data/freshTenant.js';
 import { GRAPH_RESOURCE, openSession, type SessionParts, type SessionSettings } from './session.js';
 import type { StatsSnapshot } from './stats.js';
 import { createEmulatorTls } from './tls.js';
@@ -55,12 +55,18 @@ export interface EmulatorOptions {
    * loopback, trusting this CA (the test's document server). Off by default, as Entra's preview is.
    */
   clientMetadataDocuments?: { caPem: string };
+  /**
+   * Start without the apps `m365-copilot-mcp setup` creates: no public client and no MCP server app
+   * registered (`--fresh-tenant`); the descriptor then names neither (data/freshTenant.ts).
+   */
+  freshTenant?: boolean;
   /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
   faults?: FaultPlan;
 }
 
-export interface RunningEmulator {
-  descriptor: EmulatorDescriptor;
+/** A fresh tenant's descriptor names no public client and no server app (`FreshTenantDescriptor`). */
+export interface RunningEmulator<D extends EmulatorDescriptor | FreshTenantDescriptor = EmulatorDescriptor> {
+  descriptor: D;
   tenant: Tenant;
   url: { https: string; http: string };
   stats(): StatsSnapshot;
@@ -106,7 +112,10 @@ function positiveSeconds(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
+export function startEmulator(opts: EmulatorOptions & { freshTenant: true }): Promise<RunningEmulator<FreshTenantDescriptor>>;
+export function startEmulator(opts?: EmulatorOptions & { freshTenant?: false }): Promise<RunningEmulator>;
+export function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator<EmulatorDescriptor | FreshTenantDescriptor>>;
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator<EmulatorDescriptor | FreshTenantDescriptor>> {
   const clock = opts.clock ?? Date.now;
   const logger = opts.logger ?? createEmulatorLogger('warn', { component: 'emulator' });
   const accessTokenLifetimeSec = positiveSeconds('accessTokenLifetimeSec', opts.accessTokenLifetimeSec, 3600);
@@ -121,6 +130,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     // A tenant built by hand gets the remote-mode parts (MCP server app, other tenant) derived from its id.
     const tenant = withRemoteModeParts(await loadTenant(opts));
     if (opts.userConsent) tenant.apps.publicClient.adminConsented = false;
+    if (opts.freshTenant) makeFresh(tenant);
     if (opts.withoutAppRoles?.length) {
       const drop = new Set(opts.withoutAppRoles.map((r) => r.toLowerCase()));
       tenant.apps.exportApp.appRoles = tenant.apps.exportApp.appRoles.filter((r) => !drop.has(r.toLowerCase()));
@@ -149,8 +159,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
     const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
-      serverRegistration: registrationOf(tenant.apps.mcpServer),
-      publicClientScopes: [...tenant.apps.publicClient.delegatedScopes],
+      appsAsStarted: structuredClone({ publicClient: tenant.apps.publicClient, mcpServer: tenant.apps.mcpServer }),
       ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
     };
     const started: SessionSettings = {
@@ -172,7 +181,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const running = server;
     let closed: Promise<void> | undefined;
     return {
-      descriptor: describe(tenant, origin, access.key, tls.caCertPath, { path: exportCertPath, cert: exportCert }),
+      descriptor: describe(tenant, origin, access.key, tls.caCertPath, { path: exportCertPath, cert: exportCert }, opts.freshTenant === true),
       tenant,
       url: origin,
       stats: () => session.stats.snapshot(),
@@ -198,12 +207,13 @@ function describe(
   controlKey: string,
   caCertPath: string,
   exportCert: { path: string; cert: ClientCertificate },
-): EmulatorDescriptor {
+  fresh: boolean,
+): EmulatorDescriptor | FreshTenantDescriptor {
   const { publicClient, exportApp } = tenant.apps;
   const { mcpServer } = tenant.apps;
   const { otherTenant } = tenant;
   const exportRole = mcpServer.userRoleDefinitions[0] ?? '';
-  return EmulatorDescriptorSchema.parse({
+  const generated = {
     emulator: 'm365-copilot-emulator',
     version: 1,
     tenantId: tenant.id,
@@ -245,5 +255,8 @@ function describe(
       domain: otherTenant.domain,
       users: otherTenant.users.map((u) => ({ id: u.id, upn: u.upn, displayName: u.displayName })),
     },
-  });
+  };
+  if (!fresh) return EmulatorDescriptorSchema.parse(generated);
+  const { publicClient: _notYet, mcpServer: _notYetEither, ...apps } = generated.apps;
+  return FreshTenantDescriptorSchema.parse({ ...generated, freshTenant: true, apps });
 }

@@ -1,7 +1,16 @@
 import { AppError } from '../../errors.js';
 import type { Application } from './plan.js';
 
-/** Graph's applications API as `setup` uses it: read one application by its app id, update it. */
+/** A delegated permission Microsoft Graph publishes (its service principal's oauth2PermissionScopes). */
+export interface PublishedScope {
+  id: string;
+  value: string;
+}
+
+/**
+ * Graph's applications and service principals APIs as `setup` uses them: find, create and update
+ * applications, add a client secret, create service principals, and the admin-consent grants.
+ */
 export class GraphApplications {
   constructor(
     private readonly graphBaseUrl: string,
@@ -17,9 +26,54 @@ export class GraphApplications {
     return answer.json as Application;
   }
 
+  /** Applications whose displayName is exactly `name` (https://learn.microsoft.com/graph/api/application-list). */
+  async byDisplayName(name: string): Promise<Application[]> {
+    const filter = encodeURIComponent(`displayName eq '${name.replace(/'/g, "''")}'`);
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/applications?$filter=${filter}`, { method: 'GET', headers: this.headers() });
+    if (answer.status !== 200) throw graphFailure('looking applications up by name', answer);
+    return (answer.json as { value?: Application[] }).value ?? [];
+  }
+
+  /** https://learn.microsoft.com/graph/api/application-post-applications */
+  async create(body: Record<string, unknown>): Promise<Application> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/applications`, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (answer.status !== 201) throw graphFailure(`creating the application "${String(body['displayName'])}"`, answer);
+    return answer.json as Application;
+  }
+
+  /** A new client secret (https://learn.microsoft.com/graph/api/application-addpassword); its text is returned only here. */
+  async addPassword(objectId: string, displayName: string): Promise<string> {
+    const body = JSON.stringify({ passwordCredential: { displayName } });
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/applications/${encodeURIComponent(objectId)}/addPassword`, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body });
+    const secret = (answer.json as { secretText?: unknown } | undefined)?.secretText;
+    if (answer.status !== 200 || typeof secret !== 'string') throw graphFailure('adding a client secret', answer);
+    return secret;
+  }
+
+  /** The app's service principal, or undefined when it has none yet. */
+  async findServicePrincipal(appId: string): Promise<{ id: string } | undefined> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/servicePrincipals(appId='${encodeURIComponent(appId)}')`, { method: 'GET', headers: this.headers() });
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw graphFailure('reading a service principal', answer);
+    return answer.json as { id: string };
+  }
+
+  /** https://learn.microsoft.com/graph/api/serviceprincipal-post-serviceprincipals */
+  async createServicePrincipal(appId: string): Promise<{ id: string }> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/servicePrincipals`, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify({ appId }) });
+    if (answer.status !== 201) throw graphFailure('creating a service principal', answer);
+    return answer.json as { id: string };
+  }
+
+  /** Microsoft Graph's service principal and the delegated permissions it publishes, with their ids. */
+  async graphServicePrincipal(graphAppId: string): Promise<{ id: string; scopes: PublishedScope[] }> {
+    const sp = (await this.servicePrincipal(graphAppId)) as { id: string; oauth2PermissionScopes?: PublishedScope[] };
+    return { id: sp.id, scopes: sp.oauth2PermissionScopes ?? [] };
+  }
+
   async update(objectId: string, body: Record<string, unknown>): Promise<void> {
     const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/applications/${encodeURIComponent(objectId)}`, { method: 'PATCH', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (answer.status !== 204 && answer.status !== 200) throw graphFailure('updating the server app', answer);
+    if (answer.status !== 204 && answer.status !== 200) throw graphFailure('updating an application', answer);
   }
 
   async servicePrincipal(appId: string): Promise<{ id: string }> {

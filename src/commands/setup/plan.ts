@@ -16,10 +16,18 @@ export interface PermissionScope {
   userConsentDescription?: string | null;
 }
 
+export interface ResourceAccess {
+  resourceAppId: string;
+  resourceAccess: { id: string; type: string }[];
+}
+
 export interface Application {
   id: string;
   appId: string;
   displayName?: string;
+  requiredResourceAccess?: ResourceAccess[];
+  /** Listed without their text, which Graph returns only when one is added. */
+  passwordCredentials?: { keyId: string }[];
   identifierUris?: string[];
   api?: {
     requestedAccessTokenVersion?: number | null;
@@ -87,4 +95,19 @@ export function planRegistration(app: Application, wishes: Wishes, newId: () => 
     updates.push({ describe: missing.map((id) => `authorize the client ${id} for ${wishes.scope}`), body: { api: { preAuthorizedApplications: next } } });
   }
   return updates;
+}
+
+/**
+ * The `requiredResourceAccess` that adds `wanted` (ids of Graph delegated permissions) to what the
+ * app lists, or undefined when it lists them all already. The list documents what the app asks
+ * for (the portal's "API permissions"); the admin-consent grant is what lets tokens carry them.
+ */
+export function planResourceAccess(current: readonly ResourceAccess[] | undefined, resourceAppId: string, wanted: readonly string[]): ResourceAccess[] | undefined {
+  const list = structuredClone([...(current ?? [])]);
+  let entry = list.find((r) => r.resourceAppId.toLowerCase() === resourceAppId.toLowerCase());
+  const missing = wanted.filter((id) => !entry?.resourceAccess.some((a) => a.type === 'Scope' && a.id.toLowerCase() === id.toLowerCase()));
+  if (missing.length === 0) return undefined;
+  if (!entry) list.push((entry = { resourceAppId, resourceAccess: [] }));
+  entry.resourceAccess.push(...missing.map((id) => ({ id, type: 'Scope' })));
+  return list;
 }

@@ -19,6 +19,7 @@ const FLAGS: Record<string, { type: 'string' | 'boolean'; usage: string; help: s
   'device-code-interval': { type: 'string', usage: '--device-code-interval N', help: 'seconds between device-code polls the emulator asks for (default 5)' },
   'token-lifetime': { type: 'string', usage: '--token-lifetime N', help: 'access token lifetime in seconds, 1 to 86400 (default 3600)' },
   'user-consent': { type: 'boolean', usage: '--user-consent', help: 'per-user consent: a refresh cannot add scopes (default: admin consent)' },
+  'fresh-tenant': { type: 'boolean', usage: '--fresh-tenant', help: 'start without the public client and MCP server app (for `m365-copilot-mcp setup` to create)' },
   'without-app-role': { type: 'string', usage: '--without-app-role R[,R]', help: 'withhold these application permissions from the export app (test a missing consent)' },
   'client-metadata-documents': { type: 'string', usage: '--client-metadata-documents CA', help: 'accept client ID metadata documents (https URL client ids), fetched only from loopback servers signed by this CA (PEM)' },
   faults: { type: 'string', usage: '--faults JSON|@FILE', help: 'inject Graph faults (429, 503, 504, resets, latency, broken bodies) per a seeded plan; POST /_emulator/faults changes it' },

@@ -85,6 +85,7 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
     ...(tokenLifetime !== undefined ? { accessTokenLifetimeSec: tokenLifetime } : {}),
     ...(withoutRole ? { withoutAppRoles: withoutRole.split(',').map((r) => r.trim()) } : {}),
     ...(flags['user-consent'] === true ? { userConsent: true } : {}),
+    ...(flags['fresh-tenant'] === true ? { freshTenant: true } : {}),
     ...(faults !== undefined ? { faults } : {}),
     ...(documents !== undefined ? { clientMetadataDocuments: documents } : {}),
   };

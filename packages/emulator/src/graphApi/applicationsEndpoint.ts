@@ -1,4 +1,4 @@
-import type { EmuApiApp } from '../model.js';
+import type { EmuApiApp, EmuApp, GraphResponse, Tenant } from '../model.js';
 import { derivedGuid } from '../identity/tokens.js';
 import { RegistrationError, updateRegistration, type ServerRegistration } from '../identity/serverRegistration.js';
 import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
@@ -39,7 +39,47 @@ export function applicationResource(tenantId: string, app: EmuApiApp): Record<st
       preAuthorizedApplications: app.preAuthorizedClientIds.map((appId) => ({ appId, delegatedPermissionIds: app.exposedScopes.map(scopeId) })),
     },
     appRoles: app.userRoleDefinitions.map((value) => ({ id: derivedGuid(`role:${app.clientId}:${value}`), value, displayName: value, isEnabled: true, allowedMemberTypes: ['User'] })),
+    requiredResourceAccess: structuredClone(app.requiredResourceAccess ?? []),
+    isFallbackPublicClient: false,
+    passwordCredentials: passwordCredentials(app),
   };
+}
+
+/** A public client's application resource: no API, sign-in from `publicClient.redirectUris`. */
+export function publicClientResource(tenantId: string, app: EmuApp): Record<string, unknown> {
+  return {
+    id: applicationObjectId(tenantId, app.clientId),
+    appId: app.clientId,
+    displayName: app.displayName,
+    signInAudience: 'AzureADMyOrg',
+    identifierUris: [],
+    isFallbackPublicClient: true,
+    publicClient: { redirectUris: [...(app.publicClientRedirectUris ?? ['http://localhost'])] },
+    requiredResourceAccess: structuredClone(app.requiredResourceAccess ?? []),
+    passwordCredentials: passwordCredentials(app),
+  };
+}
+
+/**
+ * passwordCredential without its secret text, which Graph returns only from addPassword
+ * (https://learn.microsoft.com/graph/api/resources/passwordcredential). A generated app's own
+ * secret (the descriptor's) is listed too, so setup sees that the app has one.
+ */
+function passwordCredentials(app: EmuApp): Record<string, unknown>[] {
+  const generated = app.clientSecret === undefined ? [] : [{ keyId: derivedGuid(`secret:${app.clientId}`), displayName: 'emulator', hint: app.clientSecret.slice(0, 3), secretText: null, startDateTime: null, endDateTime: null }];
+  return [...generated, ...(app.passwords ?? []).map((p) => ({ keyId: p.keyId, displayName: p.displayName, hint: p.hint, secretText: null, startDateTime: p.startDateTime, endDateTime: p.endDateTime }))];
+}
+
+export const applicationObjectId = (tenantId: string, appId: string) => derivedGuid(`application:${tenantId}:${appId}`);
+
+/** The registered apps the applications API manages: the public client and the MCP server app. */
+export function managedApps(tenant: Tenant): EmuApp[] {
+  const { publicClient, mcpServer } = tenant.apps;
+  return [publicClient, ...(mcpServer === undefined ? [] : [mcpServer])].filter((a) => a.registered !== false);
+}
+
+export function resourceOf(tenant: Tenant, app: EmuApp): Record<string, unknown> {
+  return app === tenant.apps.mcpServer ? applicationResource(tenant.id, tenant.apps.mcpServer) : publicClientResource(tenant.id, app);
 }
 
 export const applicationHandler: RouteHandler = (req, params, ctx) => {
@@ -47,10 +87,10 @@ export const applicationHandler: RouteHandler = (req, params, ctx) => {
   if (!hasAnyRole(req.caller, PERMISSIONS) && !hasAnyScope(req.caller, PERMISSIONS))
     return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
   const appId = (params['appId'] ?? '').toLowerCase();
-  const app = ctx.tenant.apps.mcpServer;
-  if (app === undefined || app.clientId.toLowerCase() !== appId)
+  const app = managedApps(ctx.tenant).find((a) => a.clientId.toLowerCase() === appId);
+  if (app === undefined)
     return reply.error(404, 'Request_ResourceNotFound', `Resource '${params['appId'] ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
-  return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#applications/$entity`, ...applicationResource(ctx.tenant.id, app) });
+  return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#applications/$entity`, ...resourceOf(ctx.tenant, app) });
 };
 
 export const APPLICATION_UPDATE_ROUTE = 'PATCH /applications/{id}';
@@ -61,8 +101,8 @@ export const APPLICATION_UPDATE_ROUTE = 'PATCH /applications/{id}';
  * app). The emulated directory has no role assignments: as for usage reports, a user whose job title
  * names an administrator holds one.
  */
-const WRITE_PERMISSIONS = ['Application.ReadWrite.All'];
-const ADMIN_TITLE = /administrator/i;
+export const WRITE_PERMISSIONS = ['Application.ReadWrite.All'];
+export const ADMIN_TITLE = /administrator/i;
 
 interface ScopeInput {
   id?: unknown;
@@ -73,7 +113,7 @@ interface ScopeInput {
   adminConsentDescription?: unknown;
 }
 
-class UpdateRefused extends Error {
+export class UpdateRefused extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -112,11 +152,26 @@ function nextScopes(app: EmuApiApp, input: unknown): { values: string[]; ids: Re
   return { values, ids };
 }
 
-function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void {
-  const known = ['identifierUris', 'api'];
+/** `requiredResourceAccess`: [{ resourceAppId, resourceAccess: [{ id, type: Scope|Role }] }] (resources/requiredresourceaccess). */
+export function requiredResourceAccess(raw: unknown): unknown[] {
+  const ok =
+    Array.isArray(raw) &&
+    raw.every(
+      (r: { resourceAppId?: unknown; resourceAccess?: unknown }) =>
+        typeof r?.resourceAppId === 'string' &&
+        Array.isArray(r.resourceAccess) &&
+        (r.resourceAccess as { id?: unknown; type?: unknown }[]).every((a) => typeof a?.id === 'string' && GUID.test(a.id) && (a.type === 'Scope' || a.type === 'Role')),
+    );
+  if (!ok) throw new UpdateRefused('BadRequest', 'requiredResourceAccess is a list of { resourceAppId, resourceAccess: [{ id (a GUID), type: Scope or Role }] }.');
+  return structuredClone(raw as unknown[]);
+}
+
+export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void {
+  const known = ['identifierUris', 'api', 'requiredResourceAccess'];
   const other = Object.keys(body).find((k) => !known.includes(k));
   if (other !== undefined) throw new UpdateRefused('BadRequest', `The emulator models only identifierUris and api of an application; '${other}' is not one of them.`);
   const next: Partial<ServerRegistration> = {};
+  if (body['requiredResourceAccess'] !== undefined) app.requiredResourceAccess = requiredResourceAccess(body['requiredResourceAccess']);
   if (body['identifierUris'] !== undefined) {
     const uris = body['identifierUris'];
     if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string')) throw new UpdateRefused('BadRequest', 'identifierUris must be an array of strings.');
@@ -163,19 +218,35 @@ function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void {
   }
 }
 
+/** A public client: the emulator models its requiredResourceAccess only. */
+function updatePublicClient(app: EmuApp, body: unknown, reply: ReturnType<typeof replyFor>): GraphResponse {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
+  const other = Object.keys(body).find((k) => k !== 'requiredResourceAccess');
+  if (other !== undefined) return reply.error(400, 'BadRequest', `The emulator models only requiredResourceAccess of a public client; '${other}' is not it.`);
+  try {
+    const access = (body as Record<string, unknown>)['requiredResourceAccess'];
+    if (access !== undefined) app.requiredResourceAccess = requiredResourceAccess(access);
+  } catch (err) {
+    if (err instanceof UpdateRefused) return reply.error(400, err.code, err.message);
+    throw err;
+  }
+  return { status: 204, route: APPLICATION_UPDATE_ROUTE, body: undefined };
+}
+
 export const applicationUpdateHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, APPLICATION_UPDATE_ROUTE);
   const caller = req.caller;
   const delegatedAdmin = caller.kind === 'delegated' && hasAnyScope(caller, WRITE_PERMISSIONS) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
   if (!delegatedAdmin && !hasAnyRole(caller, WRITE_PERMISSIONS))
     return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-  const app = ctx.tenant.apps.mcpServer;
   const key = (params['id'] ?? params['appId'] ?? '').toLowerCase();
-  const matches = app !== undefined && (params['appId'] !== undefined ? app.clientId.toLowerCase() === key : derivedGuid(`application:${ctx.tenant.id}:${app.clientId}`) === key);
-  if (!matches || app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  const app = managedApps(ctx.tenant).find((a) => (params['appId'] !== undefined ? a.clientId.toLowerCase() === key : applicationObjectId(ctx.tenant.id, a.clientId) === key));
+  if (app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  const server = ctx.tenant.apps.mcpServer;
+  if (app !== server || server === undefined) return updatePublicClient(app, req.body, reply);
   if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
   try {
-    applyUpdate(app, req.body as Record<string, unknown>);
+    applyUpdate(server, req.body as Record<string, unknown>);
   } catch (err) {
     if (err instanceof UpdateRefused) return reply.error(400, err.code, err.message);
     throw err;

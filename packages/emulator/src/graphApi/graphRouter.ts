@@ -5,7 +5,8 @@ import { calendarViewHandler } from './calendarEndpoint.js';
 import { connectionsHandler } from './connectionsEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
 import { applicationHandler, applicationUpdateHandler } from './applicationsEndpoint.js';
-import { grantCreateHandler, grantsHandler, grantUpdateHandler, servicePrincipalHandler } from './permissionGrantsEndpoint.js';
+import { grantCreateHandler, grantsHandler, grantUpdateHandler, servicePrincipalHandler, servicePrincipalOf } from './permissionGrantsEndpoint.js';
+import { addPasswordHandler, applicationCreateHandler, applicationListHandler, servicePrincipalCreateHandler } from './appRegistrationEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
 import { exportHandler } from './exportEndpoint.js';
@@ -129,7 +130,11 @@ const ROUTES: readonly Route[] = [
   byAppIdRoute('applications', 'GET', applicationHandler),
   byAppIdRoute('applications', 'PATCH', applicationUpdateHandler),
   templateRoute('PATCH', '/applications/{id}', applicationUpdateHandler),
+  templateRoute('GET', '/applications', applicationListHandler),
+  templateRoute('POST', '/applications', applicationCreateHandler),
+  templateRoute('POST', '/applications/{id}/addPassword', addPasswordHandler),
   byAppIdRoute('servicePrincipals', 'GET', servicePrincipalHandler),
+  templateRoute('POST', '/servicePrincipals', servicePrincipalCreateHandler(servicePrincipalOf)),
   templateRoute('GET', '/oauth2PermissionGrants', grantsHandler),
   templateRoute('POST', '/oauth2PermissionGrants', grantCreateHandler),
   templateRoute('PATCH', '/oauth2PermissionGrants/{id}', grantUpdateHandler),

@@ -5,6 +5,9 @@ import { updateRegistration } from '../identity/serverRegistration.js';
 import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteContext, RouteHandler } from './routeContext.js';
+import { managedApps } from './applicationsEndpoint.js';
+import { PUBLIC_CLIENT_SCOPES } from '../data/apps.js';
+import { GRAPH_CLI_APP } from '../identity/firstPartyApps.js';
 
 /**
  * Service principals and delegated permission grants, as `setup` needs them: which Graph permissions
@@ -25,16 +28,35 @@ const ADMIN_TITLE = /administrator/i;
 
 const servicePrincipalId = (tenantId: string, appId: string) => derivedGuid(`sp:${tenantId}:${appId.toLowerCase()}`);
 
-/** The apps that hold delegated Graph permissions: the public client and the server app. */
+/** The apps that hold delegated Graph permissions: the public client and the server app, once they have a service principal. */
 function grantingApps(tenant: Tenant): EmuApp[] {
-  return [tenant.apps.publicClient, ...(tenant.apps.mcpServer ? [tenant.apps.mcpServer] : [])];
+  return managedApps(tenant).filter((app) => app.servicePrincipal !== false);
 }
 
-function servicePrincipals(tenant: Tenant): { id: string; appId: string; displayName: string }[] {
-  return [
-    { id: servicePrincipalId(tenant.id, GRAPH_APP_ID), appId: GRAPH_APP_ID, displayName: 'Microsoft Graph' },
-    ...grantingApps(tenant).map((app) => ({ id: servicePrincipalId(tenant.id, app.clientId), appId: app.clientId, displayName: app.displayName })),
-  ];
+export function servicePrincipalOf(tenant: Tenant, app: EmuApp): Record<string, unknown> {
+  return { id: servicePrincipalId(tenant.id, app.clientId), appId: app.clientId, displayName: app.displayName };
+}
+
+/**
+ * Microsoft Graph's service principal, with the delegated permissions it publishes
+ * (`oauth2PermissionScopes`, https://learn.microsoft.com/graph/api/resources/serviceprincipal): setup
+ * reads their ids for `requiredResourceAccess`. The emulator derives the ids from the names; they are
+ * not Microsoft's, which is why clients must read them rather than hard-code them.
+ */
+function graphServicePrincipal(tenant: Tenant): Record<string, unknown> {
+  return {
+    id: servicePrincipalId(tenant.id, GRAPH_APP_ID),
+    appId: GRAPH_APP_ID,
+    displayName: 'Microsoft Graph',
+    oauth2PermissionScopes: GRAPH_DELEGATED_PERMISSIONS.map((value) => ({ id: derivedGuid(`graph-scope:${value.toLowerCase()}`), value, type: 'User', isEnabled: true })),
+  };
+}
+
+// What the tools, sign-in (openid, profile, offline_access: Graph publishes them too) and setup ask for.
+const GRAPH_DELEGATED_PERMISSIONS = [...new Set([...PUBLIC_CLIENT_SCOPES, ...GRAPH_CLI_APP.delegatedScopes, 'AiEnterpriseInteraction.Read', 'User.Read.All', 'email'])];
+
+function servicePrincipals(tenant: Tenant): Record<string, unknown>[] {
+  return [graphServicePrincipal(tenant), ...grantingApps(tenant).map((app) => servicePrincipalOf(tenant, app))];
 }
 
 function grantOf(tenant: Tenant, server: EmuApp): Record<string, unknown> {
@@ -69,7 +91,7 @@ function scopeNames(raw: unknown): string[] | undefined {
 export const servicePrincipalHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, SERVICE_PRINCIPAL_ROUTE);
   if (!mayRead(req)) return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-  const sp = servicePrincipals(ctx.tenant).find((s) => s.appId.toLowerCase() === (params['appId'] ?? '').toLowerCase());
+  const sp = servicePrincipals(ctx.tenant).find((s) => String(s['appId']).toLowerCase() === (params['appId'] ?? '').toLowerCase());
   if (!sp) return reply.error(404, 'Request_ResourceNotFound', `Resource '${params['appId'] ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
   return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#servicePrincipals/$entity`, ...sp });
 };

@@ -3,15 +3,21 @@ import type { EmuApiApp, EmuUser, Tenant } from '../model.js';
 import type { ClientAuthMethod } from './clients.js';
 import { accessTokenIssuer, derivedGuid, v2Issuer } from './tokens.js';
 
+/** The MCP server's web API, unless a fresh tenant has not registered it yet. */
+export function registeredApi(tenant: Tenant): EmuApiApp | undefined {
+  const api = tenant.apps.mcpServer;
+  return api?.registered === false ? undefined : api;
+}
+
 /** The web API registered under `clientId` (the MCP server), if any. */
 export function apiApp(tenant: Tenant, clientId: string): EmuApiApp | undefined {
-  const api = tenant.apps.mcpServer;
+  const api = registeredApi(tenant);
   return api !== undefined && api.clientId.toLowerCase() === clientId.toLowerCase() ? api : undefined;
 }
 
 /** The web API one of whose identifier URIs is `uri` (case-insensitive, as Entra compares them). */
 export function apiByIdentifierUri(tenant: Tenant, uri: string): EmuApiApp | undefined {
-  const api = tenant.apps.mcpServer;
+  const api = registeredApi(tenant);
   const lower = uri.toLowerCase();
   return api !== undefined && api.identifierUris.some((u) => u.toLowerCase() === lower) ? api : undefined;
 }

@@ -2,13 +2,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { EmuApp, Tenant } from '../model.js';
 import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion, type AssertionCheck } from './clientAssertion.js';
+import { GRAPH_CLI_APP } from './firstPartyApps.js';
 import { OAuthError } from './oauthError.js';
+
+/** The tenant's registered apps (a fresh tenant's not-yet-created ones left out). */
+export function registeredApps(tenant: Tenant): EmuApp[] {
+  const { publicClient, exportApp, mcpServer } = tenant.apps;
+  return [publicClient, exportApp, ...(mcpServer === undefined ? [] : [mcpServer])].filter((a) => a.registered !== false);
+}
 
 /** `extra`: clients known this session beyond the registrations (accepted client metadata documents). */
 export function findApp(tenant: Tenant, clientId: string | undefined, extra: readonly EmuApp[] = []): EmuApp | undefined {
   if (clientId === undefined) return undefined;
-  const { publicClient, exportApp, mcpServer } = tenant.apps;
-  const apps: EmuApp[] = [...(mcpServer === undefined ? [publicClient, exportApp] : [publicClient, exportApp, mcpServer]), ...extra];
+  const apps: EmuApp[] = [...registeredApps(tenant), GRAPH_CLI_APP, ...extra];
   return apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
 }
 
@@ -107,7 +113,9 @@ export async function authenticateConfidential(app: EmuApp, presented: Presented
     }
     return verifyClientAssertion(presented.assertion ?? '', { ...assertions, clientId: app.clientId });
   }
-  if (app.clientSecret === undefined || !sameSecret(presented.clientSecret ?? '', app.clientSecret)) {
+  // Every secret the app holds is valid (Entra lets an app have several, for rotation).
+  const secrets = [...(app.clientSecret === undefined ? [] : [app.clientSecret]), ...(app.passwords ?? []).map((p) => p.secretText)];
+  if (!secrets.some((secret) => sameSecret(presented.clientSecret ?? '', secret))) {
     throw invalidClient(
       7000215,
       `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,

@@ -28,7 +28,8 @@ export interface GrantedApiScopes {
 export type ExposedApi = Pick<EmuApiApp, 'clientId' | 'identifierUris' | 'displayName' | 'exposedScopes' | 'preAuthorizedClientIds'>;
 
 export function exposedApis(tenant: Tenant): ExposedApi[] {
-  return tenant.apps.mcpServer === undefined ? [] : [tenant.apps.mcpServer];
+  const api = tenant.apps.mcpServer;
+  return api === undefined || api.registered === false ? [] : [api];
 }
 
 export interface ResolveOptions {
