@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorCode } from '../errors.js';
 import { clipText, redactText } from '../log.js';
 
@@ -160,6 +159,16 @@ function isAboutLicence(env: Envelope): boolean {
   return [env.code, env.message, env.innerCode].some((s) => s !== undefined && LICENCE_PATTERN.test(s));
 }
 
+/**
+ * The reason phrase for a status, read from node:http only when an error is parsed. An ES import of
+ * node:http (even of one name) builds its whole namespace at startup, and on Node 22+ that runs the
+ * lazy getters of http.WebSocket & co., which load undici (~40-80 ms of a cold start, measured with
+ * --cpu-prof on Node 24). The stdio server's startup path has no other use for node:http.
+ */
+function statusText(status: number): string | undefined {
+  return process.getBuiltinModule('node:http').STATUS_CODES[status];
+}
+
 export function parseGraphError(input: GraphErrorInput): GraphError {
   const header = headerGetter(input.headers);
   const env = readEnvelope(input.bodyText);
@@ -167,7 +176,7 @@ export function parseGraphError(input: GraphErrorInput): GraphError {
   const path = input.path.split('?')[0] ?? input.path;
   const retryAfterSeconds = parseRetryAfter(header('retry-after'));
   const graphMessage = env.message ? redactText(clipText(env.message, MAX_MESSAGE_CHARS)) : undefined;
-  const what = env.code ?? STATUS_CODES[status] ?? 'error';
+  const what = env.code ?? statusText(status) ?? 'error';
   const said = graphMessage ?? (env.code ? undefined : excerpt(input.bodyText));
   const message = `Graph answered ${status} ${what}${said ? `: ${said}` : ''}`;
   const base = {

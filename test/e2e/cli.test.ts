@@ -169,6 +169,9 @@ describe('startup cost of the shipped bundle', () => {
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       expect((answers[2] as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
       const files = loaded.filter((u) => u.startsWith('file:'));
+      // An ES import of node:http builds its namespace, whose getters (http.WebSocket & co.) load undici on
+      // Node 22+: tens of ms of a cold start that the stdio server does not need (src/graph/errors.ts).
+      expect(loaded.filter((u) => u === 'node:http' || u === 'http')).toEqual([]);
       for (const p of LAZY_PACKAGES.filter((x) => x !== 'keytar')) expect(files.filter((u) => u.includes(`/node_modules/${p}/`)), p).toEqual([]);
       const outputs = meta();
       const chunk = (u: string) => outputs[u.split('/').pop()!];
