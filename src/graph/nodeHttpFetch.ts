@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 
@@ -27,7 +28,17 @@ export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
   // The same trust list as identity traffic (auth/networkClient.ts): TLS verification is never switched off.
   const ca = trust.extraCaPem ? (trust.onlyExtraCa ? [trust.extraCaPem] : [...rootCertificates, trust.extraCaPem]) : undefined;
   // Keep-alive, as fetch does: the export makes up to 30 requests a second to one host.
-  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }) };
+  // node:http and node:https are read at the first request, not at import: startup never loads them
+  // (on Node 22+ node:http's namespace pulls in undici; test/e2e/cli.test.ts checks startup).
+  let modules: { http: typeof Http; https: typeof Https; agents: Record<'http:' | 'https:', Http.Agent> } | undefined;
+  const loaded = () => {
+    if (!modules) {
+      const http = process.getBuiltinModule('node:http') as typeof Http;
+      const https = process.getBuiltinModule('node:https') as typeof Https;
+      modules = { http, https, agents: { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) }) } };
+    }
+    return modules;
+  };
   const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
     new Promise((resolve, reject) => {
       if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('nodeHttpFetch takes a URL, not a Request');
@@ -37,7 +48,8 @@ export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
       const body = bodyOf(init.body);
       const headers: Record<string, string> = { ...headerRecord(init.headers) };
       if (body !== undefined) headers['Content-Length'] = String(body.length);
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const { http, https, agents } = loaded();
+      const send = url.protocol === 'https:' ? https.request : http.request;
       const req = send(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol], ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
         try {
           resolve(toResponse(res));
