@@ -32,7 +32,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** Whether a single answer can be plain JSON: one request, 2025 era, no progress asked, JSON accepted. */
+/** Whether a single answer can be plain JSON: one request, 2025 era, no progress asked, JSON accepted (and, checked once the server is built, no `logging` capability). */
 export function takesJsonFastPath(req: IncomingMessage, body: unknown): boolean {
   if (req.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body)) return false;
   const message = body as { id?: unknown; method?: unknown; params?: { _meta?: Record<string, unknown> } };
@@ -59,6 +59,12 @@ export function createHttpMcpExchange(opts: HttpMcpExchangeOptions): (req: Incom
   return async (req, res, body) => {
     if (!req.auth || !takesJsonFastPath(req, body)) return opts.sdk(req, res, body);
     const server = await opts.buildLegacyServer(req, req.auth);
+    // A server that declares `logging` may send log notifications in any call, progress asked or not:
+    // those need the event stream, so it is served by the SDK (the conformance fixtures do this; our tools do not).
+    if (server.server.getCapabilities().logging !== undefined) {
+      await server.close();
+      return opts.sdk(req, res, body);
+    }
     const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     // Torn down once the answer has gone (or the client left), as the SDK's fallback does.
