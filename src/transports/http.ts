@@ -19,6 +19,7 @@ import { narrowForRequest } from '../tools/selection.js';
 import type { EntraTokenVerifier } from './bearer/entraTokenVerifier.js';
 import { protectedResourceMetadataUrl } from './httpAuthMetadata.js';
 import { advertisedResource, type AdvertisedResource } from './resourceUrl.js';
+import { createHttpMcpExchange } from './httpMcpExchange.js';
 
 export const MCP_PATH = '/mcp';
 const LOCAL_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -205,6 +206,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     { onerror: (err) => log.debug('mcp handler reported', { error: err.message }) },
   );
   const nodeMcp = toNodeHandler(mcp, { maxRequestBodySize: opts.maxRequestBytes, onerror: (err) => log.warn('mcp request failed', { error: err.message }) });
+  // 2025-era single requests that ask for no progress are answered as plain JSON past the SDK's handler
+  // face; everything else goes through it (see httpMcpExchange.ts, the one seam on SDK internals).
+  const exchange = createHttpMcpExchange({
+    sdk: (req, res, body) => nodeMcp(req, res, body),
+    buildLegacyServer: (req, auth) => buildServer(requestSurface(opts.surface, (name) => req.headers[name]), opts.runtimeFor(auth.token), 'legacy', { signInRounds: false }),
+    onerror: (err) => log.debug('mcp exchange teardown reported', { error: err.message }),
+  });
 
   // Bounded time to send headers and a whole request, and a bounded number of sockets: a client that
   // opens connections and trickles bytes cannot hold the server's sockets (400 stayed open 66 s).
@@ -282,11 +290,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
     if (req.method !== 'POST') return nodeMcp(req, res);
     const facts = mcpFacts(parsed.body, req.headers['mcp-protocol-version']);
-    if (!facts) return nodeMcp(req, res, parsed.body);
+    if (!facts) return exchange(req, res, parsed.body);
     // One span per MCP request, continuing the client's trace from _meta; it ends when the answer has gone out.
     const span = startMcpRequestSpan(facts);
     res.once('close', () => span.end(res.statusCode >= 400 ? String(res.statusCode) : undefined));
-    await context.with(span.context, () => nodeMcp(req, res, parsed.body));
+    await context.with(span.context, () => exchange(req, res, parsed.body));
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

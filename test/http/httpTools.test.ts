@@ -130,3 +130,33 @@ describe('serve --http --demo (issue 15, friction 12)', () => {
     }
   });
 });
+
+describe('answer framing over HTTP (issue 17: plain JSON where no stream is needed)', () => {
+  const post = async (body: unknown) =>
+    fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${await mintToken(emulator, { user: demo() })}`,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('answers a 2025-era call that asks for no progress with one JSON body', async () => {
+    const res = await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const answer = (await res.json()) as { id: number; result: { structuredContent: { user: { upn: string } } } };
+    expect(answer.id).toBe(7);
+    expect(answer.result.structuredContent.user.upn).toBe(demo());
+  });
+
+  it('keeps the SDK’s event stream for a call that asks for progress', async () => {
+    const res = await post({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'copilot_status', arguments: {}, _meta: { progressToken: 'p1' } } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toContain('"id":8');
+  });
+});
