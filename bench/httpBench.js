@@ -183,7 +183,9 @@ export async function httpBench({ calls = 400, rounds = Number(process.env.BENCH
     }
 
     // 1,000 concurrent calls by 50 users (20 each), every token fresh to the server: on-behalf-of
-    // exchanges at the identity provider, from the emulator's counters. Goal: exactly 50. Ours only.
+    // exchanges at the identity provider, from the emulator's counters. Goal: one per user and scope set, so
+    // exactly 100: copilot_status asks for two (User.Read for /me, ExternalConnection.Read.All for the
+    // connector listing), and none of a user's 20 concurrent calls may add another. Ours only.
     const users = descriptor.users.slice(0, 50);
     const bearers = await Promise.all(users.map((u) => mint({ user: u.upn })));
     await fetch(`${descriptor.controlUrl}/stats/reset`, { method: 'POST', headers: { 'x-emulator-control-key': descriptor.controlKey } });
