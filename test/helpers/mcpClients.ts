@@ -68,11 +68,22 @@ export function tapNotifications(transport: { onmessage?: ((message: never, extr
   return () => seen;
 }
 
+/** A server that went away mid-call says why on its stderr: a failing test shows that, not only "Connection closed". */
+async function withServerStderr<T>(call: Promise<T>, stderr: () => string): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    const tail = stderr().slice(-2000);
+    if (err instanceof Error && /closed/i.test(err.message) && tail) err.message += `\n--- server stderr (last 2000 chars) ---\n${tail}`;
+    throw err;
+  }
+}
+
 export function wrapV1(client: ClientV1, extra: WrapExtra): McpTestClient {
   return {
     era: 'v1-2025',
     listTools: () => client.listTools() as never,
-    callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, undefined, requestOptions(o)) as never,
+    callTool: (name, a = {}, o = {}) => withServerStderr(client.callTool({ name, arguments: a }, undefined, requestOptions(o)), extra.stderr) as never,
     readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
     notifications: extra.notifications ?? (() => []),
@@ -86,7 +97,7 @@ export function wrapV2(client: ClientV2, extra: WrapExtra): McpTestClient {
   return {
     era: 'v2-2026',
     listTools: () => client.listTools() as never,
-    callTool: (name, a = {}, o = {}) => client.callTool({ name, arguments: a }, requestOptions(o)) as never,
+    callTool: (name, a = {}, o = {}) => withServerStderr(client.callTool({ name, arguments: a }, requestOptions(o)), extra.stderr) as never,
     readResource: (uri) => client.readResource({ uri }) as never,
     stderr: extra.stderr,
     notifications: extra.notifications ?? (() => []),
