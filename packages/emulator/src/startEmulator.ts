@@ -159,7 +159,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
     const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
-      appsAsStarted: structuredClone({ publicClient: tenant.apps.publicClient, mcpServer: tenant.apps.mcpServer }),
+      appsAsStarted: structuredClone({ publicClient: tenant.apps.publicClient, exportApp: tenant.apps.exportApp, mcpServer: tenant.apps.mcpServer }),
       ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
     };
     const started: SessionSettings = {
