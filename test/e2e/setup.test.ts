@@ -257,6 +257,27 @@ describe('m365-copilot-mcp setup on a fresh tenant', () => {
     } finally {
       await client.close();
     }
+
+    // An administrator assigns the role as the output says (Graph's POST /users/{id}/appRoleAssignments); then anyone's may be exported.
+    const minted = (await (await fresh.control('/tokens/mint', { user: ADMIN, audience: 'https://graph.microsoft.com', scope: 'AppRoleAssignment.ReadWrite.All Application.Read.All' })).json()) as { access_token: string };
+    const graph = (path: string, body?: unknown) =>
+      fetch(`${fresh.descriptor.graphBaseUrl}/v1.0${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${minted.access_token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const serverApp = (await (await graph(`/applications(appId='${first.report.serverApp}')`)).json()) as { appRoles: { id: string; value: string; allowedMemberTypes: string[] }[] };
+    const role = serverApp.appRoles.find((r) => r.value === 'Interactions.Export.All');
+    expect(role?.allowedMemberTypes).toEqual(['User']);
+    const serverSp = (await (await graph(`/servicePrincipals(appId='${first.report.serverApp}')`)).json()) as { id: string };
+    const admin = fresh.descriptor.users.find((u) => u.upn === ADMIN)!;
+    const assigned = await graph(`/users/${admin.id}/appRoleAssignments`, { principalId: admin.id, resourceId: serverSp.id, appRoleId: role!.id });
+    expect(assigned.status, await assigned.clone().text()).toBe(201);
+    const withRole = await connectV1WithOAuth(fresh, url, readFileSync(fresh.descriptor.caCertPath, 'utf8'), first.report.publicClient);
+    try {
+      const other = fresh.descriptor.users.find((u) => u.upn !== ADMIN)!;
+      const anyone = await withRole.callTool({ name: 'copilot_export_interactions', arguments: { userId: other.id, limit: 5 } });
+      expect(anyone.isError, JSON.stringify(anyone.content)).toBeFalsy();
+      expect((anyone.structuredContent as { user: { id: string } }).user.id).toBe(other.id);
+    } finally {
+      await withRole.close();
+    }
     expect(stderr).not.toContain(exportSecret);
   });
 });

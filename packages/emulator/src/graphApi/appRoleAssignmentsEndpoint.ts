@@ -4,7 +4,8 @@ import { GRAPH_APP_ID } from '../identity/scopeGrants.js';
 import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteContext, RouteHandler } from './routeContext.js';
-import { ADMIN_TITLE, managedApps } from './applicationsEndpoint.js';
+import { ADMIN_TITLE, managedApps, roleIdOf } from './applicationsEndpoint.js';
+import { userById } from './routeContext.js';
 
 /**
  * Application permissions granted by app role assignments, as `setup --export-app` grants Microsoft
@@ -15,6 +16,7 @@ import { ADMIN_TITLE, managedApps } from './applicationsEndpoint.js';
  */
 export const APP_ROLE_ASSIGNMENT_CREATE_ROUTE = 'POST /servicePrincipals/{id}/appRoleAssignments';
 export const APP_ROLE_ASSIGNMENT_LIST_ROUTE = 'GET /servicePrincipals/{id}/appRoleAssignments';
+export const USER_APP_ROLE_ASSIGNMENT_CREATE_ROUTE = 'POST /users/{id}/appRoleAssignments';
 
 /**
  * Microsoft Graph's application permissions the emulator publishes (its service principal's
@@ -113,4 +115,52 @@ export const appRoleAssignmentListHandler: RouteHandler = (req, params, ctx) => 
   if (client === undefined) return notFound(reply, id);
   const granted = GRAPH_APPLICATION_PERMISSIONS.filter((value) => client.appRoles.some((r) => r.toLowerCase() === value.toLowerCase()));
   return reply.ok({ '@odata.context': `${req.baseUrl}/${req.version}/$metadata#servicePrincipals('${id}')/appRoleAssignments`, value: granted.map((role) => assignmentOf(ctx.tenant, client, role, ctx.clock())) });
+};
+
+/**
+ * `POST /users/{id | userPrincipalName}/appRoleAssignments`
+ * (https://learn.microsoft.com/graph/api/user-post-approleassignments): assigns a user an app role
+ * of a resource's service principal, here the MCP server app's (its export role: setup defines the
+ * role and leaves assigning it to an administrator). AppRoleAssignment.ReadWrite.All, delegated
+ * (with an administrator role, as above) or application; body principalId (the user), resourceId,
+ * appRoleId. The role is in the `roles` claim of the user's next tokens for the server.
+ */
+export const userAppRoleAssignmentCreateHandler: RouteHandler = (req, params, ctx) => {
+  const reply = replyFor(req, ctx.clock, USER_APP_ROLE_ASSIGNMENT_CREATE_ROUTE);
+  const caller = req.caller;
+  const permission = ['AppRoleAssignment.ReadWrite.All'];
+  const allowed = caller.kind === 'app' ? hasAnyRole(caller, permission) : hasAnyScope(caller, permission) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+  if (!allowed) return denied(reply);
+  const key = params['id'] ?? '';
+  const user = userById(ctx, key) ?? ctx.tenant.users.find((u) => u.upn.toLowerCase() === key.toLowerCase());
+  if (user === undefined) return notFound(reply, key);
+  const body = (req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+  const { principalId, resourceId, appRoleId } = body;
+  if (typeof principalId !== 'string' || typeof resourceId !== 'string' || typeof appRoleId !== 'string')
+    return reply.error(400, 'Request_BadRequest', 'principalId, resourceId and appRoleId are required.');
+  if (principalId.toLowerCase() !== user.id.toLowerCase()) return reply.error(400, 'Request_BadRequest', 'principalId must be the id of the user the assignment is created on.');
+  const server = ctx.tenant.apps.mcpServer;
+  if (server === undefined || server.registered === false || server.servicePrincipal === false || resourceId.toLowerCase() !== servicePrincipalId(ctx.tenant.id, server.clientId))
+    return reply.error(400, 'Request_BadRequest', "The emulator assigns users the app roles of the MCP server app's service principal only (resourceId).");
+  const role = server.userRoleDefinitions.find((value) => roleIdOf(server, value).toLowerCase() === appRoleId.toLowerCase());
+  if (role === undefined) return reply.error(400, 'Request_BadRequest', `Permission being assigned was not found on application '${server.clientId}' (appRoleId ${appRoleId}).`);
+  const held = (server.userRoles[user.id] ??= []);
+  if (held.some((r) => r.toLowerCase() === role.toLowerCase())) return reply.error(400, 'Request_BadRequest', 'Permission being assigned already exists on the object');
+  held.push(role);
+  return {
+    status: 201,
+    route: USER_APP_ROLE_ASSIGNMENT_CREATE_ROUTE,
+    body: {
+      '@odata.context': `${req.baseUrl}/${req.version}/$metadata#appRoleAssignments/$entity`,
+      id: derivedGuid(`app-role-assignment:${user.id}:${role.toLowerCase()}`),
+      appRoleId: appRoleId.toLowerCase(),
+      createdDateTime: new Date(ctx.clock()).toISOString(),
+      deletedDateTime: null,
+      principalDisplayName: user.displayName,
+      principalId: user.id,
+      principalType: 'User',
+      resourceDisplayName: server.displayName,
+      resourceId: resourceId.toLowerCase(),
+    },
+  };
 };

@@ -128,7 +128,7 @@ export class UpdateRefused extends Error {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function roleIdOf(app: EmuApiApp, value: string): string {
+export function roleIdOf(app: EmuApiApp, value: string): string {
   return app.roleIds?.[value.toLowerCase()] ?? derivedGuid(`role:${app.clientId}:${value}`);
 }
 
