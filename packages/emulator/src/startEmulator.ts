@@ -57,7 +57,8 @@ export interface EmulatorOptions {
   clientMetadataDocuments?: { caPem: string };
   /**
    * Start without the apps `m365-copilot-mcp setup` creates: no public client and no MCP server app
-   * registered (`--fresh-tenant`); the descriptor then names neither (data/freshTenant.ts).
+   * registered (`--fresh-tenant`); the descriptor then names neither. The export app stays, without
+   * a secret or a granted permission (data/freshTenant.ts).
    */
   freshTenant?: boolean;
   /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
