@@ -79,3 +79,20 @@ describe('POST /users/{id}/appRoleAssignments', () => {
     expect((await call('POST', `/users/${other.id}/appRoleAssignments`, as(admin, ['AppRoleAssignment.ReadWrite.All']), body)).status).toBe(400);
   });
 });
+
+describe('PATCH /applications/{id} appRoles (the server app)', () => {
+  it('defines a role for users, refuses an incomplete one and the removal of an enabled one', async () => {
+    const { tenant, admin, as, call } = setUp(false);
+    const server = tenant.apps.mcpServer;
+    const write = as(admin, ['Application.ReadWrite.All']);
+    const app = (await call('GET', `/applications(appId='${server.clientId}')`, write)).body as { id: string; appRoles: Record<string, unknown>[] };
+    const added = { id: '6f1c2b8e-0d4a-4c55-9e0b-3a7d2c1f9e11', value: 'Reader', displayName: 'Reader', description: 'Reads', isEnabled: true, allowedMemberTypes: ['User'] };
+    expect((await call('PATCH', `/applications/${app.id}`, write, { appRoles: [...app.appRoles, { ...added, description: undefined }] })).status).toBe(400);
+    expect((await call('PATCH', `/applications/${app.id}`, write, { appRoles: [added] })).status).toBe(400);
+    expect(server.userRoleDefinitions).toEqual(['Interactions.Export.All']);
+    expect((await call('PATCH', `/applications/${app.id}`, write, { appRoles: [...app.appRoles, added] })).status).toBe(204);
+    expect(server.userRoleDefinitions).toEqual(['Interactions.Export.All', 'Reader']);
+    const after = (await call('GET', `/applications(appId='${server.clientId}')`, write)).body as { appRoles: { id: string; value: string }[] };
+    expect(after.appRoles.find((r) => r.value === 'Reader')?.id).toBe(added.id);
+  });
+});

@@ -216,14 +216,8 @@ export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void
   const other = Object.keys(body).find((k) => !known.includes(k));
   if (other !== undefined) throw new UpdateRefused('BadRequest', `The emulator models only identifierUris, api, appRoles and requiredResourceAccess of a web API; '${other}' is not one of them.`);
   const next: Partial<ServerRegistration> = {};
-  if (body['appRoles'] !== undefined) {
-    const roles = nextRoles(app, body['appRoles']);
-    // Users keep the roles that still exist (an assignment to a removed role no longer counts).
-    const kept = new Set(roles.values.map((v) => v.toLowerCase()));
-    app.userRoles = Object.fromEntries(Object.entries(app.userRoles).map(([user, held]) => [user, held.filter((r) => kept.has(r.toLowerCase()))]));
-    app.userRoleDefinitions = roles.values;
-    app.roleIds = roles.ids;
-  }
+  // Checked now, applied with the rest once everything was accepted.
+  const roles = body['appRoles'] === undefined ? undefined : nextRoles(app, body['appRoles']);
   if (body['requiredResourceAccess'] !== undefined) app.requiredResourceAccess = requiredResourceAccess(body['requiredResourceAccess']);
   if (body['identifierUris'] !== undefined) {
     const uris = body['identifierUris'];
@@ -268,6 +262,13 @@ export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void
   } catch (err) {
     if (err instanceof RegistrationError) throw new UpdateRefused('BadRequest', `Failed to update the application: ${err.message}`);
     throw err;
+  }
+  if (roles !== undefined) {
+    // Users keep the roles that still exist (an assignment to a removed role no longer counts).
+    const kept = new Set(roles.values.map((v) => v.toLowerCase()));
+    app.userRoles = Object.fromEntries(Object.entries(app.userRoles).map(([user, held]) => [user, held.filter((r) => kept.has(r.toLowerCase()))]));
+    app.userRoleDefinitions = roles.values;
+    app.roleIds = roles.ids;
   }
 }
 
