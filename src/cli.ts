@@ -43,6 +43,8 @@ const options: ParseArgsConfig['options'] = {
   preauthorize: { type: 'string' },
   'new-secret': { type: 'boolean' },
   'secret-file': { type: 'string' },
+  'export-app': { type: 'boolean' },
+  'export-secret-file': { type: 'string' },
   'admin-client-id': { type: 'string' },
 };
 for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
@@ -64,9 +66,11 @@ Usage:
                                              forget one signed-in account, or all
   m365-copilot-mcp status [--json]           accounts, tenant, cloud, scopes, token expiry, cache backend (exit 0 signed in, 1 not)
   m365-copilot-mcp setup --public-url URL [--client-id ID] [--server-client-id ID] [--preauthorize ID,...]
-                         [--new-secret] [--secret-file PATH] [--admin-client-id ID] [--dry-run] [--json]
+                         [--new-secret] [--secret-file PATH] [--export-app [--export-client-id ID] [--export-secret-file PATH]]
+                         [--admin-client-id ID] [--dry-run] [--json]
                                              an administrator signs in (device code); creates or updates the public
-                                             client, the server app (secret shown once) and admin consent; prints the flags
+                                             client, the server app (secret shown once) and admin consent; --export-app:
+                                             the export app, its Graph application permissions and the export app role; prints the flags
   m365-copilot-mcp doctor [--json]           check config, authority, Graph, sign-in, permissions per tool, Copilot licence,
                                              export app, keychain; one line each with the fix (exit 1 if a tool cannot work)
   m365-copilot-mcp install CLIENT [--print] [--name N] [--client-config FILE] [--demo|--emulator FILE|--tenant T --client-id ID …]

@@ -10,7 +10,7 @@ import { mapMsalError } from '../auth/msalErrors.js';
 import { advertisedResource } from '../transports/resourceUrl.js';
 import { requestJson } from './doctor/http.js';
 import { GraphApplications, type PublishedScope } from './setup/graphApplications.js';
-import { planRegistration, planResourceAccess, type Application } from './setup/plan.js';
+import { planExportRole, planRegistration, planResourceAccess, type Application } from './setup/plan.js';
 import { delegatedScopes } from '../tools/registry.js';
 import { selectTools, toolChoice } from '../tools/selection.js';
 
@@ -22,7 +22,9 @@ export const VSCODE_CLIENT_ID = 'aebc6443-996d-45c2-90f0-388ff96faa56';
  * tenant uses it unless --client-id names another public client.
  */
 export const GRAPH_CLI_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
-const ADMIN_SCOPES = ['Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All'];
+// AppRoleAssignment.ReadWrite.All with Application.Read.All: granting application permissions
+// (https://learn.microsoft.com/graph/api/serviceprincipal-post-approleassignments, permissions table).
+const ADMIN_SCOPES = ['Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'Application.Read.All'];
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 /** Device code for an administrator, in memory only: setup keeps no token. */
@@ -49,7 +51,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The stable names setup finds its apps by when no id is passed (exact, case-sensitive displayName). */
 export const PUBLIC_CLIENT_NAME = 'm365-copilot-mcp (stdio)';
 export const SERVER_APP_NAME = 'm365-copilot-mcp (HTTP server)';
+export const EXPORT_APP_NAME = 'm365-copilot-mcp (export)';
 const SECRET_VARIABLE = 'M365_COPILOT_MCP_SERVER_CLIENT_SECRET';
+const EXPORT_SECRET_VARIABLE = 'M365_COPILOT_MCP_EXPORT_CLIENT_SECRET';
+/** The application permissions interaction export runs on: reading interactions, and resolving a UPN to a user. */
+export const EXPORT_PERMISSIONS = ['AiEnterpriseInteraction.Read.All', 'User.Read.All'];
 const SIGN_IN_SCOPES = ['offline_access', 'openid', 'profile'];
 
 interface ServeCommand {
@@ -89,7 +95,7 @@ interface EnsuredApp {
  * creates it when neither finds one. Several apps of that name: the user must say which.
  */
 async function ensureApp(graph: GraphApplications, want: { label: string; appId: string | undefined; displayName: string; body: Record<string, unknown>; idFlag: string }, dryRun: boolean, changes: string[]): Promise<EnsuredApp> {
-  if (want.appId) return { app: await graph.byAppId(want.appId), created: false };
+  if (want.appId) return { app: await graph.byAppId(want.appId, want.idFlag), created: false };
   const found = await graph.byDisplayName(want.displayName);
   if (found.length > 1)
     throw new AppError('ConfigInvalid', `${found.length} applications are named "${want.displayName}"`, { nextStep: `Pass the one to use with ${want.idFlag} (its Application (client) ID).` });
@@ -105,20 +111,74 @@ async function ensureServicePrincipal(graph: GraphApplications, app: Application
   if (!dryRun && app) await graph.createServicePrincipal(app.appId);
 }
 
-function permissionIds(published: readonly PublishedScope[], names: readonly string[]): string[] {
+function permissionIds(published: readonly PublishedScope[], names: readonly string[], kind = 'delegated'): string[] {
   return names.map((name) => {
     const scope = published.find((p) => p.value.toLowerCase() === name.toLowerCase());
-    if (!scope) throw new AppError('GraphError', `Microsoft Graph publishes no delegated permission named ${name}`, { nextStep: 'Check the tool selection (--tools); report it if a built-in tool names it.' });
+    if (!scope) throw new AppError('GraphError', `Microsoft Graph publishes no ${kind} permission named ${name}`, { nextStep: 'Check the tool selection (--tools); report it if a built-in tool names it.' });
     return scope.id;
   });
 }
 
 /** Lists the Graph permissions on the app (requiredResourceAccess) unless it lists them already. */
-async function ensureResourceAccess(graph: GraphApplications, app: Application | undefined, label: string, ids: string[], names: string[], dryRun: boolean, changes: string[]): Promise<void> {
-  const next = planResourceAccess(app?.requiredResourceAccess, GRAPH_APP_ID, ids);
+async function ensureResourceAccess(graph: GraphApplications, app: Application | undefined, label: string, ids: string[], names: string[], dryRun: boolean, changes: string[], type: 'Scope' | 'Role' = 'Scope'): Promise<void> {
+  const next = planResourceAccess(app?.requiredResourceAccess, GRAPH_APP_ID, ids, type);
   if (!next) return;
   changes.push(`list the Microsoft Graph permissions ${names.join(', ')} on ${label}`);
   if (!dryRun && app) await graph.update(app.id, { requiredResourceAccess: next });
+}
+
+interface ExportResult {
+  appId: string | undefined;
+  /** The new secret (or `$(cat FILE)`), only when this run added one. */
+  secret: string | undefined;
+  secretKept: boolean;
+}
+
+/**
+ * `--export-app`: the confidential app interaction export runs on (client credentials), found by
+ * --export-client-id (or the emulator file's) else by its stable name; Graph's application
+ * permissions it needs listed (requiredResourceAccess, type Role) and granted (app role assignments,
+ * which is admin consent for application permissions); a client secret as for the server app; and
+ * the export app role on the server app, which users must hold to export others' interactions.
+ */
+async function setUpExport(
+  graph: GraphApplications,
+  graphSp: { id: string; roles: readonly PublishedScope[] },
+  server: Application | undefined,
+  options: { appId: string | undefined; role: string; newSecret: boolean; secretFile: string | undefined; dryRun: boolean },
+  changes: string[],
+): Promise<ExportResult> {
+  const { dryRun } = options;
+  const roleIds = permissionIds(graphSp.roles, EXPORT_PERMISSIONS, 'application');
+  const exp = await ensureApp(graph, {
+    label: 'the export app', appId: options.appId, displayName: EXPORT_APP_NAME, idFlag: '--export-client-id',
+    body: { signInAudience: 'AzureADMyOrg', requiredResourceAccess: [{ resourceAppId: GRAPH_APP_ID, resourceAccess: roleIds.map((id) => ({ id, type: 'Role' })) }] },
+  }, dryRun, changes);
+  if (!exp.created) await ensureResourceAccess(graph, exp.app, 'the export app', roleIds, EXPORT_PERMISSIONS, dryRun, changes, 'Role');
+  await ensureServicePrincipal(graph, exp.app, 'the export app', dryRun, changes);
+
+  // Admin consent for application permissions is an app role assignment per permission.
+  const sp = exp.app && !dryRun ? await graph.servicePrincipal(exp.app.appId) : exp.app ? await graph.findServicePrincipal(exp.app.appId) : undefined;
+  const granted = sp ? await graph.appRoleAssignments(sp.id) : [];
+  const missing = EXPORT_PERMISSIONS.filter((_, i) => !granted.some((g) => g.resourceId.toLowerCase() === graphSp.id.toLowerCase() && g.appRoleId.toLowerCase() === roleIds[i]!.toLowerCase()));
+  if (missing.length > 0) {
+    changes.push(`grant the Microsoft Graph application permissions ${missing.join(', ')} to the export app${exp.app ? ` ${exp.app.appId}` : ''}`);
+    if (!dryRun && sp) for (const name of missing) await graph.assignAppRole(sp.id, graphSp.id, roleIds[EXPORT_PERMISSIONS.indexOf(name)]!);
+  }
+
+  let secret: string | undefined;
+  const secretKept = (exp.app?.passwordCredentials ?? []).length > 0 && !options.newSecret;
+  if (!secretKept) {
+    changes.push('add a client secret to the export app');
+    if (!dryRun && exp.app) secret = await keepSecret(await graph.addPassword(exp.app.id, 'm365-copilot-mcp setup (export)'), options.secretFile);
+  }
+
+  const roles = planExportRole(server?.appRoles, options.role);
+  if (roles) {
+    changes.push(`define the app role ${options.role} (users) on the server app`);
+    if (!dryRun && server) await graph.update(server.id, { appRoles: roles });
+  }
+  return { appId: exp.app?.appId, secret, secretKept };
 }
 
 /** Shows the secret once: on stdout (the report), or in a 0600 file with --secret-file. */
@@ -131,10 +191,11 @@ async function keepSecret(secret: string, file: string | undefined): Promise<str
 
 /**
  * `m365-copilot-mcp setup --public-url URL [--client-id ID] [--server-client-id ID] [--preauthorize ID,...]
- * [--new-secret] [--secret-file PATH] [--admin-client-id ID] [--dry-run] [--json]`: creates or updates,
+ * [--new-secret] [--secret-file PATH] [--export-app [--export-client-id ID] [--export-secret-file PATH]]
+ * [--admin-client-id ID] [--dry-run] [--json]`: creates or updates,
  * idempotently, through Graph, the public client (stdio), the server app for HTTP mode (identifier URI
  * = the public URL, access_as_user, v2.0 tokens, authorized clients, a client secret) and their admin
- * consent, then prints how to serve and how to sign in.
+ * consent, with --export-app the export app too (setUpExport), then prints how to serve and how to sign in.
  */
 export async function runSetup(config: Config, flags: Record<string, string | boolean | undefined>): Promise<number> {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { component: 'setup' });
@@ -189,6 +250,12 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
       if (!dryRun && server.app) secret = await keepSecret(await graph.addPassword(server.app.id, 'm365-copilot-mcp setup'), secretFile);
     }
 
+    const exportFile = typeof flags['export-secret-file'] === 'string' ? flags['export-secret-file'] : undefined;
+    const exported =
+      flags['export-app'] === true
+        ? await setUpExport(graph, graphSp, server.app, { appId: config.exportClientId ?? ep.exportApp?.clientId, role: config.exportRole, newSecret: flags['new-secret'] === true, secretFile: exportFile, dryRun }, changes)
+        : undefined;
+
     // Admin consent, for all users: the Graph permissions on-behalf-of asks for (the tools HTTP mode
     // offers) for the server app, and those of the stdio tools (with sign-in's OpenID scopes) for the public client.
     const consents = [
@@ -212,20 +279,29 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
     const namedServer = config.emulatorFile && !config.serverClientId && !server.created && ep.serverApp ? undefined : (server.app?.appId ?? '<the new server app id>');
     const namedClient = config.emulatorFile && !config.clientId && !pub.created && ep.publicClientId ? undefined : (pub.app?.appId ?? '<the new public client id>');
     const serve = serveCommand(config, ep, namedServer, resource, secret);
+    if (exported) {
+      // Named even with an emulator file: a flag with its secret wins over the file's export app.
+      serve.args.push('--export-client-id', exported.appId ?? '<the new export app id>');
+      serve.env[EXPORT_SECRET_VARIABLE] = exported.secret ?? '<the export app secret saved when it was created>';
+    }
     const stdio = stdioCommand(config, ep, namedClient);
     const scope = `${resource}/${config.requiredScope}`;
     const changed = !dryRun && changes.length > 0;
     if (flags['json'] === true) {
-      process.stdout.write(`${JSON.stringify({ serverApp: server.app?.appId ?? null, publicClient: pub.app?.appId ?? null, dryRun, changed, changes, secretKept, serve, stdio: { args: stdio }, clients: { scope, clientIds: clients } })}\n`);
+      const exportReport = exported ? { exportApp: { appId: exported.appId ?? null, secretKept: exported.secretKept, role: config.exportRole } } : {};
+      process.stdout.write(`${JSON.stringify({ serverApp: server.app?.appId ?? null, publicClient: pub.app?.appId ?? null, ...exportReport, dryRun, changed, changes, secretKept, serve, stdio: { args: stdio }, clients: { scope, clientIds: clients } })}\n`);
       return 0;
     }
     const lines = [
-      `Public client ${pub.app?.appId ?? '(new)'} and server app ${server.app?.appId ?? '(new)'}:`,
+      `Public client ${pub.app?.appId ?? '(new)'} and server app ${server.app?.appId ?? '(new)'}${exported ? `, export app ${exported.appId ?? '(new)'}` : ''}:`,
       ...(changes.length ? changes.map((c) => `  ${dryRun ? 'would ' : ''}${c}`) : ['  already set up: nothing to change']),
       ...(dryRun && changes.length ? ['  (dry run: nothing was changed)'] : []),
       ...(secretKept ? ['  the server app already has a client secret: kept (--new-secret adds another)'] : []),
       ...(secret && !secretFile ? ['  the new client secret is shown below ONCE: store it now (a secret manager, not a file in git)'] : []),
       ...(secret && secretFile ? [`  the new client secret is in ${secretFile} (mode 0600)`] : []),
+      ...(exported?.secretKept ? ['  the export app already has a client secret: kept (--new-secret adds another)'] : []),
+      ...(exported?.secret && !exportFile ? ['  the new export app secret is shown below ONCE: store it now'] : []),
+      ...(exported?.secret && exportFile ? [`  the new export app secret is in ${exportFile} (mode 0600)`] : []),
       '',
       'Serve HTTP mode with:',
       ...Object.entries(serve.env).map(([k, v]) => `  export ${k}=${v}`),
@@ -236,6 +312,13 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
       `  m365-copilot-mcp ${stdio.join(' ')}`,
       '',
       `HTTP clients request the scope ${scope} with resource ${resource}; authorized client ids: ${clients.join(', ')}.`,
+      ...(exported
+        ? [
+            `Users export their own Copilot interactions; exporting anyone's needs the app role ${config.exportRole} on the server app, which setup assigns to nobody:`,
+            '  an administrator assigns it in Enterprise applications → the server app → Users and groups,',
+            `  or with Graph: POST /users/{user id}/appRoleAssignments { principalId: user id, resourceId: the server app's service principal id, appRoleId: the ${config.exportRole} role id }.`,
+          ]
+        : []),
       'Per client: README, "Connect a client to HTTP mode".',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -31,7 +31,7 @@ export async function endpointSource(config: Config, log: Logger): Promise<Endpo
 
 /**
  * Apps named by flags win over the emulator file's: a fresh emulated tenant's file names no public
- * client and no server app, and `setup` prints `--client-id` / `--server-client-id` (with the
+ * client and no server app, and `setup` prints `--client-id` / `--server-client-id` / `--export-client-id` (with the
  * secret in the environment) for the ones it created, as it does for a real tenant.
  */
 function withNamedApps(endpoints: Endpoints, config: Config): Endpoints {
@@ -39,6 +39,11 @@ function withNamedApps(endpoints: Endpoints, config: Config): Endpoints {
   if (config.clientId) named.publicClientId = config.clientId;
   if (config.serverClientId) {
     named.serverApp = { clientId: config.serverClientId, appIdUri: `api://${config.serverClientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) };
+  }
+  // `setup --export-app` prints --export-client-id with the secret in the environment (a fresh
+  // tenant's export app has no secret in the file). A certificate stays the file's or the cloud config's.
+  if (config.exportClientId && config.exportClientSecret) {
+    named.exportApp = { clientId: config.exportClientId, clientSecret: config.exportClientSecret, authority: endpoints.exportApp?.authority ?? endpoints.authority };
   }
   return named;
 }

@@ -130,6 +130,7 @@ describe('m365-copilot-mcp setup on a fresh tenant', () => {
   let freshEnv: Record<string, string>;
   let url: string;
   let freshServe: ChildProcess | undefined;
+  let serverSecret = '';
 
   async function freshSetup(extra: string[] = []): Promise<{ code: number | null; report: CreatedReport; stderr: string; stdout: string }> {
     const run = await runCli(['setup', '--json', '--emulator', fresh.file, '--public-url', url, ...extra], freshEnv);
@@ -171,6 +172,7 @@ describe('m365-copilot-mcp setup on a fresh tenant', () => {
     expect(first.report.changed).toBe(true);
     const secret = first.report.serve.env['M365_COPILOT_MCP_SERVER_CLIENT_SECRET'];
     expect(secret).toMatch(/~/);
+    serverSecret = secret!;
     expect(first.stderr).not.toContain(secret);
     expect(first.report.serve.args).toEqual(['serve', '--http', '--emulator', fresh.file, '--server-client-id', first.report.serverApp, '--public-url', url, '--port', new URL(url).port]);
     expect(first.report.stdio.args).toEqual(['--emulator', fresh.file, '--client-id', first.report.publicClient]);
@@ -204,5 +206,78 @@ describe('m365-copilot-mcp setup on a fresh tenant', () => {
     const run = await freshSetup(['--new-secret']);
     expect(run.report.changes).toEqual(['add a client secret to the server app']);
     expect(run.report.serve.env['M365_COPILOT_MCP_SERVER_CLIENT_SECRET']).toMatch(/~/);
+  });
+
+  it('--export-app sets up the export app, a second run changes nothing, and the printed serve exports with its new secret and granted roles', async () => {
+    const exportAppId = fresh.descriptor.apps.exportApp.clientId;
+    const dry = await freshSetup(['--export-app', '--dry-run']);
+    expect(dry.report.changes).toEqual([
+      'list the Microsoft Graph permissions AiEnterpriseInteraction.Read.All, User.Read.All on the export app',
+      `grant the Microsoft Graph application permissions AiEnterpriseInteraction.Read.All, User.Read.All to the export app ${exportAppId}`,
+      'add a client secret to the export app',
+      'define the app role Interactions.Export.All (users) on the server app',
+    ]);
+
+    const first = await freshSetup(['--export-app']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.report.changes).toEqual(dry.report.changes);
+    const exportSecret = first.report.serve.env['M365_COPILOT_MCP_EXPORT_CLIENT_SECRET'];
+    expect(exportSecret).toMatch(/~/);
+    expect(first.stderr).not.toContain(exportSecret);
+    expect(first.report.serve.args.slice(-2)).toEqual(['--export-client-id', exportAppId]);
+
+    const second = await freshSetup(['--export-app']);
+    expect(second.report.changes).toEqual([]);
+    expect((second.report as unknown as { exportApp: { secretKept: boolean } }).exportApp.secretKept).toBe(true);
+    expect(second.stdout).not.toContain(exportSecret);
+
+    // (The second run read back through Graph the grants, the secret and the server app's export role it made.)
+
+    freshServe?.kill('SIGTERM');
+    if (freshServe && freshServe.exitCode === null) await new Promise((resolve) => freshServe!.once('exit', resolve));
+    const serveEnv = { ...first.report.serve.env, M365_COPILOT_MCP_SERVER_CLIENT_SECRET: serverSecret };
+    freshServe = spawn(process.execPath, [CLI, ...first.report.serve.args, '--audit-file', 'off'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', ...freshEnv, ...serveEnv } });
+    let stderr = '';
+    freshServe.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<string>((resolve, reject) => {
+      createInterface({ input: freshServe!.stdout! }).once('line', resolve);
+      freshServe!.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+    });
+    const client = await connectV1WithOAuth(fresh, url, readFileSync(fresh.descriptor.caCertPath, 'utf8'), first.report.publicClient);
+    try {
+      // By UPN: the export app resolves it (User.Read.All) and reads the interactions (AiEnterpriseInteraction.Read.All).
+      const own = await client.callTool({ name: 'copilot_export_interactions', arguments: { userId: ADMIN, limit: 5 } });
+      expect(own.isError, JSON.stringify(own.content)).toBeFalsy();
+      expect((own.structuredContent as { user: { upn?: string } }).user.upn?.toLowerCase()).toBe(ADMIN);
+      // Without the role (setup assigns it to nobody), another user's interactions stay refused.
+      const other = fresh.descriptor.users.find((u) => u.upn !== ADMIN)!;
+      const refused = await client.callTool({ name: 'copilot_export_interactions', arguments: { userId: other.id, limit: 5 } });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toContain('Interactions.Export.All');
+    } finally {
+      await client.close();
+    }
+
+    // An administrator assigns the role as the output says (Graph's POST /users/{id}/appRoleAssignments); then anyone's may be exported.
+    const minted = (await (await fresh.control('/tokens/mint', { user: ADMIN, audience: 'https://graph.microsoft.com', scope: 'AppRoleAssignment.ReadWrite.All Application.Read.All' })).json()) as { access_token: string };
+    const graph = (path: string, body?: unknown) =>
+      fetch(`${fresh.descriptor.graphBaseUrl}/v1.0${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${minted.access_token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const serverApp = (await (await graph(`/applications(appId='${first.report.serverApp}')`)).json()) as { appRoles: { id: string; value: string; allowedMemberTypes: string[] }[] };
+    const role = serverApp.appRoles.find((r) => r.value === 'Interactions.Export.All');
+    expect(role?.allowedMemberTypes).toEqual(['User']);
+    const serverSp = (await (await graph(`/servicePrincipals(appId='${first.report.serverApp}')`)).json()) as { id: string };
+    const admin = fresh.descriptor.users.find((u) => u.upn === ADMIN)!;
+    const assigned = await graph(`/users/${admin.id}/appRoleAssignments`, { principalId: admin.id, resourceId: serverSp.id, appRoleId: role!.id });
+    expect(assigned.status, await assigned.clone().text()).toBe(201);
+    const withRole = await connectV1WithOAuth(fresh, url, readFileSync(fresh.descriptor.caCertPath, 'utf8'), first.report.publicClient);
+    try {
+      const other = fresh.descriptor.users.find((u) => u.upn !== ADMIN)!;
+      const anyone = await withRole.callTool({ name: 'copilot_export_interactions', arguments: { userId: other.id, limit: 5 } });
+      expect(anyone.isError, JSON.stringify(anyone.content)).toBeFalsy();
+      expect((anyone.structuredContent as { user: { id: string } }).user.id).toBe(other.id);
+    } finally {
+      await withRole.close();
+    }
+    expect(stderr).not.toContain(exportSecret);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRegistration, planResourceAccess, type Application } from '../../src/commands/setup/plan.js';
+import { planExportRole, planRegistration, planResourceAccess, type Application, type AppRole } from '../../src/commands/setup/plan.js';
 
 /** The plan is the difference between the registration and what HTTP mode needs; applying it leaves none. */
 const RESOURCE = 'https://mcp.contoso.com/mcp';
@@ -54,5 +54,33 @@ describe('planResourceAccess', () => {
 
   it('adds Graph to an app that asks for nothing yet', () => {
     expect(planResourceAccess(undefined, GRAPH, ['a'])).toEqual([{ resourceAppId: GRAPH, resourceAccess: [{ id: 'a', type: 'Scope' }] }]);
+  });
+});
+
+describe('planResourceAccess for application permissions', () => {
+  const GRAPH = '00000003-0000-0000-c000-000000000000';
+  it('a delegated permission of the same id does not stand for the application permission', () => {
+    const current = [{ resourceAppId: GRAPH, resourceAccess: [{ id: 'r', type: 'Scope' }] }];
+    expect(planResourceAccess(current, GRAPH, ['r'], 'Role')).toEqual([{ resourceAppId: GRAPH, resourceAccess: [{ id: 'r', type: 'Scope' }, { id: 'r', type: 'Role' }] }]);
+    expect(planResourceAccess(planResourceAccess(current, GRAPH, ['r'], 'Role'), GRAPH, ['r'], 'Role')).toBeUndefined();
+  });
+});
+
+describe('planExportRole', () => {
+  const ROLE = 'Interactions.Export.All';
+  const other: AppRole = { id: 'other-id', value: 'Reader', displayName: 'Reader', description: 'Reads', isEnabled: true, allowedMemberTypes: ['User'] };
+
+  it('adds the role for users beside the roles the app defines, and plans nothing once added', () => {
+    const next = planExportRole([other], ROLE, () => 'role-id');
+    expect(next).toEqual([other, expect.objectContaining({ id: 'role-id', value: ROLE, isEnabled: true, allowedMemberTypes: ['User'] })]);
+    expect(planExportRole(next, ROLE)).toBeUndefined();
+    expect(planExportRole(undefined, ROLE, () => 'role-id')).toEqual([expect.objectContaining({ id: 'role-id', value: ROLE })]);
+  });
+
+  it('enables a disabled role, or one only for applications, for users under its own id (matched case-insensitively)', () => {
+    const disabled: AppRole = { ...other, id: 'kept-id', value: ROLE.toLowerCase(), isEnabled: false, allowedMemberTypes: ['Application'] };
+    const next = planExportRole([disabled, other], ROLE, () => 'new-id');
+    expect(next).toEqual([other, expect.objectContaining({ id: 'kept-id', value: ROLE, isEnabled: true, allowedMemberTypes: ['Application', 'User'] })]);
+    expect(planExportRole(next, ROLE)).toBeUndefined();
   });
 });

@@ -187,6 +187,8 @@ export interface EmuApiApp extends EmuApp {
   exposedScopes: string[];
   /** App roles the API defines for users (`Interactions.Export.All`). */
   userRoleDefinitions: string[];
+  /** `appRoles[].id` by role value (lower case), once an update named them; else derived from the value. */
+  roleIds?: Record<string, string>;
   /** User object id → the app roles assigned to that user (the `roles` claim of their tokens). */
   userRoles: Record<string, string[]>;
   /** Clients that may ask for the exposed scopes without a consent prompt (Entra's authorized client applications). */

@@ -25,10 +25,10 @@ export interface SessionParts {
   /** The tenant accepts client metadata documents (CIMD) as client ids, fetched from loopback with this trust. */
   clientMetadataDocuments?: ClientMetadataDocumentsSwitch;
   /**
-   * The public client and the server app as the run started (a fresh tenant's unregistered): every
+   * The public client, the export app and the server app as the run started (a fresh tenant's unregistered): every
    * session starts from them, since setup and tests change them (registration, consent, secrets).
    */
-  appsAsStarted: { publicClient: EmuApp; mcpServer: EmuApiApp };
+  appsAsStarted: { publicClient: EmuApp; exportApp: EmuApp; mcpServer: EmuApiApp };
   /** Builds the Graph routes for one session (their budgets and conversations are session state). */
   graphRouter: (settings: SessionSettings) => GraphRouter;
 }
@@ -59,6 +59,7 @@ export function openSession(parts: SessionParts, settings: SessionSettings, rese
   const { tenant, keys, origin, clock } = parts;
   restoreApp(tenant.apps.mcpServer, parts.appsAsStarted.mcpServer);
   restoreApp(tenant.apps.publicClient, parts.appsAsStarted.publicClient);
+  restoreApp(tenant.apps.exportApp, parts.appsAsStarted.exportApp);
   const stats = new EmulatorStats(clock);
   const faults = new FaultInjector(stats, settings.faults);
   const controlUrl = `${origin.http}${CONTROL_PREFIX}`;

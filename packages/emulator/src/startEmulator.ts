@@ -57,7 +57,8 @@ export interface EmulatorOptions {
   clientMetadataDocuments?: { caPem: string };
   /**
    * Start without the apps `m365-copilot-mcp setup` creates: no public client and no MCP server app
-   * registered (`--fresh-tenant`); the descriptor then names neither (data/freshTenant.ts).
+   * registered (`--fresh-tenant`); the descriptor then names neither. The export app stays, without
+   * a secret or a granted permission (data/freshTenant.ts).
    */
   freshTenant?: boolean;
   /** Graph faults to inject from the start (`--faults`); `POST /_emulator/faults` replaces them. */
@@ -159,7 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const origin = { https: `https://${HOST}:${server.port}`, http: `http://${HOST}:${server.port}` };
     const access = { key: randomBytes(32).toString('base64url'), port: server.port };
     const fixed: SessionParts = { tenant, keys, exportCert, origin, access, clock, graphRouter,
-      appsAsStarted: structuredClone({ publicClient: tenant.apps.publicClient, mcpServer: tenant.apps.mcpServer }),
+      appsAsStarted: structuredClone({ publicClient: tenant.apps.publicClient, exportApp: tenant.apps.exportApp, mcpServer: tenant.apps.mcpServer }),
       ...(opts.clientMetadataDocuments === undefined ? {} : { clientMetadataDocuments: opts.clientMetadataDocuments }),
     };
     const started: SessionSettings = {

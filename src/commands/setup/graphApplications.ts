@@ -18,10 +18,10 @@ export class GraphApplications {
     private readonly fetchJson: (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; json: unknown }>,
   ) {}
 
-  async byAppId(appId: string): Promise<Application> {
+  async byAppId(appId: string, idFlag = '--server-client-id'): Promise<Application> {
     const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/applications(appId='${encodeURIComponent(appId)}')`, { method: 'GET', headers: this.headers() });
     if (answer.status === 404)
-      throw new AppError('ConfigInvalid', `no application with the app id ${appId} in this tenant`, { nextStep: 'Check --server-client-id (the Application (client) ID of the server app).' });
+      throw new AppError('ConfigInvalid', `no application with the app id ${appId} in this tenant`, { nextStep: `Check ${idFlag} (the Application (client) ID of the app).` });
     if (answer.status !== 200) throw graphFailure('reading the server app', answer);
     return answer.json as Application;
   }
@@ -65,10 +65,24 @@ export class GraphApplications {
     return answer.json as { id: string };
   }
 
-  /** Microsoft Graph's service principal and the delegated permissions it publishes, with their ids. */
-  async graphServicePrincipal(graphAppId: string): Promise<{ id: string; scopes: PublishedScope[] }> {
-    const sp = (await this.servicePrincipal(graphAppId)) as { id: string; oauth2PermissionScopes?: PublishedScope[] };
-    return { id: sp.id, scopes: sp.oauth2PermissionScopes ?? [] };
+  /** Microsoft Graph's service principal and the delegated (`scopes`) and application (`roles`) permissions it publishes, with their ids. */
+  async graphServicePrincipal(graphAppId: string): Promise<{ id: string; scopes: PublishedScope[]; roles: PublishedScope[] }> {
+    const sp = (await this.servicePrincipal(graphAppId)) as { id: string; oauth2PermissionScopes?: PublishedScope[]; appRoles?: PublishedScope[] };
+    return { id: sp.id, scopes: sp.oauth2PermissionScopes ?? [], roles: sp.appRoles ?? [] };
+  }
+
+  /** The app role ids granted to a client service principal (https://learn.microsoft.com/graph/api/serviceprincipal-list-approleassignments). */
+  async appRoleAssignments(servicePrincipalId: string): Promise<{ appRoleId: string; resourceId: string }[]> {
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/appRoleAssignments`, { method: 'GET', headers: this.headers() });
+    if (answer.status !== 200) throw graphFailure('reading app role assignments', answer);
+    return (answer.json as { value?: { appRoleId: string; resourceId: string }[] }).value ?? [];
+  }
+
+  /** Grants an application permission (https://learn.microsoft.com/graph/api/serviceprincipal-post-approleassignments). */
+  async assignAppRole(principalId: string, resourceId: string, appRoleId: string): Promise<void> {
+    const body = JSON.stringify({ principalId, resourceId, appRoleId });
+    const answer = await this.fetchJson(`${this.graphBaseUrl}/v1.0/servicePrincipals/${encodeURIComponent(principalId)}/appRoleAssignments`, { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body });
+    if (answer.status !== 201) throw graphFailure('granting an application permission', answer);
   }
 
   async update(objectId: string, body: Record<string, unknown>): Promise<void> {

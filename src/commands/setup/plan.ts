@@ -29,11 +29,22 @@ export interface Application {
   /** Listed without their text, which Graph returns only when one is added. */
   passwordCredentials?: { keyId: string }[];
   identifierUris?: string[];
+  appRoles?: AppRole[];
   api?: {
     requestedAccessTokenVersion?: number | null;
     oauth2PermissionScopes?: PermissionScope[];
     preAuthorizedApplications?: { appId: string; delegatedPermissionIds: string[] }[];
   };
+}
+
+/** An app role an application defines (https://learn.microsoft.com/graph/api/resources/approle). */
+export interface AppRole {
+  id: string;
+  value: string | null;
+  displayName: string;
+  description: string;
+  isEnabled: boolean;
+  allowedMemberTypes: string[];
 }
 
 export interface Wishes {
@@ -102,12 +113,32 @@ export function planRegistration(app: Application, wishes: Wishes, newId: () => 
  * app lists, or undefined when it lists them all already. The list documents what the app asks
  * for (the portal's "API permissions"); the admin-consent grant is what lets tokens carry them.
  */
-export function planResourceAccess(current: readonly ResourceAccess[] | undefined, resourceAppId: string, wanted: readonly string[]): ResourceAccess[] | undefined {
+export function planResourceAccess(current: readonly ResourceAccess[] | undefined, resourceAppId: string, wanted: readonly string[], type: 'Scope' | 'Role' = 'Scope'): ResourceAccess[] | undefined {
   const list = structuredClone([...(current ?? [])]);
   let entry = list.find((r) => r.resourceAppId.toLowerCase() === resourceAppId.toLowerCase());
-  const missing = wanted.filter((id) => !entry?.resourceAccess.some((a) => a.type === 'Scope' && a.id.toLowerCase() === id.toLowerCase()));
+  const missing = wanted.filter((id) => !entry?.resourceAccess.some((a) => a.type === type && a.id.toLowerCase() === id.toLowerCase()));
   if (missing.length === 0) return undefined;
   if (!entry) list.push((entry = { resourceAppId, resourceAccess: [] }));
-  entry.resourceAccess.push(...missing.map((id) => ({ id, type: 'Scope' })));
+  entry.resourceAccess.push(...missing.map((id) => ({ id, type })));
   return list;
+}
+
+/**
+ * The server app's `appRoles` with the export role enabled for users (the role the server's
+ * export authorization reads from users' `roles` claim), or undefined when it is already so. A
+ * role of that value that is disabled or not for users is enabled for users, keeping its id.
+ */
+export function planExportRole(current: readonly AppRole[] | undefined, role: string, newId: () => string = randomUUID): AppRole[] | undefined {
+  const roles = structuredClone([...(current ?? [])]);
+  const existing = roles.find((r) => (r.value ?? '').toLowerCase() === role.toLowerCase());
+  if (existing?.isEnabled && existing.allowedMemberTypes.includes('User')) return undefined;
+  const wanted: AppRole = {
+    id: existing?.id ?? newId(),
+    value: role,
+    displayName: 'Export Copilot interactions of any user',
+    description: "Lets the user export other users' Microsoft 365 Copilot interactions through the m365-copilot-mcp server.",
+    isEnabled: true,
+    allowedMemberTypes: [...new Set([...(existing?.allowedMemberTypes ?? []), 'User'])],
+  };
+  return [...roles.filter((r) => r !== existing), wanted];
 }

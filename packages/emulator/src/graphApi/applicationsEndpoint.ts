@@ -38,23 +38,27 @@ export function applicationResource(tenantId: string, app: EmuApiApp): Record<st
       })),
       preAuthorizedApplications: app.preAuthorizedClientIds.map((appId) => ({ appId, delegatedPermissionIds: app.exposedScopes.map(scopeId) })),
     },
-    appRoles: app.userRoleDefinitions.map((value) => ({ id: derivedGuid(`role:${app.clientId}:${value}`), value, displayName: value, isEnabled: true, allowedMemberTypes: ['User'] })),
+    appRoles: app.userRoleDefinitions.map((value) => ({ id: roleIdOf(app, value), value, displayName: value, description: value, isEnabled: true, allowedMemberTypes: ['User'] })),
     requiredResourceAccess: structuredClone(app.requiredResourceAccess ?? []),
     isFallbackPublicClient: false,
     passwordCredentials: passwordCredentials(app),
   };
 }
 
-/** A public client's application resource: no API, sign-in from `publicClient.redirectUris`. */
-export function publicClientResource(tenantId: string, app: EmuApp): Record<string, unknown> {
+/**
+ * A client app's application resource, no API: the public client (sign-in from
+ * `publicClient.redirectUris`) or the confidential export app (client credentials only).
+ */
+export function clientAppResource(tenantId: string, app: EmuApp): Record<string, unknown> {
+  const isPublic = app.kind === 'public';
   return {
     id: applicationObjectId(tenantId, app.clientId),
     appId: app.clientId,
     displayName: app.displayName,
     signInAudience: 'AzureADMyOrg',
     identifierUris: [],
-    isFallbackPublicClient: true,
-    publicClient: { redirectUris: [...(app.publicClientRedirectUris ?? ['http://localhost'])] },
+    isFallbackPublicClient: isPublic,
+    publicClient: { redirectUris: isPublic ? [...(app.publicClientRedirectUris ?? ['http://localhost'])] : [] },
     requiredResourceAccess: structuredClone(app.requiredResourceAccess ?? []),
     passwordCredentials: passwordCredentials(app),
   };
@@ -72,14 +76,14 @@ function passwordCredentials(app: EmuApp): Record<string, unknown>[] {
 
 export const applicationObjectId = (tenantId: string, appId: string) => derivedGuid(`application:${tenantId}:${appId}`);
 
-/** The registered apps the applications API manages: the public client and the MCP server app. */
+/** The registered apps the applications API manages: the public client, the export app and the MCP server app. */
 export function managedApps(tenant: Tenant): EmuApp[] {
-  const { publicClient, mcpServer } = tenant.apps;
-  return [publicClient, ...(mcpServer === undefined ? [] : [mcpServer])].filter((a) => a.registered !== false);
+  const { publicClient, exportApp, mcpServer } = tenant.apps;
+  return [publicClient, exportApp, ...(mcpServer === undefined ? [] : [mcpServer])].filter((a) => a.registered !== false);
 }
 
 export function resourceOf(tenant: Tenant, app: EmuApp): Record<string, unknown> {
-  return app === tenant.apps.mcpServer ? applicationResource(tenant.id, tenant.apps.mcpServer) : publicClientResource(tenant.id, app);
+  return app === tenant.apps.mcpServer ? applicationResource(tenant.id, tenant.apps.mcpServer) : clientAppResource(tenant.id, app);
 }
 
 export const applicationHandler: RouteHandler = (req, params, ctx) => {
@@ -124,6 +128,47 @@ export class UpdateRefused extends Error {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export function roleIdOf(app: EmuApiApp, value: string): string {
+  return app.roleIds?.[value.toLowerCase()] ?? derivedGuid(`role:${app.clientId}:${value}`);
+}
+
+interface RoleInput {
+  id?: unknown;
+  value?: unknown;
+  displayName?: unknown;
+  description?: unknown;
+  isEnabled?: unknown;
+  allowedMemberTypes?: unknown;
+}
+
+/**
+ * The app roles after an update (https://learn.microsoft.com/graph/api/resources/approle): each with
+ * an id (a GUID), a value, a displayName, a description, isEnabled and allowedMemberTypes (User,
+ * Application); an enabled role is removed only once disabled, as for scopes. The emulator assigns
+ * users only, so a role counts for users when allowedMemberTypes names User.
+ */
+function nextRoles(app: EmuApiApp, input: unknown): { values: string[]; ids: Record<string, string> } {
+  if (!Array.isArray(input)) throw new UpdateRefused('BadRequest', 'appRoles must be an array.');
+  const values: string[] = [];
+  const ids: Record<string, string> = {};
+  for (const raw of input as RoleInput[]) {
+    const { id, value, displayName, description, isEnabled, allowedMemberTypes } = raw ?? {};
+    const types = Array.isArray(allowedMemberTypes) ? (allowedMemberTypes as unknown[]) : undefined;
+    if (typeof id !== 'string' || !GUID.test(id) || typeof value !== 'string' || value === '' || typeof isEnabled !== 'boolean' || typeof displayName !== 'string' || typeof description !== 'string')
+      throw new UpdateRefused('BadRequest', 'Each app role needs an id (a GUID), a value, a displayName, a description and isEnabled.');
+    if (types === undefined || types.length === 0 || types.some((t) => t !== 'User' && t !== 'Application'))
+      throw new UpdateRefused('BadRequest', 'Each app role needs allowedMemberTypes: User, Application or both.');
+    if (ids[value.toLowerCase()] !== undefined) throw new UpdateRefused('BadRequest', `The app role value '${value}' appears twice.`);
+    ids[value.toLowerCase()] = id.toLowerCase();
+    if (isEnabled && types.includes('User')) values.push(value);
+  }
+  for (const value of app.userRoleDefinitions) {
+    if (!Object.values(ids).includes(roleIdOf(app, value).toLowerCase()))
+      throw new UpdateRefused('CannotDeleteOrUpdateEnabledEntitlement', `Permission (scope or role) cannot be deleted or updated unless disabled first: '${value}'.`);
+  }
+  return { values, ids };
+}
+
 function scopeIdOf(app: EmuApiApp, value: string): string {
   return app.scopeIds?.[value.toLowerCase()] ?? derivedGuid(`scope:${app.clientId}:${value.toLowerCase()}`);
 }
@@ -167,10 +212,12 @@ export function requiredResourceAccess(raw: unknown): unknown[] {
 }
 
 export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void {
-  const known = ['identifierUris', 'api', 'requiredResourceAccess'];
+  const known = ['identifierUris', 'api', 'requiredResourceAccess', 'appRoles'];
   const other = Object.keys(body).find((k) => !known.includes(k));
-  if (other !== undefined) throw new UpdateRefused('BadRequest', `The emulator models only identifierUris and api of an application; '${other}' is not one of them.`);
+  if (other !== undefined) throw new UpdateRefused('BadRequest', `The emulator models only identifierUris, api, appRoles and requiredResourceAccess of a web API; '${other}' is not one of them.`);
   const next: Partial<ServerRegistration> = {};
+  // Checked now, applied with the rest once everything was accepted.
+  const roles = body['appRoles'] === undefined ? undefined : nextRoles(app, body['appRoles']);
   if (body['requiredResourceAccess'] !== undefined) app.requiredResourceAccess = requiredResourceAccess(body['requiredResourceAccess']);
   if (body['identifierUris'] !== undefined) {
     const uris = body['identifierUris'];
@@ -216,13 +263,20 @@ export function applyUpdate(app: EmuApiApp, body: Record<string, unknown>): void
     if (err instanceof RegistrationError) throw new UpdateRefused('BadRequest', `Failed to update the application: ${err.message}`);
     throw err;
   }
+  if (roles !== undefined) {
+    // Users keep the roles that still exist (an assignment to a removed role no longer counts).
+    const kept = new Set(roles.values.map((v) => v.toLowerCase()));
+    app.userRoles = Object.fromEntries(Object.entries(app.userRoles).map(([user, held]) => [user, held.filter((r) => kept.has(r.toLowerCase()))]));
+    app.userRoleDefinitions = roles.values;
+    app.roleIds = roles.ids;
+  }
 }
 
-/** A public client: the emulator models its requiredResourceAccess only. */
-function updatePublicClient(app: EmuApp, body: unknown, reply: ReturnType<typeof replyFor>): GraphResponse {
+/** A client app (the public client, the export app): the emulator models its requiredResourceAccess only. */
+function updateClientApp(app: EmuApp, body: unknown, reply: ReturnType<typeof replyFor>): GraphResponse {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
   const other = Object.keys(body).find((k) => k !== 'requiredResourceAccess');
-  if (other !== undefined) return reply.error(400, 'BadRequest', `The emulator models only requiredResourceAccess of a public client; '${other}' is not it.`);
+  if (other !== undefined) return reply.error(400, 'BadRequest', `The emulator models only requiredResourceAccess of a client app; '${other}' is not it.`);
   try {
     const access = (body as Record<string, unknown>)['requiredResourceAccess'];
     if (access !== undefined) app.requiredResourceAccess = requiredResourceAccess(access);
@@ -243,7 +297,7 @@ export const applicationUpdateHandler: RouteHandler = (req, params, ctx) => {
   const app = managedApps(ctx.tenant).find((a) => (params['appId'] !== undefined ? a.clientId.toLowerCase() === key : applicationObjectId(ctx.tenant.id, a.clientId) === key));
   if (app === undefined) return reply.error(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
   const server = ctx.tenant.apps.mcpServer;
-  if (app !== server || server === undefined) return updatePublicClient(app, req.body, reply);
+  if (app !== server || server === undefined) return updateClientApp(app, req.body, reply);
   if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return reply.error(400, 'BadRequest', 'The request body must be a JSON object.');
   try {
     applyUpdate(server, req.body as Record<string, unknown>);

@@ -6,6 +6,7 @@ import { connectionsHandler } from './connectionsEndpoint.js';
 import { chatHandler, chatOverStreamHandler, createConversationHandler } from './chatEndpoint.js';
 import { applicationHandler, applicationUpdateHandler } from './applicationsEndpoint.js';
 import { grantCreateHandler, grantsHandler, grantUpdateHandler, servicePrincipalHandler, servicePrincipalOf } from './permissionGrantsEndpoint.js';
+import { appRoleAssignmentCreateHandler, appRoleAssignmentListHandler, userAppRoleAssignmentCreateHandler } from './appRoleAssignmentsEndpoint.js';
 import { addPasswordHandler, applicationCreateHandler, applicationListHandler, servicePrincipalCreateHandler } from './appRegistrationEndpoint.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { graphError } from './graphErrorReplies.js';
@@ -127,6 +128,7 @@ const ROUTES: readonly Route[] = [
   templateRoute('GET', '/me', meHandler),
   templateRoute('GET', '/me/licenseDetails', licenseDetailsHandler),
   templateRoute('GET', '/users/{id}', userHandler),
+  templateRoute('POST', '/users/{id}/appRoleAssignments', userAppRoleAssignmentCreateHandler),
   byAppIdRoute('applications', 'GET', applicationHandler),
   byAppIdRoute('applications', 'PATCH', applicationUpdateHandler),
   templateRoute('PATCH', '/applications/{id}', applicationUpdateHandler),
@@ -135,6 +137,8 @@ const ROUTES: readonly Route[] = [
   templateRoute('POST', '/applications/{id}/addPassword', addPasswordHandler),
   byAppIdRoute('servicePrincipals', 'GET', servicePrincipalHandler),
   templateRoute('POST', '/servicePrincipals', servicePrincipalCreateHandler(servicePrincipalOf)),
+  templateRoute('POST', '/servicePrincipals/{id}/appRoleAssignments', appRoleAssignmentCreateHandler),
+  templateRoute('GET', '/servicePrincipals/{id}/appRoleAssignments', appRoleAssignmentListHandler),
   templateRoute('GET', '/oauth2PermissionGrants', grantsHandler),
   templateRoute('POST', '/oauth2PermissionGrants', grantCreateHandler),
   templateRoute('PATCH', '/oauth2PermissionGrants/{id}', grantUpdateHandler),

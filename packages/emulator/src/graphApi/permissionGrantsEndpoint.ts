@@ -8,6 +8,7 @@ import type { RouteContext, RouteHandler } from './routeContext.js';
 import { managedApps } from './applicationsEndpoint.js';
 import { PUBLIC_CLIENT_SCOPES } from '../data/apps.js';
 import { GRAPH_CLI_APP } from '../identity/firstPartyApps.js';
+import { graphAppRoles } from './appRoleAssignmentsEndpoint.js';
 
 /**
  * Service principals and delegated permission grants, as `setup` needs them: which Graph permissions
@@ -40,7 +41,7 @@ export function servicePrincipalOf(tenant: Tenant, app: EmuApp): Record<string, 
 /**
  * Microsoft Graph's service principal, with the delegated permissions it publishes
  * (`oauth2PermissionScopes`, https://learn.microsoft.com/graph/api/resources/serviceprincipal): setup
- * reads their ids for `requiredResourceAccess`. The emulator derives the ids from the names; they are
+ * reads their ids for `requiredResourceAccess`, and those of its application permissions (`appRoles`). The emulator derives the ids from the names; they are
  * not Microsoft's, which is why clients must read them rather than hard-code them.
  */
 function graphServicePrincipal(tenant: Tenant): Record<string, unknown> {
@@ -49,6 +50,8 @@ function graphServicePrincipal(tenant: Tenant): Record<string, unknown> {
     appId: GRAPH_APP_ID,
     displayName: 'Microsoft Graph',
     oauth2PermissionScopes: GRAPH_DELEGATED_PERMISSIONS.map((value) => ({ id: derivedGuid(`graph-scope:${value.toLowerCase()}`), value, type: 'User', isEnabled: true })),
+    // Its application permissions, which app role assignments grant (setup --export-app).
+    appRoles: graphAppRoles(),
   };
 }
 
