@@ -63,6 +63,11 @@ interface ServeCommand {
   env: Record<string, string>;
 }
 
+/** Which tenant a printed command names: the emulator file, or the tenant id. */
+function tenantArgs(config: Config, ep: Endpoints): string[] {
+  return config.emulatorFile ? ['--emulator', config.emulatorFile] : ['--tenant', ep.tenantId];
+}
+
 /** What to run next: the exact serve flags; the secret only when it was just created (shown once). */
 function serveCommand(config: Config, ep: Endpoints, serverId: string | undefined, resource: string, secret: string | undefined): ServeCommand {
   const url = new URL(resource);
@@ -71,7 +76,7 @@ function serveCommand(config: Config, ep: Endpoints, serverId: string | undefine
   // The emulator file's own server app needs no flag and no secret: the file carries both.
   const fromFile = config.emulatorFile !== undefined && serverId === undefined;
   const id = serverId ?? '<the server app id>';
-  const tenant = config.emulatorFile ? ['--emulator', config.emulatorFile] : ['--tenant', ep.tenantId];
+  const tenant = tenantArgs(config, ep);
   if (fromFile) return { args: ['serve', '--http', ...tenant, '--public-url', resource, ...listen], env: {} };
   return {
     args: ['serve', '--http', ...tenant, '--server-client-id', id, '--public-url', resource, ...listen],
@@ -81,7 +86,7 @@ function serveCommand(config: Config, ep: Endpoints, serverId: string | undefine
 
 /** The stdio server's flags for the public client (add them to each client's MCP configuration). */
 function stdioCommand(config: Config, ep: Endpoints, clientId: string | undefined): string[] {
-  const tenant = config.emulatorFile ? ['--emulator', config.emulatorFile] : ['--tenant', ep.tenantId];
+  const tenant = tenantArgs(config, ep);
   return clientId === undefined ? tenant : [...tenant, '--client-id', clientId];
 }
 
@@ -111,6 +116,12 @@ async function ensureServicePrincipal(graph: GraphApplications, app: Application
   if (!dryRun && app) await graph.createServicePrincipal(app.appId);
 }
 
+/** The app's service principal: ensured before unless in a dry run, where it may not exist yet. */
+async function servicePrincipalOf(graph: GraphApplications, app: Application | undefined, dryRun: boolean): Promise<{ id: string } | undefined> {
+  if (!app) return undefined;
+  return dryRun ? graph.findServicePrincipal(app.appId) : graph.servicePrincipal(app.appId);
+}
+
 function permissionIds(published: readonly PublishedScope[], names: readonly string[], kind = 'delegated'): string[] {
   return names.map((name) => {
     const scope = published.find((p) => p.value.toLowerCase() === name.toLowerCase());
@@ -127,11 +138,8 @@ async function ensureResourceAccess(graph: GraphApplications, app: Application |
   if (!dryRun && app) await graph.update(app.id, { requiredResourceAccess: next });
 }
 
-interface ExportResult {
+interface ExportResult extends SecretResult {
   appId: string | undefined;
-  /** The new secret (or `$(cat FILE)`), only when this run added one. */
-  secret: string | undefined;
-  secretKept: boolean;
 }
 
 /**
@@ -158,7 +166,7 @@ async function setUpExport(
   await ensureServicePrincipal(graph, exp.app, 'the export app', dryRun, changes);
 
   // Admin consent for application permissions is an app role assignment per permission.
-  const sp = exp.app && !dryRun ? await graph.servicePrincipal(exp.app.appId) : exp.app ? await graph.findServicePrincipal(exp.app.appId) : undefined;
+  const sp = await servicePrincipalOf(graph, exp.app, dryRun);
   const granted = sp ? await graph.appRoleAssignments(sp.id) : [];
   const missing = EXPORT_PERMISSIONS.filter((_, i) => !granted.some((g) => g.resourceId.toLowerCase() === graphSp.id.toLowerCase() && g.appRoleId.toLowerCase() === roleIds[i]!.toLowerCase()));
   if (missing.length > 0) {
@@ -166,19 +174,36 @@ async function setUpExport(
     if (!dryRun && sp) for (const name of missing) await graph.assignAppRole(sp.id, graphSp.id, roleIds[EXPORT_PERMISSIONS.indexOf(name)]!);
   }
 
-  let secret: string | undefined;
-  const secretKept = (exp.app?.passwordCredentials ?? []).length > 0 && !options.newSecret;
-  if (!secretKept) {
-    changes.push('add a client secret to the export app');
-    if (!dryRun && exp.app) secret = await keepSecret(await graph.addPassword(exp.app.id, 'm365-copilot-mcp setup (export)'), options.secretFile);
-  }
+  const secret = await ensureSecret(graph, exp.app, { label: 'the export app', description: 'm365-copilot-mcp setup (export)', newSecret: options.newSecret, secretFile: options.secretFile, dryRun }, changes);
 
   const roles = planExportRole(server?.appRoles, options.role);
   if (roles) {
     changes.push(`define the app role ${options.role} (users) on the server app`);
     if (!dryRun && server) await graph.update(server.id, { appRoles: roles });
   }
-  return { appId: exp.app?.appId, secret, secretKept };
+  return { appId: exp.app?.appId, ...secret };
+}
+
+interface SecretResult {
+  /** The new secret (or `$(cat FILE)`), only when this run added one. */
+  secret: string | undefined;
+  secretKept: boolean;
+}
+
+/** A client secret: one per app, kept on a re-run unless --new-secret asks for another. */
+async function ensureSecret(graph: GraphApplications, app: Application | undefined, want: { label: string; description: string; newSecret: boolean; secretFile: string | undefined; dryRun: boolean }, changes: string[]): Promise<SecretResult> {
+  const secretKept = (app?.passwordCredentials ?? []).length > 0 && !want.newSecret;
+  if (secretKept) return { secret: undefined, secretKept };
+  changes.push(`add a client secret to ${want.label}`);
+  const secret = !want.dryRun && app ? await keepSecret(await graph.addPassword(app.id, want.description), want.secretFile) : undefined;
+  return { secret, secretKept };
+}
+
+/** What the text report says of a secret: kept, shown below once, or in its file. */
+function secretLines(app: { label: string; secretName: string; advice: string }, result: SecretResult | undefined, file: string | undefined): string[] {
+  if (result?.secretKept) return [`  ${app.label} already has a client secret: kept (--new-secret adds another)`];
+  if (!result?.secret) return [];
+  return [file ? `  the new ${app.secretName} is in ${file} (mode 0600)` : `  the new ${app.secretName} is shown below ONCE: ${app.advice}`];
 }
 
 /** Shows the secret once: on stdout (the report), or in a 0600 file with --secret-file. */
@@ -242,13 +267,8 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
     if (!dryRun && server.app) for (const update of plan) await graph.update(server.app.id, update.body);
 
     // A client secret for on-behalf-of: one, unless --new-secret asks for another.
-    let secret: string | undefined;
-    const hasSecret = (server.app?.passwordCredentials ?? []).length > 0;
-    const secretKept = hasSecret && flags['new-secret'] !== true;
-    if (!secretKept) {
-      changes.push('add a client secret to the server app');
-      if (!dryRun && server.app) secret = await keepSecret(await graph.addPassword(server.app.id, 'm365-copilot-mcp setup'), secretFile);
-    }
+    const serverSecret = await ensureSecret(graph, server.app, { label: 'the server app', description: 'm365-copilot-mcp setup', newSecret: flags['new-secret'] === true, secretFile, dryRun }, changes);
+    const { secret, secretKept } = serverSecret;
 
     const exportFile = typeof flags['export-secret-file'] === 'string' ? flags['export-secret-file'] : undefined;
     const exported =
@@ -263,7 +283,7 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
       { label: 'the public client', app: pub.app, needed: stdioNeeds },
     ];
     for (const consent of consents) {
-      const sp = consent.app && !dryRun ? await graph.servicePrincipal(consent.app.appId) : consent.app ? await graph.findServicePrincipal(consent.app.appId) : undefined;
+      const sp = await servicePrincipalOf(graph, consent.app, dryRun);
       const grant = sp ? await graph.tenantWideGrant(sp.id, graphSp.id) : undefined;
       const granted = (grant?.scope ?? '').split(' ').filter(Boolean);
       const missing = consent.needed.filter((p) => !granted.some((g) => g.toLowerCase() === p.toLowerCase()));
@@ -296,12 +316,8 @@ export async function runSetup(config: Config, flags: Record<string, string | bo
       `Public client ${pub.app?.appId ?? '(new)'} and server app ${server.app?.appId ?? '(new)'}${exported ? `, export app ${exported.appId ?? '(new)'}` : ''}:`,
       ...(changes.length ? changes.map((c) => `  ${dryRun ? 'would ' : ''}${c}`) : ['  already set up: nothing to change']),
       ...(dryRun && changes.length ? ['  (dry run: nothing was changed)'] : []),
-      ...(secretKept ? ['  the server app already has a client secret: kept (--new-secret adds another)'] : []),
-      ...(secret && !secretFile ? ['  the new client secret is shown below ONCE: store it now (a secret manager, not a file in git)'] : []),
-      ...(secret && secretFile ? [`  the new client secret is in ${secretFile} (mode 0600)`] : []),
-      ...(exported?.secretKept ? ['  the export app already has a client secret: kept (--new-secret adds another)'] : []),
-      ...(exported?.secret && !exportFile ? ['  the new export app secret is shown below ONCE: store it now'] : []),
-      ...(exported?.secret && exportFile ? [`  the new export app secret is in ${exportFile} (mode 0600)`] : []),
+      ...secretLines({ label: 'the server app', secretName: 'client secret', advice: 'store it now (a secret manager, not a file in git)' }, serverSecret, secretFile),
+      ...secretLines({ label: 'the export app', secretName: 'export app secret', advice: 'store it now' }, exported, exportFile),
       '',
       'Serve HTTP mode with:',
       ...Object.entries(serve.env).map(([k, v]) => `  export ${k}=${v}`),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { TokenCache } from '../auth/cache/types.js';
-import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, type Endpoints } from '../config/endpoints.js';
+import { endpointsFromConfig, endpointsFromEmulator, readEmulatorDescriptor, serverAppNamedBy, type Endpoints } from '../config/endpoints.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 
@@ -37,9 +37,7 @@ export async function endpointSource(config: Config, log: Logger): Promise<Endpo
 function withNamedApps(endpoints: Endpoints, config: Config): Endpoints {
   const named = { ...endpoints };
   if (config.clientId) named.publicClientId = config.clientId;
-  if (config.serverClientId) {
-    named.serverApp = { clientId: config.serverClientId, appIdUri: `api://${config.serverClientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) };
-  }
+  if (config.serverClientId) named.serverApp = serverAppNamedBy(config, config.serverClientId);
   // `setup --export-app` prints --export-client-id with the secret in the environment (a fresh
   // tenant's export app has no secret in the file). A certificate stays the file's or the cloud config's.
   if (config.exportClientId && config.exportClientSecret) {

@@ -92,6 +92,11 @@ export async function endpointsFromEmulator(d: EmulatorFile): Promise<Endpoints>
   };
 }
 
+/** The server app `--server-client-id` names (with its secret when one is configured); its identifier URI the default api://<id>. */
+export function serverAppNamedBy(config: Config, clientId: string): ServerAppRegistration {
+  return { clientId, appIdUri: `api://${clientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) };
+}
+
 export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
   const cloud = CLOUD_ENDPOINTS[config.cloud];
   const authorityHost = (config.authorityHost ?? cloud.authorityHost).replace(/\/+$/, '');
@@ -118,9 +123,7 @@ export async function endpointsFromConfig(config: Config): Promise<Endpoints> {
     ...(extraCaPem ? { extraCaPem } : {}),
     onlyExtraCa: false,
     ...(config.clientId ? { publicClientId: config.clientId } : {}),
-    ...(config.serverClientId
-      ? { serverApp: { clientId: config.serverClientId, appIdUri: `api://${config.serverClientId}`, ...(config.serverClientSecret ? { clientSecret: config.serverClientSecret } : {}) } }
-      : {}),
+    ...(config.serverClientId ? { serverApp: serverAppNamedBy(config, config.serverClientId) } : {}),
     authorityHost,
     tenantId: config.tenantId,
     ...(exportUsable
