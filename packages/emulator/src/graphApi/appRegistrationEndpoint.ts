@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EmuApp, GraphRequest, Tenant } from '../model.js';
-import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { administers, hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteContext, RouteHandler } from './routeContext.js';
-import { ADMIN_TITLE, UpdateRefused, WRITE_PERMISSIONS, applicationObjectId, applyUpdate, managedApps, requiredResourceAccess, resourceOf } from './applicationsEndpoint.js';
+import { UpdateRefused, WRITE_PERMISSIONS, applicationObjectId, applyUpdate, managedApps, requiredResourceAccess, resourceOf } from './applicationsEndpoint.js';
 
 /**
  * Creating what `m365-copilot-mcp setup` registers: applications, their secrets and their service
@@ -21,9 +21,7 @@ const READ_PERMISSIONS = ['Application.Read.All', 'Application.ReadWrite.All', '
 
 /** Delegated: Application.ReadWrite.All and a role that may manage app registrations (see applicationsEndpoint.ts); app-only: the role. */
 function mayWrite(req: GraphRequest, ctx: RouteContext): boolean {
-  const caller = req.caller;
-  if (caller.kind === 'app') return hasAnyRole(caller, WRITE_PERMISSIONS);
-  return hasAnyScope(caller, WRITE_PERMISSIONS) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+  return administers(req.caller, WRITE_PERMISSIONS, ctx.usersById);
 }
 
 const denied = (reply: ReturnType<typeof replyFor>) => reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');

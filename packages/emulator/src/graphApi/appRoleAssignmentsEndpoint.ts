@@ -1,10 +1,10 @@
 import type { EmuApp, GraphRequest, Tenant } from '../model.js';
 import { derivedGuid } from '../identity/tokens.js';
 import { GRAPH_APP_ID } from '../identity/scopeGrants.js';
-import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { administers, hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteContext, RouteHandler } from './routeContext.js';
-import { ADMIN_TITLE, managedApps, roleIdOf } from './applicationsEndpoint.js';
+import { managedApps, roleIdOf } from './applicationsEndpoint.js';
 import { userById } from './routeContext.js';
 
 /**
@@ -65,11 +65,7 @@ const notFound = (reply: ReturnType<typeof replyFor>, id: string) =>
  * emulator, a job title naming an administrator stands for one.
  */
 function mayAssign(req: GraphRequest, ctx: RouteContext): boolean {
-  const caller = req.caller;
-  const has = (names: string[]) => (caller.kind === 'app' ? hasAnyRole(caller, names) : hasAnyScope(caller, names));
-  const permitted = has(['AppRoleAssignment.ReadWrite.All']) && has(['Application.Read.All', 'Directory.Read.All']);
-  if (caller.kind === 'app') return permitted;
-  return permitted && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+  return administers(req.caller, ['AppRoleAssignment.ReadWrite.All'], ctx.usersById) && administers(req.caller, ['Application.Read.All', 'Directory.Read.All'], ctx.usersById);
 }
 
 /**
@@ -127,10 +123,7 @@ export const appRoleAssignmentListHandler: RouteHandler = (req, params, ctx) => 
  */
 export const userAppRoleAssignmentCreateHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, USER_APP_ROLE_ASSIGNMENT_CREATE_ROUTE);
-  const caller = req.caller;
-  const permission = ['AppRoleAssignment.ReadWrite.All'];
-  const allowed = caller.kind === 'app' ? hasAnyRole(caller, permission) : hasAnyScope(caller, permission) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
-  if (!allowed) return denied(reply);
+  if (!administers(req.caller, ['AppRoleAssignment.ReadWrite.All'], ctx.usersById)) return denied(reply);
   const key = params['id'] ?? '';
   const user = userById(ctx, key) ?? ctx.tenant.users.find((u) => u.upn.toLowerCase() === key.toLowerCase());
   if (user === undefined) return notFound(reply, key);

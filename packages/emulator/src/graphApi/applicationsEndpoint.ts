@@ -1,7 +1,7 @@
 import type { EmuApiApp, EmuApp, GraphResponse, Tenant } from '../model.js';
 import { derivedGuid } from '../identity/tokens.js';
 import { RegistrationError, updateRegistration, type ServerRegistration } from '../identity/serverRegistration.js';
-import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { administers, hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteHandler } from './routeContext.js';
 
@@ -106,7 +106,6 @@ export const APPLICATION_UPDATE_ROUTE = 'PATCH /applications/{id}';
  * names an administrator holds one.
  */
 export const WRITE_PERMISSIONS = ['Application.ReadWrite.All'];
-export const ADMIN_TITLE = /administrator/i;
 
 interface ScopeInput {
   id?: unknown;
@@ -289,9 +288,7 @@ function updateClientApp(app: EmuApp, body: unknown, reply: ReturnType<typeof re
 
 export const applicationUpdateHandler: RouteHandler = (req, params, ctx) => {
   const reply = replyFor(req, ctx.clock, APPLICATION_UPDATE_ROUTE);
-  const caller = req.caller;
-  const delegatedAdmin = caller.kind === 'delegated' && hasAnyScope(caller, WRITE_PERMISSIONS) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
-  if (!delegatedAdmin && !hasAnyRole(caller, WRITE_PERMISSIONS))
+  if (!administers(req.caller, WRITE_PERMISSIONS, ctx.usersById))
     return reply.error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
   const key = (params['id'] ?? params['appId'] ?? '').toLowerCase();
   const app = managedApps(ctx.tenant).find((a) => (params['appId'] !== undefined ? a.clientId.toLowerCase() === key : applicationObjectId(ctx.tenant.id, a.clientId) === key));

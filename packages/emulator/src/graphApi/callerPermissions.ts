@@ -24,6 +24,22 @@ export function hasAnyScope(caller: GraphCaller, anyOf: readonly string[]): bool
   return caller.kind === 'delegated' && anyOf.some((s) => holds(caller.scopes, s));
 }
 
+/**
+ * The emulated directory has no role assignments: a user whose job title names an administrator
+ * holds the Entra administrator role a directory write needs (usage reports, app registrations,
+ * consent grants, app role assignments).
+ */
+export const ADMIN_TITLE = /administrator/i;
+
+/**
+ * A directory write as Graph documents it: an app holding one of the application permissions
+ * `anyOf`, or a delegated caller holding one of those scopes who is also an administrator.
+ */
+export function administers(caller: GraphCaller, anyOf: readonly string[], usersById: ReadonlyMap<string, EmuUser>): boolean {
+  if (caller.kind === 'app') return hasAnyRole(caller, anyOf);
+  return caller.kind === 'delegated' && hasAnyScope(caller, anyOf) && ADMIN_TITLE.test(usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+}
+
 /** True when an app caller holds at least one of the application roles `anyOf`. */
 export function hasAnyRole(caller: GraphCaller, anyOf: readonly string[]): boolean {
   return caller.kind === 'app' && anyOf.some((r) => holds(caller.roles, r));

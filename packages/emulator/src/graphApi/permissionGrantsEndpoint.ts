@@ -2,7 +2,7 @@ import type { EmuApp, GraphRequest, Tenant } from '../model.js';
 import { derivedGuid } from '../identity/tokens.js';
 import { GRAPH_APP_ID } from '../identity/scopeGrants.js';
 import { updateRegistration } from '../identity/serverRegistration.js';
-import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { administers, hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import { replyFor } from './graphErrorReplies.js';
 import type { RouteContext, RouteHandler } from './routeContext.js';
 import { managedApps } from './applicationsEndpoint.js';
@@ -25,7 +25,6 @@ export const GRANT_UPDATE_ROUTE = 'PATCH /oauth2PermissionGrants/{id}';
 const READ = ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'DelegatedPermissionGrant.ReadWrite.All'];
 // oauth2permissiongrant-post / -update: DelegatedPermissionGrant.ReadWrite.All, and an administrator.
 const WRITE = ['DelegatedPermissionGrant.ReadWrite.All'];
-const ADMIN_TITLE = /administrator/i;
 
 const servicePrincipalId = (tenantId: string, appId: string) => derivedGuid(`sp:${tenantId}:${appId.toLowerCase()}`);
 
@@ -80,9 +79,7 @@ function setConsented(tenant: Tenant, app: EmuApp, scopes: string[]): void {
 }
 
 function mayWrite(req: GraphRequest, ctx: RouteContext): boolean {
-  const caller = req.caller;
-  if (caller.kind === 'app') return hasAnyRole(caller, WRITE);
-  return hasAnyScope(caller, WRITE) && ADMIN_TITLE.test(ctx.usersById.get(caller.userId.toLowerCase())?.jobTitle ?? '');
+  return administers(req.caller, WRITE, ctx.usersById);
 }
 
 const mayRead = (req: GraphRequest) => hasAnyRole(req.caller, READ) || hasAnyScope(req.caller, READ);

@@ -1,6 +1,6 @@
 import type { EmuUser, GraphRequest, Tenant } from '../model.js';
 import { APP_CLASS_PREFIX } from '../data/interactionTemplates.js';
-import { hasAnyRole, hasAnyScope } from './callerPermissions.js';
+import { ADMIN_TITLE, hasAnyRole, hasAnyScope } from './callerPermissions.js';
 import type { RouteContext, RouteHandler, RouteParams } from './routeContext.js';
 import { replyFor } from './graphErrorReplies.js';
 
@@ -48,7 +48,6 @@ const PERIODS_OF: Record<ReportVersion, readonly ReportPeriod[]> = { v1: REPORT_
  * role assignments, so: the demo user holds Reports Reader, and anyone whose job title names an
  * administrator holds an administrator role. Everyone else gets 403.
  */
-const ADMIN_TITLE = /administrator/i;
 export function reportsRoleHolders(tenant: Tenant): EmuUser[] {
   return tenant.users.filter((u) => u.upn === tenant.demoUserUpn || ADMIN_TITLE.test(u.jobTitle));
 }
