@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { TokenCacheContext } from '@azure/msal-node';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -275,6 +276,27 @@ describe('token cache lock', () => {
     expect(usernames((await readThroughMsal(cache.plugin)).accounts)).toEqual([ADA.username]);
     await expect(stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(logLines.some((l) => l.includes('took over a stale token cache lock'))).toBe(true);
+  });
+
+  it('takes over at once a fresh lock whose holder exited while holding it (a server closed mid-write)', async () => {
+    const cache = await open();
+    const lockPath = join(stateDir, 'token-cache.lock');
+    // A real process of this host that took the lock and is gone: its pid is not alive.
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await writeFile(lockPath, JSON.stringify({ pid: Number(child.stdout), host: hostname(), since: new Date().toISOString() }));
+    const started = Date.now();
+    await writeThroughMsal(newPca(cache.plugin), cache.plugin, () => cacheJson([ADA]));
+    expect(Date.now() - started).toBeLessThan(5_000); // not the 10 s a live holder gets
+    expect(usernames((await readThroughMsal(cache.plugin)).accounts)).toEqual([ADA.username]);
+    expect(logLines.some((l) => l.includes('took over a stale token cache lock'))).toBe(true);
+  });
+
+  it('a fresh lock of a live holder is not taken over', async () => {
+    await open();
+    const lockPath = join(stateDir, 'token-cache.lock');
+    await writeFile(lockPath, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+    await expect(new CacheLock(lockPath, { log, timeoutMs: 200 }).acquire()).rejects.toMatchObject({ code: 'ServiceUnavailable' });
+    await expect(stat(lockPath)).resolves.toBeTruthy();
   });
 
   it('waits for a live holder, then fails with a clear error; queues callers in one process', async () => {

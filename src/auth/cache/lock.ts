@@ -140,6 +140,10 @@ export class CacheLock {
    * A holder releases within `staleMs` even when MSAL never ends its access (the plugin's timer),
    * so an older lock whose process is gone was left by a crash. After three times that, the lock is
    * taken over whatever its pid says: after a reboot the pid may belong to an unrelated process.
+   * A lock of this host whose process is gone is taken over at once, whatever its age: a server that
+   * exits while it holds the lock (the client closed it mid-write) leaves one, and the next server a
+   * client starts must not fail on it for the next ten seconds. A reused pid can only make a dead
+   * holder look alive (the slow path), never a live one dead.
    */
   private async removeIfStale(): Promise<boolean> {
     let seen;
@@ -150,9 +154,10 @@ export class CacheLock {
       throw err;
     }
     const age = Date.now() - seen.mtimeMs;
-    if (age < this.staleMs) return false;
     const holder = await this.readHolder();
     const holderAlive = holder !== undefined && holder.host === hostname() && isProcessAlive(holder.pid);
+    const holderGone = holder !== undefined && holder.host === hostname() && !holderAlive;
+    if (age < this.staleMs && !holderGone) return false;
     if (holderAlive && age < 3 * this.staleMs) return false;
     if (holder && holder.host !== hostname() && age < 3 * this.staleMs) return false;
     // Move it aside and check it is the same file: another process may have replaced it meanwhile.
