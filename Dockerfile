@@ -48,7 +48,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force && rm -rf /root/.npm \
   && find node_modules -name '*.map' -type f -delete
-COPY --from=build /app/dist/cli.js /app/dist/cli.chunk-*.js ./dist/
+COPY --from=build /app/dist/cli.js /app/dist/cli.chunk-*.js /app/dist/cli.answers.json ./dist/
 COPY scripts/healthcheck.js ./scripts/healthcheck.js
 COPY LICENSE README.md ./
 # Token cache and audit log: an encrypted file cache (no OS keychain in a container) under /data;

@@ -67,9 +67,14 @@ for (const f of readdirSync(dist)) if (f.startsWith('cli.chunk-') || f === 'cli.
 
 /** The CLI's bundle; dist/cli.js is the stub below that loads it. */
 const MAIN = 'cli.chunk-main';
+/** The fast start (src/transports/fastStart/front.ts), loaded by the stub before MAIN, and the answers it sends. */
+const FRONT = 'cli.chunk-front';
+const ANSWERS = 'cli.answers.json';
 
 const result = await build({
-  entryPoints: { [MAIN]: join(root, 'src', 'cli.ts') },
+  // The fast start's front is an entry of its own: the stub runs it before the main bundle loads, and
+  // the server's stdio transport takes its input over (one module instance: a chunk both share).
+  entryPoints: { [MAIN]: join(root, 'src', 'cli.ts'), [FRONT]: join(root, 'src', 'transports', 'fastStart', 'front.ts') },
   outdir: dist,
   entryNames: '[name]',
   chunkNames: 'cli.chunk-[hash]',
@@ -104,12 +109,42 @@ try {
 } catch {
   // An unwritable cache folder costs only the speed-up.
 }
+// The fast start: initialize and tools/list answered from the build's rendered answers while
+// the server loads (src/transports/fastStart/front.ts). A failure here costs only the speed-up.
+try {
+  const { startFastStart } = await import('./${FRONT}.js');
+  await startFastStart(new URL('./${ANSWERS}', import.meta.url));
+} catch (err) {
+  process.stderr.write(\`m365-copilot-mcp: fast start skipped: \${err?.message ?? err}\\n\`);
+}
 await import('./${MAIN}.js');
 `;
 writeFileSync(join(dist, 'cli.js'), STUB);
 chmodSync(join(dist, 'cli.js'), 0o755);
-outputs['cli.js'] = { bytes: Buffer.byteLength(STUB), inputs: [], imports: [{ path: `${MAIN}.js`, kind: 'dynamic-import' }] };
-writeFileSync(join(dist, 'cli.meta.json'), `${JSON.stringify(outputs, null, 1)}\n`);
+outputs['cli.js'] = {
+  bytes: Buffer.byteLength(STUB),
+  inputs: [],
+  imports: [
+    { path: `${FRONT}.js`, kind: 'dynamic-import' },
+    { path: ANSWERS, kind: 'file-read' },
+    { path: `${MAIN}.js`, kind: 'dynamic-import' },
+  ],
+};
+
+// The fast start runs before the server loads: what the front's chunk loads statically must be our
+// own zod-free modules only (no package at all), or it would pay for what it exists to skip.
+{
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of outputs[file]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(`${FRONT}.js`);
+  const heavy = [...seen].flatMap((file) => outputs[file].inputs.filter((input) => input.includes('node_modules')));
+  const packages = [...seen].flatMap((file) => outputs[file].imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path));
+  if (heavy.length || packages.length) throw new Error(`the fast start's front loads packages before the server: ${[...new Set([...heavy, ...packages])].join(', ')} (src/transports/fastStart/ must import only zod-free modules of ours)`);
+}
 
 // esbuild's CommonJS interop would fail at run time in ESM output; refuse to ship it.
 for (const file of Object.keys(outputs)) {
@@ -122,3 +157,12 @@ for (const file of Object.keys(outputs)) {
 // The bin is run through its `#!/usr/bin/env node` line wherever something links it without npm
 // (a bin directory on PATH, a client config naming it): it must be executable, as npm would make it.
 chmodSync(join(dist, 'cli.js'), 0o755);
+
+// The answers the fast start sends, rendered by the server just built (scripts/renderFastStart.js).
+const { renderFastStart } = await import('./renderFastStart.js');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const rendered = await renderFastStart({ dist, cli: join(dist, 'cli.js'), variantsModule: new URL('../dist/transports/fastStart/variants.js', import.meta.url).href, version });
+if (!rendered.file.endsWith(ANSWERS)) throw new Error(`the fast start's answers went to ${rendered.file}, not ${ANSWERS}`);
+process.stderr.write(`fast start: ${rendered.bytes} bytes of answers from ${rendered.starts} starts\n`);
+outputs[ANSWERS] = { bytes: rendered.bytes, inputs: [], imports: [] };
+writeFileSync(join(dist, 'cli.meta.json'), `${JSON.stringify(outputs, null, 1)}\n`);

@@ -1,53 +1,14 @@
 #!/usr/bin/env node
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { AppError } from './errors.js';
-import { CONFIG_KEYS } from './config/schema.js';
+import { COMMANDS, options } from './cliOptions.js';
+import { CONFIG_KEYS } from './config/keys.js';
 import { loadConfig, nearest, unknownEnvironment } from './config/load.js';
 import { packageVersion } from './version.js';
 
-/**
- * argv → config → one of: the stdio server (default) | the emulator.
- * Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast.
- */
-const COMMANDS = ['serve', 'emulator', 'login', 'logout', 'status', 'doctor', 'setup', 'install'] as const;
-
-const options: ParseArgsConfig['options'] = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-  config: { type: 'string' },
-  port: { type: 'string' },
-  scale: { type: 'string' },
-  seed: { type: 'string' },
-  'auto-approve': { type: 'string' },
-  'retrieval-budget': { type: 'string' },
-  'device-code': { type: 'boolean' },
-  browser: { type: 'boolean' },
-  all: { type: 'boolean' },
-  json: { type: 'boolean' },
-  'device-code-interval': { type: 'string' },
-  'token-lifetime': { type: 'string' },
-  'without-app-role': { type: 'string' },
-  'user-consent': { type: 'boolean' },
-  'fresh-tenant': { type: 'boolean' },
-  'client-metadata-documents': { type: 'string' },
-  faults: { type: 'string' },
-  users: { type: 'string' },
-  user: { type: 'string' },
-  audience: { type: 'string' },
-  scope: { type: 'string' },
-  lifetime: { type: 'string' },
-  print: { type: 'boolean' },
-  name: { type: 'string' },
-  'client-config': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  preauthorize: { type: 'string' },
-  'new-secret': { type: 'boolean' },
-  'secret-file': { type: 'string' },
-  'export-app': { type: 'boolean' },
-  'export-secret-file': { type: 'string' },
-  'admin-client-id': { type: 'string' },
-};
-for (const doc of CONFIG_KEYS) options[doc.flag.slice(2)] = { type: doc.kind === 'boolean' ? 'boolean' : 'string' };
+// argv → config → one of: the stdio server (default) | the emulator | a terminal command.
+// Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast
+// (and in the bundle the stub's fast start answers the opening before this module loads).
 
 function helpText(): string {
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -132,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     const unknown = /Unknown option '(--?[^']+)'/.exec((err as Error).message)?.[1];
-    const suggestion = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(options ?? {})) : undefined;
+    const suggestion = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(options)) : undefined;
     const what = unknown ? `unknown option ${unknown}${suggestion ? ` (did you mean --${suggestion}?)` : ''}` : (err as Error).message;
     process.stderr.write(`m365-copilot-mcp: ${what}\nRun \`m365-copilot-mcp --help\` for the options.\n`);
     return 2;

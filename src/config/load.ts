@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { AppError } from '../errors.js';
+import { parseBooleanSetting } from './keys.js';
 import { CONFIG_KEYS, ConfigSchema, type Config, type ConfigKeyDoc } from './schema.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -31,8 +32,8 @@ export function configFromFlags(flags: Record<string, string | boolean | undefin
 
 function coerce(doc: ConfigKeyDoc, raw: string, source: string): unknown {
   if (doc.kind === 'boolean') {
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    const value = parseBooleanSetting(raw);
+    if (value !== undefined) return value;
     throw new AppError('ConfigInvalid', `${source} must be true or false, got "${raw}"`, { nextStep: `Set ${source} to true or false.` });
   }
   if (doc.kind === 'number') {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../src/config/schema.js';
 import { updateReadme } from '../../src/tools/readmeTable.js';
+import { options as cliOptions } from '../../src/cliOptions.js';
 import { CLI, ROOT } from '../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -48,10 +49,8 @@ describe('command line', () => {
     expect(help).toContain(`m365-copilot-mcp ${version}`);
     for (const command of ['serve', 'login', 'logout', 'status', 'emulator']) expect(help).toMatch(new RegExp(`m365-copilot-mcp ${command}\\b`));
     for (const s of ['-h, --help', '-v, --version', 'M365_COPILOT_MCP_CONFIG']) expect(help, s).toContain(s);
-    // Every switch the argument parser accepts (read from src/cli.ts) is documented.
-    const source = readFileSync(`${ROOT}src/cli.ts`, 'utf8');
-    const block = source.slice(source.indexOf('const options'), source.indexOf('};', source.indexOf('const options')));
-    const parserOptions = [...block.matchAll(/^\s+'?([a-z][a-z-]*)'?:\s*\{\s*type:/gm)].map((m) => m[1]!);
+    // Every switch the argument parser accepts (its table, src/cliOptions.ts) is documented.
+    const parserOptions = Object.keys(cliOptions);
     expect(parserOptions.length).toBeGreaterThan(10);
     for (const name of parserOptions) expect(help, `--${name}`).toMatch(new RegExp(`--${name}\\b`));
     // Every setting has its own line with help text, not just a mention.
@@ -110,8 +109,13 @@ describe('startup cost of the shipped bundle', () => {
 
   it('keeps MSAL, the emulator, the token cache and the terminal commands out of the static import graph', () => {
     const outputs = meta();
-    // dist/cli.js is the stub that turns on the compile cache and then loads the bundle, and nothing else.
-    expect(outputs['cli.js']!.imports).toEqual([{ path: 'cli.chunk-main.js', kind: 'dynamic-import' }]);
+    // dist/cli.js is the stub that turns on the compile cache, runs the fast start (its front and the
+    // rendered answers) and then loads the bundle, and nothing else.
+    expect(outputs['cli.js']!.imports).toEqual([
+      { path: 'cli.chunk-front.js', kind: 'dynamic-import' },
+      { path: 'cli.answers.json', kind: 'file-read' },
+      { path: 'cli.chunk-main.js', kind: 'dynamic-import' },
+    ]);
     const files = new Set<string>();
     const externals = new Set<string>();
     const walk = (file: string) => {
@@ -137,14 +141,15 @@ describe('startup cost of the shipped bundle', () => {
     expect(externalImports.filter((p) => /^(node-forge|m365-copilot-emulator)(\/|$)/.test(p))).toEqual([]);
   });
 
-  it('answers initialize and tools/list without loading MSAL, node-forge, ioredis or the emulator, reading few files', async () => {
+  // With the fast start the front answers; without it, the server itself: neither loads those.
+  it.each([[[]], [['--no-fast-start']]])('answers initialize and tools/list without loading MSAL, node-forge, ioredis or the emulator, reading few files (%j)', async (args: string[]) => {
     const dir = mkdtempSync(join(tmpdir(), 'm365-load-'));
     try {
       const log = join(dir, 'loaded.txt');
       writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
       writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
       const env = { PATH: process.env['PATH'] ?? '', HOME: dir, M365_COPILOT_MCP_STATE_DIR: dir, M365_COPILOT_MCP_TOKEN_CACHE: 'memory', M365_COPILOT_MCP_LOG_LEVEL: 'warn' };
-      const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const answers: Record<number, unknown> = {};
       let buffer = '';
       const listed = new Promise<void>((resolve, reject) => {

@@ -21,7 +21,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   optionalDependencies?: Record<string, string>;
 };
 const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'cli.meta.json'), 'utf8')) as Record<string, { inputs: string[]; imports: { path: string; kind: string; external?: boolean }[] }>;
-const bundleFiles = Object.keys(meta).filter((f) => f.endsWith('.js'));
+// The chunks and the fast start's rendered answers (dist/cli.answers.json).
+const bundleFiles = Object.keys(meta);
 
 /** `npm pack` never runs the build here (--ignore-scripts): `npm test` has just built dist/. */
 async function packList(): Promise<{ files: { path: string; size: number; mode: number }[]; size: number; unpackedSize: number }> {
@@ -307,6 +308,6 @@ describe('the image health check (scripts/healthcheck.js)', () => {
 });
 
 it('test/e2e/pack.test.ts sees a fresh build (dist/cli.meta.json names the chunks on disk)', () => {
-  const onDisk = readdirSync(join(ROOT, 'dist')).filter((f) => f === 'cli.js' || f.startsWith('cli.chunk-'));
+  const onDisk = readdirSync(join(ROOT, 'dist')).filter((f) => f === 'cli.js' || f === 'cli.answers.json' || f.startsWith('cli.chunk-'));
   expect(onDisk.sort()).toEqual([...bundleFiles].sort());
 });
