@@ -9,7 +9,7 @@ import { backoffSleep, defaultSleep } from './retryPolicy.js';
 import { applyRoutePolicies, brokenBodyAttempts, type RoutePolicy } from './routePolicies.js';
 import { sharedNodeHttpFetch, type TrustOptions } from './nodeHttpFetch.js';
 import { sseData } from './sse.js';
-import { createSend, StreamConsumerError, type Exchange, type HttpMethod, type Send } from './transport.js';
+import { createSend, StreamConsumerError, type Exchange, type GraphFetch, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
 export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
@@ -101,7 +101,7 @@ export interface GraphClientOptions {
   getToken: (scopes: string[], signal?: AbortSignal) => Promise<string>;
   log?: Logger;
   /** Default: node:http(s) (nodeHttpFetch.ts), lighter than the global fetch, trusting `trust`'s CA. */
-  fetch?: typeof fetch;
+  fetch?: GraphFetch;
   /** --ca-cert for Graph traffic (the default fetch only). */
   trust?: TrustOptions;
   userAgent?: string;

@@ -3,14 +3,18 @@ import type * as Https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import type { GraphFetch, GraphFetchResponse } from './transport.js';
 
 /**
  * The subset of fetch the Graph transport uses (method, string headers, a string body, a signal; no
  * redirects followed), over node:http and node:https. Why not the global fetch: undici's client
  * compiles its HTTP parser to WebAssembly on the first request and runs every body through its
  * fetch pipeline; in the export (issue 17) that cost ~10–13 MB of peak RSS and ~7 % CPU per page
- * over node:http's built-in parser, measured with bench/exportBench.js. The answer is still a web
- * Response, so the transport, the SSE reader and the download consumers see what fetch gives them.
+ * over node:http's built-in parser, measured with bench/exportBench.js. The answer is the part of a
+ * Response the transport reads (GraphFetchResponse): `text()` reads the body straight off the socket
+ * (a web stream and undici's body reader for a 1.5 kB JSON answer were a tenth of a stdio call's
+ * CPU, issue 17's profile), and `body` is the web stream fetch would give, for the SSE reader and
+ * the download consumers.
  *
  * Differences from fetch that the transport relies on being harmless: no Accept-Encoding is sent,
  * so Graph answers uncompressed (fetch would decompress transparently anyway); network errors are
@@ -24,7 +28,7 @@ export interface TrustOptions {
   onlyExtraCa?: boolean | undefined;
 }
 
-export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
+export function createNodeHttpFetch(trust: TrustOptions = {}): GraphFetch {
   // The same trust list as identity traffic (auth/networkClient.ts): TLS verification is never switched off.
   const ca = trust.extraCaPem ? (trust.onlyExtraCa ? [trust.extraCaPem] : [...rootCertificates, trust.extraCaPem]) : undefined;
   // Keep-alive, as fetch does: the export makes up to 30 requests a second to one host.
@@ -39,7 +43,7 @@ export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
     }
     return modules;
   };
-  const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
+  return (input: string | URL, init: RequestInit = {}): Promise<GraphFetchResponse> =>
     new Promise((resolve, reject) => {
       if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('nodeHttpFetch takes a URL, not a Request');
       const url = new URL(input);
@@ -52,7 +56,7 @@ export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
       const send = url.protocol === 'https:' ? https.request : http.request;
       const req = send(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol], ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
         try {
-          resolve(toResponse(res));
+          resolve(new NodeAnswer(res));
         } catch (err) {
           res.destroy();
           reject(err);
@@ -61,13 +65,12 @@ export function createNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
       req.once('error', reject);
       req.end(body);
     });
-  return nodeFetch as typeof fetch;
 }
 
-const shared = new Map<string, typeof fetch>();
+const shared = new Map<string, GraphFetch>();
 
 /** One per process and trust list, so every Graph client (HTTP mode builds one per request) shares the keep-alive connections. */
-export function sharedNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
+export function sharedNodeHttpFetch(trust: TrustOptions = {}): GraphFetch {
   const key = `${trust.onlyExtraCa ? 'only' : 'extra'}:${trust.extraCaPem ?? ''}`;
   let fetchFor = shared.get(key);
   if (!fetchFor) shared.set(key, (fetchFor = createNodeHttpFetch(trust)));
@@ -77,16 +80,63 @@ export function sharedNodeHttpFetch(trust: TrustOptions = {}): typeof fetch {
 /** Statuses whose Response may not have a body (the Response constructor refuses one). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
-function toResponse(res: IncomingMessage): Response {
-  const status = res.statusCode ?? 0;
-  const headers = new Headers();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-  if (NULL_BODY.has(status)) {
-    res.resume();
-    return new Response(null, { status, headers });
+/** An answer as fetch's Response gives it, for what the transport reads; the body is read once, either way. */
+class NodeAnswer implements GraphFetchResponse {
+  readonly status: number;
+  readonly headers = new Headers();
+  private web: ReadableStream<Uint8Array> | null | undefined;
+  private used = false;
+
+  constructor(private readonly res: IncomingMessage) {
+    this.status = res.statusCode ?? 0;
+    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) this.headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+    if (NULL_BODY.has(this.status)) {
+      res.resume();
+      this.web = null;
+    }
   }
-  // Node's stream becomes the web stream fetch would have given: read as it arrives, aborted with the request.
-  return new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers });
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** Node's stream as the web stream fetch would have given: read as it arrives, aborted with the request. */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.web === undefined) {
+      this.take();
+      this.web = Readable.toWeb(this.res) as ReadableStream<Uint8Array>;
+    }
+    return this.web;
+  }
+
+  /** As Response.text(): the body decoded as UTF-8 (a leading byte-order mark dropped, bad bytes replaced). */
+  text(): Promise<string> {
+    if (this.web === null) return Promise.resolve('');
+    this.take();
+    const res = this.res;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      });
+      res.once('error', reject);
+      // A connection closed mid-body without an error event is a reset, as the retry policy counts it.
+      res.once('close', () => {
+        if (!res.complete) reject(Object.assign(new Error('Graph closed the connection before the answer was complete'), { code: 'ECONNRESET' }));
+      });
+    });
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  private take(): void {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+  }
 }
 
 function bodyOf(body: RequestInit['body']): Buffer | undefined {

@@ -63,8 +63,23 @@ export interface RawAnswer {
  */
 export type Send = (exchange: Exchange) => Promise<RawAnswer>;
 
+/**
+ * What the transport reads of an answer: the part of a web Response it uses. The global fetch
+ * satisfies it; so does our node:http fetch (nodeHttpFetch.ts), which reads a JSON body straight off
+ * the socket without building a web stream for it.
+ */
+export interface GraphFetchResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The body as a web stream, for the SSE and download consumers (`onStream`). */
+  readonly body: ReadableStream<Uint8Array> | null;
+  text(): Promise<string>;
+}
+
+export type GraphFetch = (url: string, init: RequestInit) => Promise<GraphFetchResponse>;
+
 export interface TransportOptions {
-  fetch: typeof fetch;
+  fetch: GraphFetch;
   userAgent: string;
   timeoutMs?: number | undefined;
   log?: Logger | undefined;
@@ -92,7 +107,7 @@ export function createSend(opts: TransportOptions): Send {
 
     const deadline = linkDeadline(ex.signal, opts.timeoutMs);
     const started = Date.now();
-    let response: Response;
+    let response: GraphFetchResponse;
     let bodyText: string;
     try {
       // No automatic redirects: a 3xx to another host would otherwise be followed with our request.
