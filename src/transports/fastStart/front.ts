@@ -18,6 +18,8 @@ import { answerLine, variantKey, type RenderedAnswers } from './variants.js';
 
 /** Silence after which the server loads even though tools/list has not come (a client taking its time). */
 const IDLE_MS = 150;
+/** An opening line is small; a longer one is the server's to read (and to refuse past its own limit). */
+const MAX_OPENING_LINE = 1 << 20;
 
 /** What the front sent, handed to the stdio transport. */
 export interface FastStartHandover {
@@ -84,6 +86,7 @@ class Front {
     this.chunks.push(chunk);
     if (this.done()) return;
     this.pending += this.decoder.write(chunk);
+    if (this.pending.length > MAX_OPENING_LINE) return this.finish();
     let nl;
     while (!this.done() && (nl = this.pending.indexOf('\n')) !== -1) {
       const line = this.pending.slice(0, nl);
