@@ -45,7 +45,8 @@ export class HttpJsonTransport implements Transport {
    * closed first (the client went away), or 'decline' when the SDK's transport must answer instead.
    */
   async exchange(request: JSONRPCRequest, protocolVersionHeader: string | undefined, authInfo: AuthInfo): Promise<JSONRPCResponse | undefined | 'decline'> {
-    if (!isInitializeRequest(request) && protocolVersionHeader !== undefined && !this.supportedVersions.includes(protocolVersionHeader)) return 'decline';
+    // initialize is exempt (it negotiates the version); asked last, as the SDK's check is a schema parse.
+    if (protocolVersionHeader !== undefined && !this.supportedVersions.includes(protocolVersionHeader) && !isInitializeRequest(request)) return 'decline';
     if (this.scopeChallenge && (await this.scopeChallenge({ request, authInfo })) !== undefined) return 'decline';
     if (this.closed) return undefined;
     this.requestId = request.id;
