@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { referenceServers } from './reference/build.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist', 'cli.js');
+// BENCH_CLI: measure another build of the CLI (e.g. an unbundled tsc output, for --cpu-prof), as bench/run.js.
+const cli = process.env.BENCH_CLI ?? join(root, 'dist', 'cli.js');
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
 function cpuMs(pid) {

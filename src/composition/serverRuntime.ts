@@ -24,11 +24,15 @@ export interface SharedRuntime {
 /** The runtime tools see, for one broker: stdio's local user, or one HTTP caller (with their identity). */
 export function runtimeFor(shared: SharedRuntime, broker: TokenBroker, caller?: CallerIdentity): ServerRuntime {
   const who = caller ? async () => caller : () => broker.currentAccount();
+  let appGraph: ServerRuntime['appGraph'] | undefined;
   return {
     broker,
     graph: shared.graphFor('delegated', broker, who),
-    // Per caller too: the export limiter, shared by all of them, serves callers in turn.
-    appGraph: shared.graphFor('app', shared.appTokens, who),
+    // Per caller too: the export limiter, shared by all of them, serves callers in turn. Built on first
+    // use: over HTTP a runtime lives for one request, and only the export tools and resources use it.
+    get appGraph() {
+      return (appGraph ??= shared.graphFor('app', shared.appTokens, who));
+    },
     environment: shared.environment,
     log: shared.log,
     governance: shared.governance,

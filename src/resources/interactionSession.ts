@@ -1,4 +1,4 @@
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { ResourceTemplate, UriTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
 import { fetchExportPage, firstPageUrl } from '../graph/copilot/interactionExport.js';
 import type { AiInteraction } from '../graph/copilot/schemas.js';
@@ -10,6 +10,8 @@ import { MARKDOWN, markdownRead } from './markdownRead.js';
 import type { CallRunner } from './runner.js';
 
 export const INTERACTION_SESSION_TEMPLATE = 'm365copilot://interactions/{userId}/sessions/{sessionId}';
+/** Parsed once (it holds only the template's parts): HTTP builds a server per request. */
+const PARSED_TEMPLATE = new UriTemplate(INTERACTION_SESSION_TEMPLATE);
 /** The export API filters by app and time only, so a session is found by scanning the user's history; bounded. */
 const MAX_PAGES = 200;
 
@@ -17,7 +19,7 @@ const MAX_PAGES = 200;
 export function registerInteractionSession(server: McpServer, calls: CallRunner): void {
   server.registerResource(
     'interaction_session',
-    new ResourceTemplate(INTERACTION_SESSION_TEMPLATE, { list: undefined }),
+    new ResourceTemplate(PARSED_TEMPLATE, { list: undefined }),
     {
       title: 'Copilot conversation (exported interactions of one session)',
       description:

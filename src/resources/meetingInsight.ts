@@ -1,4 +1,4 @@
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { ResourceTemplate, UriTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
 import { endedCalendarMeetings, insightSummaries, INSIGHT_SCOPE, meetingByJoinUrl, readInsight, type InsightContent } from '../graph/copilot/meetings.js';
 import { signedInUserId } from '../tools/signedInUser.js';
@@ -7,6 +7,8 @@ import { MARKDOWN, markdownRead } from './markdownRead.js';
 import type { CallRunner } from './runner.js';
 
 export const MEETING_INSIGHT_TEMPLATE = 'm365copilot://meetings/{meetingId}/insights/{insightId}';
+/** Parsed once (it holds only the template's parts): HTTP builds a server per request. */
+const PARSED_TEMPLATE = new UriTemplate(MEETING_INSIGHT_TEMPLATE);
 const COMPLETION_MEETINGS = 10; // each costs one /me/onlineMeetings lookup
 const COMPLETION_TIMEOUT_MS = 20_000; // completions carry no cancel signal of their own
 
@@ -15,7 +17,7 @@ const COMPLETION_TIMEOUT_MS = 20_000; // completions carry no cancel signal of t
  * two Graph calls per meeting on every resources/list); the template and its completions find them.
  */
 export function registerMeetingInsight(server: McpServer, calls: CallRunner): void {
-  const template = new ResourceTemplate(MEETING_INSIGHT_TEMPLATE, {
+  const template = new ResourceTemplate(PARSED_TEMPLATE, {
     list: undefined,
     complete: {
       meetingId: (value) => completion(calls, 'meetingId', recentMeetingIds, value),

@@ -17,9 +17,13 @@ export function callContext(
   progress: ToolContext['progress'] = async () => {},
   tool?: Pick<ToolDefinition, 'name' | 'permissions'>,
 ): ToolContext {
+  let appGraph: ToolContext['appGraph'] | undefined;
   const ctx: ToolContext = {
     graph: tool ? boundGraph(runtime.graph, tool, 'delegated') : runtime.graph,
-    appGraph: tool ? boundGraph(runtime.appGraph, tool, 'app') : runtime.appGraph,
+    // On first use: most calls never export, and the app-only client is built per runtime (see runtimeFor).
+    get appGraph() {
+      return (appGraph ??= tool ? boundGraph(runtime.appGraph, tool, 'app') : runtime.appGraph);
+    },
     environment: runtime.environment,
     signal,
     log,

@@ -46,7 +46,14 @@ export const statusTool = defineTool({
   examples: {},
   async handle(_args, ctx) {
     const me = await ctx.whoAmI([PROFILE_SCOPE]);
-    const profile = await getMe(ctx.graph, ctx.signal);
+    // Independent requests (the listing needs the granted scopes, not the profile): one round trip of
+    // waiting, not two. Both settle before the call ends (none outlives its audit record); the
+    // profile's error wins, as when they ran one after the other.
+    const [profileDone, listingDone] = await Promise.allSettled([getMe(ctx.graph, ctx.signal), connectors(me.scopes, ctx)]);
+    if (profileDone.status === 'rejected') throw profileDone.reason;
+    if (listingDone.status === 'rejected') throw listingDone.reason;
+    const profile = profileDone.value;
+    const connectorList = listingDone.value;
     const env = ctx.environment;
     const structured: z.output<typeof output> = {
       signedIn: true,
@@ -64,7 +71,7 @@ export const statusTool = defineTool({
       ...(me.expiresOn ? { tokenExpiresAt: me.expiresOn.toISOString() } : {}),
       exportConfigured: env.exportConfigured,
       serverVersion: env.serverVersion,
-      connectors: await connectors(me.scopes, ctx),
+      connectors: connectorList,
       ...(env.unavailableTools?.length ? { unavailableTools: env.unavailableTools } : {}),
     };
     const u = structured.user!;

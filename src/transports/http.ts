@@ -99,6 +99,47 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 }
 
 /**
+ * The request's bytes, by 'data' events (an async iterator over the request cost more than the rest of
+ * the body handling); 'tooLarge' as soon as they pass maxBytes. A request that fails or is aborted
+ * midway rejects (the caller's crash handler answers 500 or drops the socket).
+ */
+function readBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'tooLarge'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        resolve('tooLarge');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // Closed before its end: the client went away midway (as the async iterator's premature close was).
+    const onClose = () => onError(new Error('the request closed before its body was complete'));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+/**
  * The body, read here (not by the SDK) so that every refusal has a JSON-RPC body that says why: too
  * large (413), not JSON (-32700), a batch in an era without batches (-32600). Undefined when refused.
  */
@@ -110,20 +151,15 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes:
     req.resume();
     return undefined;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      tooLarge();
-      req.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
+  const raw = await readBytes(req, maxBytes);
+  if (raw === 'tooLarge') {
+    tooLarge();
+    req.destroy();
+    return undefined;
   }
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     jsonRpcError(res, 400, -32700, 'Parse error: the request body is not JSON');
     return undefined;

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { OAuthError, OAuthErrorCode, type AuthInfo, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import type { NetworkClient } from '../../auth/networkClient.js';
@@ -68,12 +69,18 @@ function issuersFor(authorityHost: string, tenantId: string): string[] {
 
 const VERIFIED_CACHE_SIZE = 10_000;
 
+/** What the verified-token cache is keyed by: a digest, so a heap dump of the server holds no bearer token. */
+function cacheKey(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
 export class EntraTokenVerifier implements OAuthTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   /**
-   * Tokens already verified, by their exact text (signature included, so a changed token is a new
-   * key): a client sends the same bearer on every request, and an RS256 check per request was the
-   * largest cost of the HTTP path we control. Expiry is still checked on every use.
+   * Tokens already verified, by the SHA-256 of their exact text (signature included, so a changed
+   * token is a new key; the token itself is never kept): a client sends the same bearer on every
+   * request, and an RS256 check per request was the largest cost of the HTTP path we control. An
+   * entry is dropped at its token's exp (plus the skew); at most VERIFIED_CACHE_SIZE, oldest out first.
    */
   private readonly verified = new Map<string, { caller: VerifiedCaller; exp: number }>();
   private readonly allowed: Set<string> | '*';
@@ -131,9 +138,10 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
     const now = Date.now() / 1000;
-    let entry = this.verified.get(token);
+    const key = cacheKey(token);
+    let entry = this.verified.get(key);
     if (entry && entry.exp + (this.opts.clockSkewSeconds ?? 60) <= now) {
-      this.verified.delete(token);
+      this.verified.delete(key);
       entry = undefined;
     }
     if (!entry) {
@@ -141,7 +149,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
       // verify() already refused tokens without exp.
       entry = { caller, exp: decodeJwt(token).exp! };
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, entry);
+      this.verified.set(key, entry);
     }
     return { token, clientId: entry.caller.clientAppId, scopes: entry.caller.scopes, expiresAt: entry.exp };
   }
@@ -151,7 +159,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
    * layer learns who a request runs for, typed, instead of through the SDK's untyped authInfo.extra.
    */
   verifiedCaller(token: string): VerifiedCaller | undefined {
-    const entry = this.verified.get(token);
+    const entry = this.verified.get(cacheKey(token));
     return entry && entry.exp + (this.opts.clockSkewSeconds ?? 60) > Date.now() / 1000 ? entry.caller : undefined;
   }
 
