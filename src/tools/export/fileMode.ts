@@ -5,7 +5,7 @@ import { cursorPathFor, type CursorFile, type CursorUser } from './cursorFile.js
 import { fetchExportPage } from '../../graph/copilot/interactionExport.js';
 import { lockOutputFile } from './fileLock.js';
 import { openExport, type OpenedExport } from './openExport.js';
-import { PageWriter, type PreparedPage } from './pageWriter.js';
+import { PageWriter } from './pageWriter.js';
 import { runBounded } from './pool.js';
 import type { ExportQuery } from './query.js';
 
@@ -93,21 +93,13 @@ async function stream(opened: OpenedExport, outputFile: string, cursorPath: stri
     if (items > 0) ctx.progress(state.lines, undefined, `${state.lines} interactions written to ${name}`).catch(() => undefined);
   });
 
-  /**
-   * Fetched and rendered in a frame of its own that has ended before the lane awaits anything else:
-   * a suspended async function keeps its registers, so a parsed page that passed through the lane's
-   * own frame was still held there during the lane's next fetch (~0.3 s behind the rate limiter),
-   * survived two scavenges and was promoted to V8's old generation, page after page (issue 17).
-   */
-  const fetchPrepared = async (user: CursorUser, url: string): Promise<PreparedPage> => writer.prepare(user, await fetchExportPage(ctx.appGraph, new URL(url), stop.signal));
-
   const exportUser = async (user: CursorUser) => {
     // The cursor's `next` moves only when a page is on disk; this one runs a page ahead of it.
     let url: string | null = user.next;
     let committing: Promise<void> = Promise.resolve();
     try {
       while (url !== null && !stopped()) {
-        const page = await fetchPrepared(user, url);
+        const page = writer.prepare(user, await fetchExportPage(ctx.appGraph, new URL(url), stop.signal));
         pages++;
         // One page of this user on its way to disk while the next is fetched; never two, so order holds.
         await committing;
