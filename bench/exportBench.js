@@ -54,6 +54,8 @@ function startServer(nodeArgs, args, env) {
     try {
       msg = JSON.parse(line);
     } catch {
+      // Not the protocol: V8's own traces (--trace-gc, --trace-gc-nvp) print to stdout; pass them on.
+      process.stderr.write(`server stdout: ${line}\n`);
       return;
     }
     if (msg.id !== undefined && waiters.has(msg.id)) {

@@ -153,7 +153,14 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const ex: Exchange = { method: req.method, url, route: req.route, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, units: req.units, ...extra };
     const answer = await send(ex);
     const ctx = { method: req.method, path: url.pathname, requestId: answer.requestId };
-    return { answer, ctx, json: extra.onStream ? undefined : parseJsonBody(answer, ctx) };
+    const json = extra.onStream ? undefined : parseJsonBody(answer, ctx);
+    // Nothing reads the text once parsed. Objects of this request that are already in V8's old
+    // generation (promises and frames pending since it started, behind the rate limiter and Graph;
+    // pretenured ones) still point at this answer after they die, and a scavenge takes such a
+    // pointer as live until the next full GC: the text would be copied and promoted (issue 17, the
+    // export's old generation grew by whole pages). The other unpins: `paginate`, export/fileMode.ts.
+    answer.bodyText = '';
+    return { answer, ctx, json };
   }
 
   /**
@@ -193,6 +200,9 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         const { answer, ctx, json } = await exchange(call, at);
         const page = validate(PageSchema, json, ctx);
         const items = page.value.map((item, i) => validate(req.itemSchema, item, ctx, ['value', i]));
+        // The parsed page stays referenced from this request's dead old-generation objects (see
+        // `exchange`): empty its array, so the items live only as long as the caller keeps `items`.
+        (json as { value: unknown[] }).value.length = 0;
         return { answer, ctx, items, nextLink: page['@odata.nextLink'] ?? undefined };
       });
       let next: URL | undefined;

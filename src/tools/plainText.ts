@@ -43,8 +43,10 @@ export function cardText(content: string | null | undefined): string | undefined
 
 export function bodyToPlainText(body: { contentType?: string | null; content?: string | null } | null | undefined, attachments: AttachmentLike[] = []): string {
   const raw = body?.content ?? '';
-  const byId = new Map(attachments.filter((a) => a.attachmentId).map((a) => [a.attachmentId!, a]));
+  // Built at the first placeholder only: most bodies have none, and this runs for every exported line.
+  let byId: Map<string, AttachmentLike> | undefined;
   const withAttachments = raw.replace(/<attachment\s+id="([^"]*)"\s*>\s*<\/attachment>/gi, (_m, id: string) => {
+    byId ??= new Map(attachments.filter((a) => a.attachmentId).map((a) => [a.attachmentId!, a]));
     const a = byId.get(id);
     if (!a) return '';
     const text = cardText(a.content);

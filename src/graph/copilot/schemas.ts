@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { withFastPath } from '../fastPath.js';
+import { decodeAiInteractionInPlace } from './interactionFastDecode.js';
 import { decodeRetrievalResponseFast } from './retrievalFastDecode.js';
 
 /*
@@ -151,7 +152,8 @@ export const AiInteractionContextSchema = z.looseObject({
   displayName: text,
 });
 
-export const AiInteractionSchema = z.looseObject({
+/** The schema as zod defines it; AiInteractionSchema is the same with a hand-written fast path that checks in place. */
+export const AiInteractionZodSchema = z.looseObject({
   id: z.string(),
   sessionId: z.string(),
   // Null for some app classes in the field; pairing then falls back to standing alone.
@@ -170,8 +172,10 @@ export const AiInteractionSchema = z.looseObject({
   mentions: list(AiInteractionMentionSchema),
   contexts: list(AiInteractionContextSchema),
 });
+/** Its safeParse may set a missing list of the value it is given to [] (interactionFastDecode.ts): give it freshly parsed JSON. */
+export const AiInteractionSchema = withFastPath(AiInteractionZodSchema, decodeAiInteractionInPlace);
 
-export type AiInteraction = z.output<typeof AiInteractionSchema>;
+export type AiInteraction = z.output<typeof AiInteractionZodSchema>;
 
 // ---------- meeting AI insights (contract §3.4) ----------
 

@@ -99,7 +99,13 @@ async function stream(opened: OpenedExport, outputFile: string, cursorPath: stri
     let committing: Promise<void> = Promise.resolve();
     try {
       while (url !== null && !stopped()) {
-        const page = writer.prepare(user, await fetchExportPage(ctx.appGraph, new URL(url), stop.signal));
+        const fetched = await fetchExportPage(ctx.appGraph, new URL(url), stop.signal);
+        const page = writer.prepare(user, fetched);
+        // Rendered. The promises that carried this page up from the Graph client resolved with this
+        // very array; those already in V8's old generation (pending since the request started) would
+        // keep every item alive through scavenges until the next full GC, promoting the page, so the
+        // old generation grew with the export (issue 17; see `exchange` in graph/client.ts). Emptied, they hold nothing.
+        fetched.items.length = 0;
         pages++;
         // One page of this user on its way to disk while the next is fetched; never two, so order holds.
         await committing;

@@ -1,7 +1,7 @@
 import type { AppendOnlyFile } from './appendOnlyFile.js';
 import { writeCursorFile, type CursorFile, type CursorUser } from './cursorFile.js';
 import type { ExportPage } from '../../graph/copilot/interactionExport.js';
-import { fileLine } from './shape.js';
+import { fileLine, lineUser } from './shape.js';
 
 /**
  * The one writer of an export file. Pages from all users go through one queue, so appends never
@@ -32,7 +32,7 @@ export class PageWriter {
    * the queue holds only Buffers, outside the JS heap.
    */
   prepare(user: CursorUser, page: ExportPage): PreparedPage {
-    const who = user.upn ? { id: user.id, upn: user.upn } : { id: user.id };
+    const who = lineUser(user);
     let text = '';
     for (const item of page.items) text += fileLine(who, item);
     return { data: Buffer.from(text, 'utf8'), items: page.items.length, nextLink: page.nextLink ?? null };

@@ -49,18 +49,23 @@ export function buildFilter(classes: string[] | undefined, window: { since: stri
   return parts.length ? parts.join(' and ') : undefined;
 }
 
+// The schema defaults every list to []; `?? []` keeps hand-built items (tests, page mode's callers) working too.
+const attachmentsOf = (i: AiInteraction): NonNullable<OutInteraction['attachments']> =>
+  (i.attachments ?? []).map((a) => ({ ...(a.name ? { name: a.name } : {}), type: a.contentType ?? 'unknown', ...(a.contentUrl ? { url: a.contentUrl } : {}) }));
+const linksOf = (i: AiInteraction): NonNullable<OutInteraction['links']> =>
+  (i.links ?? []).filter((l) => l.linkUrl).map((l) => ({ ...(l.displayName ? { title: l.displayName } : {}), url: l.linkUrl!, ...(l.linkType ? { type: l.linkType } : {}) }));
+const mentionsOf = (i: AiInteraction): NonNullable<OutInteraction['mentions']> =>
+  (i.mentions ?? []).map((m) => ({ text: m.mentionText ?? '', ...(m.mentioned?.user?.id ? { userId: m.mentioned.user.id } : {}) }));
+const typeOf = (i: AiInteraction): OutInteraction['type'] => (i.interactionType === 'userPrompt' ? 'prompt' : i.interactionType === 'aiResponse' ? 'response' : 'other');
+
 export function toInteraction(i: AiInteraction): OutInteraction {
-  const attachments = (i.attachments ?? []).map((a) => ({
-    ...(a.name ? { name: a.name } : {}),
-    type: a.contentType ?? 'unknown',
-    ...(a.contentUrl ? { url: a.contentUrl } : {}),
-  }));
-  const links = (i.links ?? []).filter((l) => l.linkUrl).map((l) => ({ ...(l.displayName ? { title: l.displayName } : {}), url: l.linkUrl!, ...(l.linkType ? { type: l.linkType } : {}) }));
-  const mentions = (i.mentions ?? []).map((m) => ({ text: m.mentionText ?? '', ...(m.mentioned?.user?.id ? { userId: m.mentioned.user.id } : {}) }));
+  const attachments = attachmentsOf(i);
+  const links = linksOf(i);
+  const mentions = mentionsOf(i);
   return {
     id: i.id,
     ...(i.createdDateTime ? { time: i.createdDateTime } : {}),
-    type: i.interactionType === 'userPrompt' ? 'prompt' : i.interactionType === 'aiResponse' ? 'response' : 'other',
+    type: typeOf(i),
     text: bodyToPlainText(i.body, i.attachments ?? []),
     ...(attachments.length ? { attachments } : {}),
     ...(links.length ? { links } : {}),
@@ -93,17 +98,33 @@ export interface ExportUser {
   upn?: string | undefined;
 }
 
+/** The `user` member of every line of one user's pages, serialized once. */
+export function lineUser(user: ExportUser): string {
+  return JSON.stringify(user.upn ? { id: user.id, upn: user.upn } : { id: user.id });
+}
+
+const json = JSON.stringify;
+
 /**
  * One JSONL line: the interaction as page mode shapes it, plus what page mode carries on the
  * exchange or the result (user, app, session, request), so every line stands alone and lines of
  * several users can share one file. Pair prompts and responses downstream by sessionId + requestId.
+ *
+ * Written member by member rather than as JSON.stringify({ user, app, …toInteraction(i) }): the
+ * same bytes (test/unit/exportShaping.test.ts compares them), without building two objects per
+ * line only to serialize them, which was a fifth of what the file export allocated (issue 17).
  */
-export function fileLine(user: ExportUser, i: AiInteraction): string {
-  return `${JSON.stringify({
-    user: user.upn ? { id: user.id, upn: user.upn } : { id: user.id },
-    app: friendlyApp(i.appClass),
-    sessionId: i.sessionId,
-    ...(i.requestId ? { requestId: i.requestId } : {}),
-    ...toInteraction(i),
-  })}\n`;
+export function fileLine(userJson: string, i: AiInteraction): string {
+  let line = `{"user":${userJson},"app":${json(friendlyApp(i.appClass))},"sessionId":${json(i.sessionId)}`;
+  if (i.requestId) line += `,"requestId":${json(i.requestId)}`;
+  line += `,"id":${json(i.id)}`;
+  if (i.createdDateTime) line += `,"time":${json(i.createdDateTime)}`;
+  line += `,"type":"${typeOf(i)}","text":${json(bodyToPlainText(i.body, i.attachments ?? []))}`;
+  const attachments = attachmentsOf(i);
+  if (attachments.length) line += `,"attachments":${json(attachments)}`;
+  const links = linksOf(i);
+  if (links.length) line += `,"links":${json(links)}`;
+  const mentions = mentionsOf(i);
+  if (mentions.length) line += `,"mentions":${json(mentions)}`;
+  return `${line}}\n`;
 }
