@@ -218,7 +218,7 @@ describe('Dockerfile and .dockerignore (static checks)', () => {
     expect(install).toHaveLength(1);
     expect(install[0]!.args).toMatch(/--omit=dev/);
     expect(install[0]!.args).toMatch(/--ignore-scripts/);
-    expect(runtime.some((s) => s.op === 'COPY' && /--from=build\s+\/app\/dist\/cli\.js\s+\/app\/dist\/cli\.chunk-\*\.js\s+\.\/dist\/$/.test(s.args))).toBe(true);
+    expect(runtime.some((s) => s.op === 'COPY' && /--from=build\s+\/app\/dist\/cli\.js\s+\/app\/dist\/cli\.chunk-\*\.js\s+\/app\/dist\/cli\.answers\.json\s+\.\/dist\/$/.test(s.args))).toBe(true);
   });
 
   it('runs as a non-root user, stdio by default, HTTP by flag, with a health check for HTTP mode', () => {
