@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { options } from '../cliOptions.js';
-import { CONFIG_KEYS, parseBooleanSetting } from './keys.js';
+import { effectiveCloud } from '../graph/clouds.js';
+import { CONFIG_KEYS, envSetting, parseBooleanSetting } from './keys.js';
 
 /**
  * What `initialize` and `tools/list` answer depends only on the offered tools, the package version
@@ -37,10 +38,8 @@ export function fastStartChoice(argv: readonly string[] = process.argv.slice(2),
   if (values['config'] !== undefined || env['M365_COPILOT_MCP_CONFIG']) return { skip: 'a config file (read by the schema)' };
   const raw = (key: string): string | boolean | undefined => {
     const doc = CONFIG_KEYS.find((d) => d.key === key)!;
-    const flag = values[doc.flag.slice(2)];
-    if (flag !== undefined) return flag;
-    const fromEnv = env[doc.env];
-    return fromEnv === '' ? undefined : fromEnv; // configFromEnv ignores an empty variable
+    // A flag wins over the environment, as the config loader's layers do.
+    return values[doc.flag.slice(2)] ?? envSetting(doc, env);
   };
   const flag = (key: string): boolean | undefined => {
     const v = raw(key);
@@ -51,10 +50,8 @@ export function fastStartChoice(argv: readonly string[] = process.argv.slice(2),
   if (http) return { skip: 'HTTP mode' };
   if (off) return { skip: '--no-fast-start' };
   if (raw('toolsets') !== undefined || raw('tools') !== undefined) return { skip: '--toolsets / --tools' };
-  const emulator = raw('emulatorFile');
-  const cloud = raw('cloud');
-  // effectiveCloud (tools/selection.ts): an emulator is the global cloud.
-  if (!(demo || (typeof emulator === 'string' && emulator !== '')) && cloud !== undefined && cloud !== 'global') return { skip: 'a national cloud' };
+  const [cloud, emulatorFile] = ['cloud', 'emulatorFile'].map(raw);
+  if (effectiveCloud({ cloud: typeof cloud === 'string' ? cloud : 'global', demo, emulatorFile: typeof emulatorFile === 'string' ? emulatorFile : undefined }) !== 'global') return { skip: 'a national cloud' };
   const exportDir = raw('exportDir');
   if (exportDir === '') return { skip: 'an empty --export-dir' };
   return { variant: { enableBeta, exportFiles: typeof exportDir === 'string' } };

@@ -77,6 +77,12 @@ export const CONFIG_KEYS: ConfigKeyDoc[] = [
   { key: 'shutdownGraceSeconds', flag: '--shutdown-grace', env: 'M365_COPILOT_MCP_SHUTDOWN_GRACE', kind: 'number', help: 'HTTP mode: seconds in-flight calls may finish after SIGTERM (default 10)' },
 ];
 
+/** A setting's text in the environment; an empty variable is no setting. */
+export function envSetting(doc: ConfigKeyDoc, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env[doc.env];
+  return raw === '' ? undefined : raw;
+}
+
 /** A boolean setting's text, as the environment and the config loader read it; undefined when it is neither. */
 export function parseBooleanSetting(raw: string): boolean | undefined {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { parseBooleanSetting } from './keys.js';
+import { envSetting, parseBooleanSetting } from './keys.js';
 import { CONFIG_KEYS, ConfigSchema, type Config, type ConfigKeyDoc } from './schema.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -12,8 +12,8 @@ export type RawConfig = Record<string, unknown>;
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RawConfig {
   const out: RawConfig = {};
   for (const doc of CONFIG_KEYS) {
-    const raw = env[doc.env];
-    if (raw === undefined || raw === '') continue;
+    const raw = envSetting(doc, env);
+    if (raw === undefined) continue;
     out[doc.key] = coerce(doc, raw, doc.env);
   }
   return out;

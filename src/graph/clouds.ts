@@ -6,6 +6,14 @@
 export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
+/**
+ * The cloud whose APIs the server will talk to: the emulator (--demo, --emulator FILE) is a global
+ * tenant whatever --cloud says, because its endpoints replace the cloud's.
+ */
+export function effectiveCloud(config: { cloud: string; demo?: boolean; emulatorFile?: string | undefined }): string {
+  return config.demo || config.emulatorFile ? 'global' : config.cloud;
+}
+
 export interface CloudEndpoints {
   /** Graph origin, no version segment. */
   graphOrigin: string;

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { CLOUDS, type Cloud } from '../graph/clouds.js';
+import { CLOUDS, effectiveCloud, type Cloud } from '../graph/clouds.js';
 import { BETA_FLAG, TOOLS } from './registry.js';
 import { TOOLSETS, type ToolDefinition } from './tool.js';
 
@@ -82,13 +82,8 @@ function checkNames(choice: ToolChoice, all: readonly ToolDefinition[]): void {
     });
 }
 
-/**
- * The cloud whose APIs the server will talk to: the emulator (--demo, --emulator FILE) is a global
- * tenant whatever --cloud says, because its endpoints replace the cloud's.
- */
-export function effectiveCloud(config: { cloud: string; demo?: boolean; emulatorFile?: string | undefined }): string {
-  return config.demo || config.emulatorFile ? 'global' : config.cloud;
-}
+// The rule lives with the clouds (zod-free): the fast start applies it before the tools load.
+export { effectiveCloud };
 
 /** The choice a configuration makes, for a transport. */
 export function toolChoice(
