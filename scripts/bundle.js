@@ -69,7 +69,9 @@ for (const f of readdirSync(dist)) if (f.startsWith('cli.chunk-') || f === 'cli.
 const MAIN = 'cli.chunk-main';
 /** The fast start (src/transports/fastStart/front.ts), loaded by the stub before MAIN, and the answers it sends. */
 const FRONT = 'cli.chunk-front';
-const ANSWERS = 'cli.answers.json';
+// tsc has built dist/ already: the answers file's name is the front's own (one definition).
+const VARIANTS_MODULE = new URL('../dist/transports/fastStart/variants.js', import.meta.url).href;
+const { ANSWERS_FILE: ANSWERS } = await import(VARIANTS_MODULE);
 
 const result = await build({
   // The fast start's front is an entry of its own: the stub runs it before the main bundle loads, and
@@ -169,8 +171,7 @@ chmodSync(join(dist, 'cli.js'), 0o755);
 // The answers the fast start sends, rendered by the server just built (scripts/renderFastStart.js).
 const { renderFastStart } = await import('./renderFastStart.js');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const rendered = await renderFastStart({ dist, cli: join(dist, 'cli.js'), variantsModule: new URL('../dist/transports/fastStart/variants.js', import.meta.url).href, version });
-if (!rendered.file.endsWith(ANSWERS)) throw new Error(`the fast start's answers went to ${rendered.file}, not ${ANSWERS}`);
+const rendered = await renderFastStart({ dist, cli: join(dist, 'cli.js'), variantsModule: VARIANTS_MODULE, version });
 process.stderr.write(`fast start: ${rendered.bytes} bytes of answers from ${rendered.starts} starts\n`);
 outputs[ANSWERS] = { bytes: rendered.bytes, inputs: [], imports: [] };
 writeFileSync(join(dist, 'cli.meta.json'), `${JSON.stringify(outputs, null, 1)}\n`);

@@ -96,10 +96,6 @@ class NodeAnswer implements GraphFetchResponse {
     }
   }
 
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
-  }
-
   /** Node's stream as the web stream fetch would have given: read as it arrives, aborted with the request. */
   get body(): ReadableStream<Uint8Array> | null {
     if (this.web === undefined) {
@@ -127,10 +123,6 @@ class NodeAnswer implements GraphFetchResponse {
         if (!res.complete) reject(Object.assign(new Error('Graph closed the connection before the answer was complete'), { code: 'ECONNRESET' }));
       });
     });
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text()) as unknown;
   }
 
   private take(): void {
