@@ -35,7 +35,8 @@ class WatchedStdioTransport extends StdioServerTransport {
    * the fast start is only right while the rendered answers are the SDK's own.
    */
   override send(message: JSONRPCMessage): Promise<void> {
-    const id = this.fastStart && ('result' in message || 'error' in message) ? JSON.stringify(message.id) : undefined;
+    // Once the opening's answers are all dropped, every later answer goes straight through.
+    const id = this.fastStart?.sent.size && ('result' in message || 'error' in message) ? JSON.stringify(message.id) : undefined;
     const sent = id === undefined ? undefined : this.fastStart!.sent.get(id);
     const line = sent?.shift();
     if (line === undefined) return super.send(message);
