@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { CONNECTION_LISTING_SCOPES, CONNECTIONS_SCOPE, listConnections } from '../graph/copilot/connections.js';
+import { type Connection, CONNECTION_LISTING_SCOPES, CONNECTIONS_SCOPE, listConnections } from '../graph/copilot/connections.js';
 import { me as getMe, PROFILE_SCOPE } from '../graph/copilot/users.js';
+import { ConnectionListings } from './connectionListings.js';
 import { defineTool, type ToolContext } from './tool.js';
 
 const output = z.object({
@@ -19,6 +20,7 @@ const output = z.object({
     .object({
       connections: z.array(z.object({ id: z.string(), name: z.string().optional(), state: z.string().optional() })),
       listed: z.boolean().describe('false: the signed-in user holds no permission to list connections; note says how to get the ids.'),
+      listedAt: z.string().optional().describe('When Graph listed them (a listing is reused for up to a minute).'),
       note: z.string().optional(),
     })
     .describe("The tenant's Copilot connector connections: pass their ids as copilot_retrieve connectionIds with the externalItem source."),
@@ -49,7 +51,7 @@ export const statusTool = defineTool({
     // Independent requests (the listing needs the granted scopes, not the profile): one round trip of
     // waiting, not two. Both settle before the call ends (none outlives its audit record); the
     // profile's error wins, as when they ran one after the other.
-    const [profileDone, listingDone] = await Promise.allSettled([getMe(ctx.graph, ctx.signal), connectors(me.scopes, ctx)]);
+    const [profileDone, listingDone] = await Promise.allSettled([getMe(ctx.graph, ctx.signal), connectors(me.scopes, me.account, ctx)]);
     if (profileDone.status === 'rejected') throw profileDone.reason;
     if (listingDone.status === 'rejected') throw listingDone.reason;
     const profile = profileDone.value;
@@ -81,7 +83,7 @@ export const statusTool = defineTool({
       `Granted: ${structured.grantedScopes.join(', ') || '(none)'}.`,
       `Interaction export: ${env.exportConfigured ? 'configured' : 'not configured (needs an app registration with AiEnterpriseInteraction.Read.All)'}.`,
       structured.connectors.listed
-        ? `Copilot connector connections (copilot_retrieve connectionIds): ${structured.connectors.connections.map((c) => `${c.id}${c.name ? ` (${c.name})` : ''}`).join(', ') || '(none)'}.`
+        ? `Copilot connector connections (copilot_retrieve connectionIds; listed ${structured.connectors.listedAt}): ${structured.connectors.connections.map((c) => `${c.id}${c.name ? ` (${c.name})` : ''}`).join(', ') || '(none)'}.`
         : `Copilot connector connections: ${structured.connectors.note}`,
       ...(env.unavailableTools ?? []).map((t) => `Unavailable: ${t.name}: ${t.reason}`),
     ].join('\n');
@@ -93,19 +95,28 @@ const NOT_LISTED =
   'not listed: that needs the delegated permission ExternalConnection.Read.All, which this sign-in cannot get without a new consent (an admin grants it to the app). ' +
   'Without it, ask an admin for the connection ids (Microsoft 365 admin center, Copilot, Connectors: each connection shows its ID).';
 
+/** Process-wide, keyed by user: over HTTP one server answers many users. */
+const listings = new ConnectionListings();
+
 /**
  * Listed only with a permission the user holds or gets silently (cache, refresh under the admin's
- * consent): a status report never starts a sign-in or a consent prompt for an extra.
+ * consent): a status report never starts a sign-in or a consent prompt for an extra. The permission
+ * is checked on every call; only the list itself is reused (connectionListings.ts says for how long).
  */
-async function connectors(granted: readonly string[], ctx: ToolContext): Promise<z.output<typeof output>['connectors']> {
+async function connectors(granted: readonly string[], account: { tenantId: string; userId: string } | undefined, ctx: ToolContext): Promise<z.output<typeof output>['connectors']> {
   const held = CONNECTION_LISTING_SCOPES.find((s) => granted.some((g) => g.toLowerCase() === s.toLowerCase()));
   const scope = held ?? ((await ctx.silentlyGranted([CONNECTIONS_SCOPE])) ? CONNECTIONS_SCOPE : undefined);
   if (!scope) return { connections: [], listed: false, note: NOT_LISTED };
+  const recent = account && listings.recent(account);
+  if (recent) return listed(recent.connections, recent.listedAt);
   try {
-    return { connections: await listConnections(ctx.graph, scope, ctx.signal), listed: true };
+    const connections = await listConnections(ctx.graph, scope, ctx.signal);
+    return listed(connections, account ? listings.remember(account, connections).listedAt : Date.now());
   } catch (err) {
     // The status report stands without this part; what went wrong is said, with its code.
     if (err instanceof AppError) return { connections: [], listed: false, note: `not listed: [${err.code}] ${err.message}` };
     throw err;
   }
 }
+
+const listed = (connections: Connection[], listedAt: number) => ({ connections, listed: true, listedAt: new Date(listedAt).toISOString() });

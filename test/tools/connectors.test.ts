@@ -15,7 +15,8 @@ import { connectClient, textOf, type McpTestClient } from '../helpers/mcpClients
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 import { factsOf } from './facts.js';
 
-type Status = { connectors: { connections: { id: string; name?: string }[]; listed: boolean; note?: string } };
+type Status = { connectors: { connections: { id: string; name?: string }[]; listed: boolean; listedAt?: string; note?: string } };
+const connectionRequests = async (e: EmulatorProcess) => Object.entries((await e.stats()).graphRequests.byRoute).filter(([route]) => route.includes('external/connections')).reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
 
 let emulator: EmulatorProcess;
 let facts: TenantFacts;
@@ -48,6 +49,13 @@ describe('connector connection ids are discoverable', () => {
       expect(textOf(r)).toContain(facts.connector.connection.id);
       const found = await client.callTool('copilot_retrieve', { query: facts.connector.query, sources: ['externalItem'], connectionIds: [connectors.connections[0]!.id] });
       expect(found.isError, textOf(found)).toBeFalsy();
+      // The listing is reused for a minute (tools/connectionListings.ts), and says when Graph gave it.
+      expect(Date.parse(connectors.listedAt!)).toBeGreaterThan(Date.now() - 60_000);
+      const before = await connectionRequests(emulator);
+      const again = await client.callTool('copilot_status', {});
+      expect((again.structuredContent as Status).connectors).toEqual(connectors);
+      expect(textOf(again)).toContain(`listed ${connectors.listedAt}`);
+      expect(await connectionRequests(emulator)).toBe(before);
     } finally {
       await client.close();
     }
