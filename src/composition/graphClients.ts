@@ -8,7 +8,6 @@ import { createRetryBudget, retrying } from '../graph/retryPolicy.js';
 import type { Logger } from '../log.js';
 import { exportRateLimit } from '../policy/exportRateLimit.js';
 import type { Governance } from '../policy/governance.js';
-import { recordGraphCall } from '../policy/graphCalls.js';
 import type { BudgetCaller } from '../policy/retrievalBudget.js';
 import { retrievalBudgetPolicy } from '../policy/retrievalBudgetPolicy.js';
 import { circuitStateRecorder, observedGraphAttempts, tracedGraphRequest } from '../telemetry/graphTelemetry.js';
@@ -29,10 +28,9 @@ export type GraphClientFor = (flow: TokenFlow, tokens: Pick<TokenBroker, 'getTok
  */
 export function createGraphClientFactory(config: Config, endpoints: Endpoints, log: Logger, governance: Pick<Governance, 'retrievalBudget' | 'exportLimiter'>): GraphClientFor {
   const graphLog = log.child({ component: 'graph' });
-  // onExchange: every request-id lands in the audit record of the tool call that caused it.
   // --ca-cert holds for Graph as for identity traffic (a TLS-inspecting proxy sits in front of both).
   const trust = { extraCaPem: endpoints.extraCaPem, onlyExtraCa: endpoints.onlyExtraCa };
-  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, onExchange: recordGraphCall, trust };
+  const common = { baseUrl: endpoints.graphBaseUrl, log: graphLog, userAgent: `m365-copilot-mcp/${packageVersion()}`, timeoutMs: config.graphTimeoutSeconds * 1000, trust };
   // Retries may add at most ~20 % to the load, plus a floor of 10 per second (the shape of Finagle's retry budget).
   const budget = createRetryBudget({ capacity: 20, refillPerSuccess: 0.2, refillPerSecond: 10 });
   const retry = retrying({ maxAttempts: config.graphMaxAttempts, deadlineMs: config.graphTimeoutSeconds * 1000, budget });

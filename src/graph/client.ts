@@ -9,11 +9,11 @@ import { backoffSleep, defaultSleep } from './retryPolicy.js';
 import { applyRoutePolicies, brokenBodyAttempts, type RoutePolicy } from './routePolicies.js';
 import { sharedNodeHttpFetch, type TrustOptions } from './nodeHttpFetch.js';
 import { sseData } from './sse.js';
-import { createSend, StreamConsumerError, type Exchange, type GraphFetch, type HttpMethod, type Send } from './transport.js';
+import { createSend, StreamConsumerError, type Exchange, type ExchangeReport, type GraphFetch, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
 export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
-export type { HttpMethod, Send, Exchange, RawAnswer } from './transport.js';
+export type { HttpMethod, Send, Exchange, ExchangeReport, RawAnswer } from './transport.js';
 export type { GraphVersion, QueryParams } from './url.js';
 
 export interface GraphRequestBase {
@@ -31,6 +31,13 @@ export interface GraphRequestBase {
   /** Human names of what the call needs, e.g. "Files.Read.All (delegated)", for 403 advice. */
   permissions?: string[];
   signal?: AbortSignal;
+  /**
+   * Told about every attempt that reached Graph and every $batch item answer: the audit record of
+   * the tool call that made the request (server/boundGraph.ts sets it per call). Passed with the
+   * request rather than found through AsyncLocalStorage, whose hooks cost every promise of the
+   * process on Node 20 (issue 17's stdio profile).
+   */
+  onExchange?: (report: ExchangeReport) => void;
 }
 
 export interface GraphRequest<T> extends GraphRequestBase {
@@ -58,6 +65,8 @@ export interface BatchOptions {
   scopes: string[];
   version?: GraphVersion;
   signal?: AbortSignal;
+  /** As GraphRequestBase.onExchange: the $batch call's attempts and each item's answer. */
+  onExchange?: (report: ExchangeReport) => void;
 }
 
 export interface GraphClient {
@@ -80,13 +89,13 @@ export interface GraphClient {
   download<T>(req: GraphDownloadRequest<T>): Promise<GraphResponse<T>>;
 }
 
-export interface GraphDownloadRequest<T> extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'signal' | 'query'> {
+export interface GraphDownloadRequest<T> extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'signal' | 'query' | 'onExchange'> {
   path: string;
   version?: GraphVersion;
   consume(body: ReadableStream<Uint8Array>, contentType: string): Promise<T>;
 }
 
-export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'signal'> {
+export interface GraphStreamRequest extends Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'signal' | 'onExchange'> {
   path: string;
   version?: GraphVersion;
   onEvent(data: unknown): void | Promise<void>;
@@ -111,22 +120,10 @@ export interface GraphClientOptions {
   sendPolicy?: (send: Send) => Send;
   /** Resend only the $batch items Graph throttled (429/503/504); off unless given. */
   batchRetry?: BatchRetryOptions;
-  /** Told about every attempt that reached Graph and every $batch item answer (the audit log's request-ids). */
-  onExchange?: (report: ExchangeReport) => void;
-}
-
-export interface ExchangeReport {
-  method: string;
-  path: string;
-  route: string;
-  /** 0 when no answer came back (reset, timeout). */
-  status: number;
-  requestId?: string | undefined;
-  batchItem?: string;
 }
 
 /** What one exchange needs besides its URL. */
-type Call = Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal'> & Pick<Exchange, 'units'>;
+type Call = Pick<GraphRequestBase, 'method' | 'route' | 'scopes' | 'permissions' | 'body' | 'headers' | 'signal' | 'onExchange'> & Pick<Exchange, 'units'>;
 
 const PageSchema = z.looseObject({
   value: z.array(z.unknown()),
@@ -145,12 +142,12 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   });
   // The one chain, inside out: each attempt is reported (so each request-id is seen, not just the
   // last), passes the route's policies, and gets its token first; retries, the breaker and re-auth wrap it all.
-  const observed = opts.onExchange ? reporting(single, opts.onExchange) : single;
+  const observed = reporting(single);
   const authorized = authorizing(opts.getToken)(applyRoutePolicies(observed, policies));
   const send = opts.sendPolicy ? opts.sendPolicy(authorized) : authorized;
 
   async function exchange(req: Call, url: URL, extra: Pick<Exchange, 'onStream' | 'delivery'> = {}) {
-    const ex: Exchange = { method: req.method, url, route: req.route, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, units: req.units, ...extra };
+    const ex: Exchange = { method: req.method, url, route: req.route, scopes: req.scopes, permissions: req.permissions, body: req.body, headers: req.headers, signal: req.signal, units: req.units, report: req.onExchange, ...extra };
     const answer = await send(ex);
     const ctx = { method: req.method, path: url.pathname, requestId: answer.requestId };
     const json = extra.onStream ? undefined : parseJsonBody(answer, ctx);
@@ -217,7 +214,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       }
       yield { items, requestId: answer.requestId, ...(nextLink ? { nextLink } : {}) };
       url = next;
-      call = { method: 'GET', route: req.route, scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal };
+      call = { method: 'GET', route: req.route, scopes: req.scopes, permissions: req.permissions, headers: req.headers, signal: req.signal, onExchange: req.onExchange };
     }
   }
 
@@ -268,14 +265,15 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const sendBatch = async (subset: BatchItem[]) => {
       const permissions = [...new Set(subset.flatMap((i) => i.permissions ?? []))];
       const units = subset.map((i) => ({ id: i.id, route: i.route }));
-      const call: Call = { method: 'POST', route: BATCH_ROUTE, units, body: batchRequestBody(subset), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal };
+      const call: Call = { method: 'POST', route: BATCH_ROUTE, units, body: batchRequestBody(subset), scopes: batchOpts.scopes, permissions: permissions.length ? permissions : undefined, signal: batchOpts.signal, onExchange: batchOpts.onExchange };
       const { answer, ctx, json } = await exchange(call, url);
       const parsed = validate(BatchAnswerSchema, json, ctx);
       const known = new Set(subset.map((i) => i.id.toLowerCase()));
       const strays = parsed.responses.filter((r) => !known.has(r.id.toLowerCase())).map((r) => r.id);
       if (strays.length) opts.log?.warn('graph $batch answered ids that were not asked', { ids: strays, requestId: answer.requestId });
       const results = matchBatchAnswers(subset, parsed, answer.requestId);
-      if (opts.onExchange) for (const item of subset) reportBatchItem(opts.onExchange, item, results.get(item.id));
+      const report = batchOpts.onExchange;
+      if (report) for (const item of subset) reportBatchItem(report, item, results.get(item.id));
       return results;
     };
     if (!opts.batchRetry) return sendBatch(items);
@@ -289,8 +287,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 
 export const BATCH_ROUTE = 'POST /$batch';
 
-function reporting(send: Send, report: (r: ExchangeReport) => void): Send {
+/** Each attempt reported to its request's own sink (none: nothing to do). */
+function reporting(send: Send): Send {
   return async (ex) => {
+    const report = ex.report;
+    if (!report) return send(ex);
     const base = { method: ex.method, path: ex.url.pathname, route: ex.route };
     try {
       const answer = await send(ex);

@@ -44,9 +44,22 @@ export interface Exchange {
   token?: string | undefined;
   /** $batch only: the route of each item. */
   units?: readonly BatchUnit[] | undefined;
+  /** Told about this exchange's every attempt that reached Graph (the caller's audit record). */
+  report?: ((report: ExchangeReport) => void) | undefined;
   /** Server-Sent Events or a file: the 2xx body goes here as it arrives (with the answer's headers), instead of being read as text. */
   onStream?: ((body: ReadableStream<Uint8Array>, headers: Headers) => Promise<void>) | undefined;
   delivery?: StreamDelivery | undefined;
+}
+
+/** One attempt that reached Graph, or one $batch item's answer, as the audit record keeps it. */
+export interface ExchangeReport {
+  method: string;
+  path: string;
+  route: string;
+  /** 0 when no answer came back (reset, timeout). */
+  status: number;
+  requestId?: string | undefined;
+  batchItem?: string;
 }
 
 /** A 2xx answer with its body still unparsed. */

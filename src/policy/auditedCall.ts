@@ -1,7 +1,7 @@
 import type { CallerIdentity } from '../tools/tool.js';
 import type { AuditedArguments } from './auditArgs.js';
 import type { AuditTrail } from './auditTrail.js';
-import { collectGraphCalls, type GraphCallRecord } from './graphCalls.js';
+import type { GraphCallRecord } from './graphCalls.js';
 
 export interface AuditedCallInfo {
   tool: string;
@@ -11,6 +11,8 @@ export interface AuditedCallInfo {
   emulated?: boolean;
   /** Asked after the call, so a call that signed the user in is attributed to them. */
   caller: () => Promise<CallerIdentity | undefined>;
+  /** Filled while the call runs by its Graph clients (graphCallRecorder): every exchange it made. */
+  graph: GraphCallRecord[];
 }
 
 /**
@@ -21,17 +23,16 @@ export interface AuditedCallInfo {
 export async function auditedCall<R extends { structuredContent?: unknown }>(audit: AuditTrail | undefined, info: AuditedCallInfo, call: () => Promise<R>): Promise<R> {
   if (!audit) return call();
   const started = Date.now();
-  const graph: GraphCallRecord[] = [];
   let result: R | undefined;
   let error: unknown;
   try {
-    result = await collectGraphCalls(graph, call);
+    result = await call();
   } catch (err) {
     error = err ?? new Error('tool call failed without an error');
   }
   const ended = Date.now();
   const caller = await info.caller().catch(() => undefined);
-  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph, structured: result?.structuredContent, error });
+  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph: info.graph, structured: result?.structuredContent, error });
   if (error !== undefined) throw error;
   return result as R;
 }

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ExchangeReport } from '../graph/transport.js';
 
 /** One Graph exchange as the audit log keeps it: no URL query, no body, no headers besides the request-id. */
 export interface GraphCallRecord {
@@ -22,28 +22,22 @@ const MAX_CALLS_PER_TOOL_CALL = 500;
  */
 const MAX_PATH_CHARS = 256;
 
-const scope = new AsyncLocalStorage<GraphCallRecord[]>();
-
 /**
- * Runs `fn` with a fresh list that every Graph exchange made on its behalf (across awaits, retries
- * and $batch items) is appended to. AsyncLocalStorage, so tools and the Graph client need not pass
- * anything around, and concurrent tool calls never see each other's calls.
+ * The sink for one tool call's Graph exchanges (across awaits, retries and $batch items): the call's
+ * Graph clients hand it to every request they send (server/boundGraph.ts), so concurrent tool calls
+ * never see each other's calls.
  */
-export async function collectGraphCalls<T>(calls: GraphCallRecord[], fn: () => Promise<T>): Promise<T> {
-  return scope.run(calls, fn);
-}
-
-/** The Graph client's `onExchange` hook: a no-op outside a tool call. */
-export function recordGraphCall(call: GraphCallRecord): void {
-  const calls = scope.getStore();
-  if (!calls || calls.length >= MAX_CALLS_PER_TOOL_CALL) return;
-  const path = call.path.split('?')[0] ?? call.path;
-  calls.push({
-    method: call.method,
-    path: path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}…` : path,
-    ...(call.route ? { route: call.route } : {}),
-    status: call.status,
-    ...(call.requestId ? { requestId: call.requestId } : {}),
-    ...(call.batchItem ? { batchItem: call.batchItem } : {}),
-  });
+export function graphCallRecorder(calls: GraphCallRecord[]): (report: ExchangeReport) => void {
+  return (call) => {
+    if (calls.length >= MAX_CALLS_PER_TOOL_CALL) return;
+    const path = call.path.split('?')[0] ?? call.path;
+    calls.push({
+      method: call.method,
+      path: path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}…` : path,
+      ...(call.route ? { route: call.route } : {}),
+      status: call.status,
+      ...(call.requestId ? { requestId: call.requestId } : {}),
+      ...(call.batchItem ? { batchItem: call.batchItem } : {}),
+    });
+  };
 }

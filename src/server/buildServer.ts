@@ -1,6 +1,7 @@
 import { McpServer, type InputRequiredResult } from '@modelcontextprotocol/server';
 import { AppError } from '../errors.js';
 import { auditedCall } from '../policy/auditedCall.js';
+import { graphCallRecorder, type GraphCallRecord } from '../policy/graphCalls.js';
 import { mcpCall } from '../telemetry/tracing.js';
 import { registerPrompts } from '../prompts/index.js';
 import { registerResources } from '../resources/index.js';
@@ -67,6 +68,8 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
   const runtime = await runtimeReady;
   const log = runtime.log.child({ tool: tool.name });
   const progressToken = sdkCtx.mcpReq._meta?.progressToken;
+  // Every Graph exchange of this call, for its audit record (filled by the call's Graph clients).
+  const graph: GraphCallRecord[] = [];
   const ctx = callContext(
     runtime,
     log,
@@ -79,6 +82,7 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
       });
     },
     tool,
+    graphCallRecorder(graph),
   );
   const run = async () => {
     const checked = await prepared.validate(args);
@@ -90,7 +94,7 @@ async function callTool(server: McpServer, tool: ToolDefinition, prepared: Retur
   // A 2026-07-28 retry after the sign-in page: wait for that sign-in, then run as usual.
   const resumed = era === 'modern' && rounds ? await rounds.resume(tool.name, sdkCtx.mcpReq, runtime, log) : undefined;
   let askedForSignIn: InputRequiredResult | undefined;
-  const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
+  const audit = { tool: tool.name, audited: tool.audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller(), graph };
   try {
     // One audit record per tools/call, written before the answer (or error) goes back.
     return await auditedCall(runtime.governance.audit, audit, async () => {
@@ -145,8 +149,9 @@ function resourceCalls(runtimeReady: ServerRuntime | Promise<ServerRuntime>): Ca
     async run(name, args, audited, signal, work) {
       const runtime = await runtimeReady;
       const log = runtime.log.child({ resource: name });
-      const ctx = callContext(runtime, log, signal);
-      const info = { tool: name, audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller() };
+      const graph: GraphCallRecord[] = [];
+      const ctx = callContext(runtime, log, signal, undefined, undefined, graphCallRecorder(graph));
+      const info = { tool: name, audited, args, transport: runtime.environment.transport, emulated: runtime.environment.tenantSource === 'emulator', caller: () => ctx.caller(), graph };
       // Wrapped: a resource result has no structuredContent for the audit summary to read.
       return (await auditedCall(runtime.governance.audit, info, async () => ({ structuredContent: undefined, value: await work(ctx) }))).value;
     },

@@ -2,13 +2,15 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { authorizeExport } from '../policy/exportAuthorization.js';
 import type { ToolContext, ToolDefinition } from '../tools/tool.js';
+import type { ExchangeReport } from '../graph/client.js';
 import { boundGraph } from './boundGraph.js';
 import type { ServerRuntime } from './runtime.js';
 
 /**
  * The per-call context of a tool call, a resource read or a completion: the caller's Graph clients,
  * identity and export rule, built the same way for each so none of them can drift from the others.
- * A tool's clients are bound to the permissions its definition declares.
+ * A tool's clients are bound to the permissions its definition declares; `record` is told about
+ * every Graph exchange the call makes (its audit record).
  */
 export function callContext(
   runtime: ServerRuntime,
@@ -16,13 +18,14 @@ export function callContext(
   signal: AbortSignal,
   progress: ToolContext['progress'] = async () => {},
   tool?: Pick<ToolDefinition, 'name' | 'permissions'>,
+  record?: (report: ExchangeReport) => void,
 ): ToolContext {
   let appGraph: ToolContext['appGraph'] | undefined;
   const ctx: ToolContext = {
-    graph: tool ? boundGraph(runtime.graph, tool, 'delegated') : runtime.graph,
+    graph: boundGraph(runtime.graph, { tool, flow: 'delegated', record }),
     // On first use: most calls never export, and the app-only client is built per runtime (see runtimeFor).
     get appGraph() {
-      return (appGraph ??= tool ? boundGraph(runtime.appGraph, tool, 'app') : runtime.appGraph);
+      return (appGraph ??= boundGraph(runtime.appGraph, { tool, flow: 'app', record }));
     },
     environment: runtime.environment,
     signal,
