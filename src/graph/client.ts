@@ -9,7 +9,7 @@ import { backoffSleep, defaultSleep } from './retryPolicy.js';
 import { applyRoutePolicies, brokenBodyAttempts, type RoutePolicy } from './routePolicies.js';
 import { sharedNodeHttpFetch, type TrustOptions } from './nodeHttpFetch.js';
 import { sseData } from './sse.js';
-import { createSend, StreamConsumerError, type Exchange, type ExchangeReport, type GraphFetch, type HttpMethod, type Send } from './transport.js';
+import { createSend, StreamConsumerError, type AnswerHeaders, type Exchange, type ExchangeReport, type GraphFetch, type HttpMethod, type Send } from './transport.js';
 import { assertSameOrigin, normaliseBaseUrl, resolveGraphUrl, type GraphVersion, type QueryParams } from './url.js';
 
 export type { BatchItem, BatchItemResult, BatchRetryOptions } from './batch.js';
@@ -245,7 +245,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const url = resolveGraphUrl(base, req.path, req.version ?? defaultVersion, req.query);
     const delivery = { started: false };
     let result: { data: T } | undefined;
-    const onStream = async (body: ReadableStream<Uint8Array>, headers: Headers) => {
+    const onStream = async (body: ReadableStream<Uint8Array>, headers: AnswerHeaders) => {
       try {
         result = { data: await req.consume(body, headers.get('content-type') ?? '') };
       } catch (err) {

@@ -1,5 +1,6 @@
 import { AppError, type ErrorCode } from '../errors.js';
 import { clipText, redactText } from '../log.js';
+import type { AnswerHeaders } from './transport.js';
 
 /**
  * Graph's error text is bounded before anything reads it: an envelope bigger than this is not one
@@ -61,7 +62,7 @@ export class GraphError extends AppError {
   }
 }
 
-export type HeaderSource = Headers | Record<string, string | undefined>;
+export type HeaderSource = AnswerHeaders | Record<string, string | undefined>;
 
 export interface GraphErrorInput {
   status: number;
@@ -75,7 +76,10 @@ export interface GraphErrorInput {
 }
 
 function headerGetter(headers: HeaderSource): (name: string) => string | undefined {
-  if (headers instanceof Headers) return (name) => headers.get(name) ?? undefined;
+  if (typeof headers.get === 'function') {
+    const answer = headers as AnswerHeaders;
+    return (name) => answer.get(name) ?? undefined;
+  }
   const lower = new Map<string, string>();
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') lower.set(k.toLowerCase(), v);
   return (name) => lower.get(name.toLowerCase());

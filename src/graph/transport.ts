@@ -47,7 +47,7 @@ export interface Exchange {
   /** Told about this exchange's every attempt that reached Graph (the caller's audit record). */
   report?: ((report: ExchangeReport) => void) | undefined;
   /** Server-Sent Events or a file: the 2xx body goes here as it arrives (with the answer's headers), instead of being read as text. */
-  onStream?: ((body: ReadableStream<Uint8Array>, headers: Headers) => Promise<void>) | undefined;
+  onStream?: ((body: ReadableStream<Uint8Array>, headers: AnswerHeaders) => Promise<void>) | undefined;
   delivery?: StreamDelivery | undefined;
 }
 
@@ -62,10 +62,16 @@ export interface ExchangeReport {
   batchItem?: string;
 }
 
+/** What is read of an answer's headers: fetch's Headers has it, and so does nodeHttpFetch's lighter view. */
+export interface AnswerHeaders {
+  /** The header's value (case-insensitive name), or null when absent. */
+  get(name: string): string | null;
+}
+
 /** A 2xx answer with its body still unparsed. */
 export interface RawAnswer {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   bodyText: string;
   requestId: string | undefined;
 }
@@ -83,7 +89,7 @@ export type Send = (exchange: Exchange) => Promise<RawAnswer>;
  */
 export interface GraphFetchResponse {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: AnswerHeaders;
   /** The body as a web stream, for the SSE and download consumers (`onStream`). */
   readonly body: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;

@@ -59,6 +59,14 @@ describe('the answer body over node:http', () => {
         res.write('{"half":');
         setTimeout(() => res.socket?.destroy(), 20);
       } else if (req.url === '/stream') res.end('data: 1\n\n');
+      else if (req.url === '/headers') {
+        // Mixed-case names, a repeated header, the ones Graph's errors and throttling are read from.
+        res.setHeader('Request-Id', 'a1b2');
+        res.setHeader('X-Ms-Ags-Diagnostic', ['{"a":1}', '{"b":2}']);
+        res.setHeader('Retry-After', '7');
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        res.end('{}');
+      }
       else res.writeHead(204).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -71,6 +79,14 @@ describe('the answer body over node:http', () => {
     expect(await (await f(`${base}/bom`, {})).text()).toBe(await (await fetch(`${base}/bom`)).text());
     expect(await (await f(`${base}/split`, {})).text()).toBe('{"a":"é"}');
     expect(await (await f(`${base}/none`, {})).text()).toBe('');
+  });
+
+  it('headers answer get() as fetch\'s Headers does, case-insensitively, repeated ones joined', async () => {
+    const ours = (await createNodeHttpFetch()(`${base}/headers`, {})).headers;
+    const theirs = (await fetch(`${base}/headers`)).headers;
+    for (const name of ['request-id', 'REQUEST-ID', 'x-ms-ags-diagnostic', 'Retry-After', 'content-type', 'absent']) expect(ours.get(name), name).toBe(theirs.get(name));
+    expect(ours.get('x-ms-ags-diagnostic')).toBe('{"a":1}, {"b":2}');
+    expect(ours.get('absent')).toBeNull();
   });
 
   it('a connection closed mid-body is a reset (ECONNRESET), which the retry policy retries', async () => {
