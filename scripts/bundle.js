@@ -119,6 +119,23 @@ try {
 // export peak 124-126 MB vs 132-137 MB, CPU per 1,000 interactions lower; stdio and HTTP rows unchanged
 // within noise. Set first, before the heap grows.
 setFlagsFromString('--no-allocation-site-pretenuring');
+// V8's young generation doubles (1 MB semi-spaces up to 16 MB) while the export's pages are in
+// flight, and every page of it stays resident: 32 MB of the export's peak RSS (issue 17). Its maximum
+// is fixed when the heap is created, but the growth factor is read at each growth: once a semi-space
+// reaches YOUNG_SEMI_SPACE_MB, growth stops (factor 1). bench/exportBench.js: small run 110 -> 85 MB.
+// Checked after each GC (a PerformanceObserver costs nothing between collections), then disconnected.
+{
+  const YOUNG_SEMI_SPACE_MB = 4;
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const { getHeapSpaceStatistics } = await import('node:v8');
+  const gcs = new PerformanceObserver(() => {
+    const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    if (!young || young.space_size < YOUNG_SEMI_SPACE_MB * 1048576) return;
+    setFlagsFromString('--semi-space-growth-factor=1');
+    gcs.disconnect();
+  });
+  gcs.observe({ entryTypes: ['gc'] });
+}
 // The fast start: initialize and tools/list answered from the build's rendered answers while
 // the server loads (src/transports/fastStart/front.ts). A failure here costs only the speed-up.
 try {
