@@ -123,30 +123,44 @@ setFlagsFromString('--no-allocation-site-pretenuring');
 // flight, and every page of it stays resident: 32 MB of the export's peak RSS (issue 17). Its maximum
 // is fixed when the heap is created, but the growth factor is read at each growth: once a semi-space
 // reaches YOUNG_SEMI_SPACE_MB, growth stops (factor 1). bench/exportBench.js: small run 110 -> 85 MB.
-// Checked after each GC (a PerformanceObserver costs nothing between collections), then disconnected.
 //
-// At that moment (in practice while the server loads) the next GC is made a full one, once: until
-// its first full GC V8 lets the old generation grow to a limit that does not depend on what is live,
-// so a long export's promoted garbage reached ~45 MB before the first full GC (big run 108 MB); after
-// one, the limit follows the live size (big run 92 MB). --gc-global is read at each GC, and turned
-// off again by the first GC reported after it was set, whatever its kind.
+// The old generation gets a budget too: V8's own limit for it let a long export's promoted garbage
+// pile up for the whole run, or not, from run to run (big-run peaks 92 to 131 MB on one build). So
+// once what the old generation holds passes what the last full GC left plus OLD_HEADROOM_MB, the
+// next GC is made a full one (--gc-global, read at each GC; turned off by the full GC's report). The
+// headroom is relative to what is live, so a server that really holds more is not collected in a loop.
+// The first full GC is asked for with the young generation's cap (in practice while the server loads).
+// Checked after each GC (a PerformanceObserver costs nothing between collections).
 {
   const YOUNG_SEMI_SPACE_MB = 4;
-  const { PerformanceObserver } = await import('node:perf_hooks');
+  const OLD_HEADROOM_MB = 12;
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
   const { getHeapSpaceStatistics } = await import('node:v8');
-  const gcs = new PerformanceObserver(() => {
-    const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-    if (!young || young.space_size < YOUNG_SEMI_SPACE_MB * 1048576) return;
-    setFlagsFromString('--semi-space-growth-factor=1');
-    gcs.disconnect();
+  const MB = 1048576;
+  let youngCapped = false;
+  let fullAsked = false;
+  let liveAfterFull = Number.POSITIVE_INFINITY;
+  const oldUsed = (spaces) => spaces.reduce((sum, s) => (s.space_name.startsWith('new_') ? sum : sum + s.space_used_size), 0);
+  const askFull = () => {
+    fullAsked = true;
     setFlagsFromString('--gc-global');
-    const once = new PerformanceObserver(() => {
-      setFlagsFromString('--no-gc-global');
-      once.disconnect();
-    });
-    once.observe({ entryTypes: ['gc'] });
-  });
-  gcs.observe({ entryTypes: ['gc'] });
+  };
+  new PerformanceObserver((list) => {
+    const spaces = getHeapSpaceStatistics();
+    if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+      liveAfterFull = oldUsed(spaces);
+      if (fullAsked) {
+        fullAsked = false;
+        setFlagsFromString('--no-gc-global');
+      }
+    }
+    if (!youngCapped && (spaces.find((s) => s.space_name === 'new_space')?.space_size ?? 0) >= YOUNG_SEMI_SPACE_MB * MB) {
+      youngCapped = true;
+      setFlagsFromString('--semi-space-growth-factor=1');
+      if (!fullAsked && liveAfterFull === Number.POSITIVE_INFINITY) askFull();
+    }
+    if (!fullAsked && oldUsed(spaces) > liveAfterFull + OLD_HEADROOM_MB * MB) askFull();
+  }).observe({ entryTypes: ['gc'] });
 }
 // The fast start: initialize and tools/list answered from the build's rendered answers while
 // the server loads (src/transports/fastStart/front.ts). A failure here costs only the speed-up.
