@@ -10,7 +10,8 @@ import { fileLine, lineUser } from './shape.js';
  * nothing more is written (a later page must not land after a gap).
  */
 export interface PreparedPage {
-  data: Buffer;
+  /** The page's JSONL lines (a string until written: see AppendOnlyFile.append). */
+  text: string;
   items: number;
   nextLink: string | null;
 }
@@ -29,13 +30,13 @@ export class PageWriter {
   /**
    * The page as the bytes it adds to the file. Done as soon as the page arrives, so the parsed
    * interactions die young (they never wait in the queue and get promoted to V8's old generation);
-   * the queue holds only Buffers, outside the JS heap.
+   * the queue holds only each page's text.
    */
   prepare(user: CursorUser, page: ExportPage): PreparedPage {
     const who = lineUser(user);
     let text = '';
     for (const item of page.items) text += fileLine(who, item);
-    return { data: Buffer.from(text, 'utf8'), items: page.items.length, nextLink: page.nextLink ?? null };
+    return { text, items: page.items.length, nextLink: page.nextLink ?? null };
   }
 
   /** Resolves once the page is on disk and the cursor says so. Pages of one user must be committed in order. */
@@ -43,7 +44,7 @@ export class PageWriter {
     const run = async () => {
       if (this.failure) throw this.failure.error;
       try {
-        if (page.data.length > 0) await this.file.append(page.data);
+        if (page.text.length > 0) await this.file.append(page.text);
         user.next = page.nextLink;
         user.interactions += page.items;
         this.state.bytes = this.file.size;
