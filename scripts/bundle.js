@@ -119,49 +119,8 @@ try {
 // export peak 124-126 MB vs 132-137 MB, CPU per 1,000 interactions lower; stdio and HTTP rows unchanged
 // within noise. Set first, before the heap grows.
 setFlagsFromString('--no-allocation-site-pretenuring');
-// V8's young generation doubles (1 MB semi-spaces up to 16 MB) while the export's pages are in
-// flight, and every page of it stays resident: 32 MB of the export's peak RSS (issue 17). Its maximum
-// is fixed when the heap is created, but the growth factor is read at each growth: once a semi-space
-// reaches YOUNG_SEMI_SPACE_MB, growth stops (factor 1). bench/exportBench.js: small run 110 -> 85 MB.
-//
-// The old generation gets a budget too: V8's own limit for it let a long export's promoted garbage
-// pile up for the whole run, or not, from run to run (big-run peaks 92 to 131 MB on one build). So
-// once what the old generation holds passes what the last full GC left plus OLD_HEADROOM_MB, the
-// next GC is made a full one (--gc-global, read at each GC; turned off by the full GC's report). The
-// headroom is relative to what is live, so a server that really holds more is not collected in a loop.
-// The first full GC is asked for with the young generation's cap (in practice while the server loads).
-// Checked after each GC (a PerformanceObserver costs nothing between collections).
-{
-  const YOUNG_SEMI_SPACE_MB = 4;
-  const OLD_HEADROOM_MB = 12;
-  const { PerformanceObserver, constants } = await import('node:perf_hooks');
-  const { getHeapSpaceStatistics } = await import('node:v8');
-  const MB = 1048576;
-  let youngCapped = false;
-  let fullAsked = false;
-  let liveAfterFull = Number.POSITIVE_INFINITY;
-  const oldUsed = (spaces) => spaces.reduce((sum, s) => (s.space_name.startsWith('new_') ? sum : sum + s.space_used_size), 0);
-  const askFull = () => {
-    fullAsked = true;
-    setFlagsFromString('--gc-global');
-  };
-  new PerformanceObserver((list) => {
-    const spaces = getHeapSpaceStatistics();
-    if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
-      liveAfterFull = oldUsed(spaces);
-      if (fullAsked) {
-        fullAsked = false;
-        setFlagsFromString('--no-gc-global');
-      }
-    }
-    if (!youngCapped && (spaces.find((s) => s.space_name === 'new_space')?.space_size ?? 0) >= YOUNG_SEMI_SPACE_MB * MB) {
-      youngCapped = true;
-      setFlagsFromString('--semi-space-growth-factor=1');
-      if (!fullAsked && liveAfterFull === Number.POSITIVE_INFINITY) askFull();
-    }
-    if (!fullAsked && oldUsed(spaces) > liveAfterFull + OLD_HEADROOM_MB * MB) askFull();
-  }).observe({ entryTypes: ['gc'] });
-}
+// The export's young-generation cap and old-generation budget are src/tools/export/exportMemoryLimits.ts:
+// on only while a file export runs (process-wide they cost HTTP under load far more than they saved).
 // The fast start: initialize and tools/list answered from the build's rendered answers while
 // the server loads (src/transports/fastStart/front.ts). A failure here costs only the speed-up.
 try {

@@ -6,6 +6,7 @@ import { exportQuery } from './export/query.js';
 import { renderFileText } from './export/render.js';
 import { checkWindow, exportFilterFields, userRef } from './export/refs.js';
 import { defineTool } from './tool.js';
+import { withExportMemoryLimits } from './export/exportMemoryLimits.js';
 
 /** Admins export teams, not tenants, in one call; a whole tenant is several calls into several files. */
 const MAX_USERS = 100;
@@ -82,7 +83,7 @@ export const exportToFileTool = defineTool({
       });
     const outputFile = await confinedOutputPath(ctx.files.exportDir, args.outputFile);
     const query = exportQuery(args);
-    const r = await exportToFile(query, { outputFile, overwrite: args.overwrite ?? false, maxSeconds: args.maxSeconds }, ctx);
+    const r = await withExportMemoryLimits(() => exportToFile(query, { outputFile, overwrite: args.overwrite ?? false, maxSeconds: args.maxSeconds }, ctx));
     const { written, window, ...file } = r;
     const structured: Out = { ...(args.appClass ? { appClasses: args.appClass } : {}), ...(window ? { window } : {}), count: written, file };
     return { structured, text: renderFileText(r) };
