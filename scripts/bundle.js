@@ -119,6 +119,9 @@ try {
 // export peak 124-126 MB vs 132-137 MB, CPU per 1,000 interactions lower; stdio and HTTP rows unchanged
 // within noise. Set first, before the heap grows.
 setFlagsFromString('--no-allocation-site-pretenuring');
+// The young generation stays at its starting size while the server loads (loading alone grew it to
+// 16 MB, resident for good); the command then settles how far it may grow: src/util/youngGeneration.ts.
+setFlagsFromString('--semi-space-growth-factor=1');
 // The export's young-generation cap and old-generation budget are src/tools/export/exportMemoryLimits.ts:
 // on only while a file export runs (process-wide they cost HTTP under load far more than they saved).
 // The fast start: initialize and tools/list answered from the build's rendered answers while

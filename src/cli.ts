@@ -5,6 +5,7 @@ import { COMMANDS, options } from './cliOptions.js';
 import { CONFIG_KEYS } from './config/keys.js';
 import { loadConfig, nearest, unknownEnvironment } from './config/load.js';
 import { packageVersion } from './version.js';
+import { settleYoungGeneration } from './util/youngGeneration.js';
 
 // argv → config → one of: the stdio server (default) | the emulator | a terminal command.
 // Everything heavy is imported lazily so `--help`, `--version` and the first protocol answer stay fast
@@ -115,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const flags = values;
+  // Only the stdio server keeps the small young generation the stub started with (see the module).
+  if (command !== 'serve') settleYoungGeneration('v8-default');
   // The entry clients should run is dist/cli.js (the stub that turns on the compile cache), which sits
   // beside this module both bundled (dist/cli.chunk-main.js) and unbundled (tsc's dist/cli.js).
   if (command === 'install') return (await import('./commands/install.js')).runInstall(positionals[1], new URL('./cli.js', import.meta.url).href, flags);

@@ -1,3 +1,4 @@
+import { settleYoungGeneration } from '../util/youngGeneration.js';
 import type { Config } from '../config/schema.js';
 
 /** What the server runs with besides its configuration: telemetry to flush when it stops. */
@@ -7,6 +8,8 @@ export interface ServeHooks {
 
 /** The default command: stdio for one local user, or Streamable HTTP (`--http`) for many. */
 export async function runServe(config: Config): Promise<number> {
+  // A stdio export's peak memory needs a small young generation; HTTP throughput under load needs V8's.
+  settleYoungGeneration(config.http ? 'v8-default' : 'small');
   const hooks = await startObservability(config);
   if (config.http) return (await import('./serveHttp.js')).runHttpServer(config, hooks);
   return (await import('./serveStdio.js')).runStdioServer(config, hooks);

@@ -59,6 +59,7 @@ describe('the answer body over node:http', () => {
         res.write('{"half":');
         setTimeout(() => res.socket?.destroy(), 20);
       } else if (req.url === '/stream') res.end('data: 1\n\n');
+      else if (req.url === '/echo-headers') res.end(JSON.stringify({ authorization: req.headers['authorization'] ?? null, accept: req.headers['accept'] ?? null }));
       else if (req.url === '/headers') {
         // Mixed-case names, a repeated header, the ones Graph's errors and throttling are read from.
         res.setHeader('Request-Id', 'a1b2');
@@ -87,6 +88,13 @@ describe('the answer body over node:http', () => {
     for (const name of ['request-id', 'REQUEST-ID', 'x-ms-ags-diagnostic', 'Retry-After', 'content-type', 'absent']) expect(ours.get(name), name).toBe(theirs.get(name));
     expect(ours.get('x-ms-ags-diagnostic')).toBe('{"a":1}, {"b":2}');
     expect(ours.get('absent')).toBeNull();
+  });
+
+  it('sends request headers given as a record, a Headers or name/value pairs alike', async () => {
+    const f = createNodeHttpFetch();
+    const sent = { authorization: 'Bearer x', accept: 'application/json' };
+    for (const headers of [sent, Object.assign(Object.create(null) as object, sent), new Headers(sent), Object.entries(sent)] as HeadersInit[])
+      expect(JSON.parse(await (await f(`${base}/echo-headers`, { headers })).text())).toEqual(sent);
   });
 
   it('a connection closed mid-body is a reset (ECONNRESET), which the retry policy retries', async () => {

@@ -1,5 +1,6 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString, type HeapSpaceInfo } from 'node:v8';
+import { settledGrowthFactor } from '../../util/youngGeneration.js';
 
 /*
  * Issue 17: a long export's peak RSS must not depend on how many interactions pass through (≤ 100 MB).
@@ -12,16 +13,19 @@ import { getHeapSpaceStatistics, setFlagsFromString, type HeapSpaceInfo } from '
  *   run (big-run peaks 92 to 131 MB on one build). So once the old generation holds OLD_HEADROOM_MB
  *   more than the last full GC left, the next GC is a full one (--gc-global, read at each GC, turned
  *   off again by the full GC's report). Relative to what is live: a server that really holds more is
- *   not collected in a loop.
+ *   not collected in a loop. 12 MB at first; 4 MB since the stdio server's young generation stays
+ *   small (two runs each, Node 20: big-run peak 85.4 -> 79.8 MB, small 79.3 -> 76.4 MB; Node 24:
+ *   107.5 -> 102.9 MB; CPU per 1,000 interactions +9 %, where Graph's rate limit, not CPU, bounds it).
  * Both cost CPU (more scavenges: +7–11 % per 1,000 interactions), and over HTTP under load they cost
  * far more (a full run with them process-wide: copilot_retrieve's CPU per call 1.9 -> 5.1 ms), so they
- * hold only while a file export runs, and V8's defaults come back when the last one ends.
+ * hold only while a file export runs, and the process's own settings come back when the last one ends.
+ * The stdio server keeps its young generation at 1 MB semi-spaces anyway (src/util/youngGeneration.ts:
+ * loading the server had grown them to 16 MB before any export began); the cap here is for a server
+ * whose young generation grows (HTTP), and can only stop growth, not undo it.
  * V8 documents no guarantee for flags changed after start; both were checked by measurement.
  */
 const YOUNG_SEMI_SPACE_MB = 4;
-const OLD_HEADROOM_MB = 12;
-/** V8's default for --semi-space-growth-factor (flag-definitions.h), restored after the export. */
-const DEFAULT_GROWTH_FACTOR = 2;
+const OLD_HEADROOM_MB = 4;
 const MB = 1_048_576;
 
 let running = 0;
@@ -71,7 +75,7 @@ function startLimits(): PerformanceObserver {
 function stopLimits(): void {
   observer?.disconnect();
   observer = undefined;
-  if (youngCapped) setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
+  if (youngCapped) setFlagsFromString(`--semi-space-growth-factor=${settledGrowthFactor()}`);
   if (fullAsked) setFlagsFromString('--no-gc-global');
   youngCapped = false;
   fullAsked = false;

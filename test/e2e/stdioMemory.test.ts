@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorProcess } from '../helpers/emulatorProcess.js';
+import { startHttpServerProcess } from '../helpers/httpServer.js';
+import { CLI, ROOT } from '../helpers/paths.js';
+import { useSharedEmulator } from '../helpers/sharedEmulator.js';
+
+/*
+ * What keeps a stdio export's peak RSS low (issue 17, bench/exportBench.js), checked on the real server
+ * with a probe preloaded into it (test/helpers/memoryProbe.cjs):
+ * - src/util/youngGeneration.ts: the CLI stub starts every process with a young generation that does
+ *   not grow, and only the stdio server keeps it; HTTP gets V8's growth back.
+ * - src/graph/nodeHttpFetch.ts: Graph calls never touch the web Headers/Request/Response/fetch globals,
+ *   whose first touch loads Node's bundled undici (~10 MB of RSS).
+ */
+const PROBE = join(ROOT, 'test', 'helpers', 'memoryProbe.cjs');
+interface ProbeAnswer {
+  newSpaceMb: number;
+  touched: { name: string; stack: string }[];
+}
+const probeEnv = () => {
+  const state = mkdtempSync(join(tmpdir(), 'm365-mcp-memory-'));
+  return { PATH: process.env['PATH'] ?? '', HOME: state, M365_COPILOT_MCP_STATE_DIR: state, M365_COPILOT_MCP_TOKEN_CACHE: 'memory', NODE_OPTIONS: `--require ${PROBE}` };
+};
+
+async function probe(child: Pick<ChildProcess, 'kill'>, stderr: () => string): Promise<ProbeAnswer> {
+  child.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    const m = /memory-probe (\{.*\})/.exec(stderr());
+    if (m) return JSON.parse(m[1]!) as ProbeAnswer;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no probe answer; stderr:\n${stderr()}`);
+}
+
+let emulator: EmulatorProcess;
+beforeAll(async () => {
+  emulator = await useSharedEmulator({ autoApproveUpn: 'demo' });
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe('stdio server memory', () => {
+  it('keeps its young generation at the starting size and never loads the web fetch classes, across a retrieval and a file export', async () => {
+    const exportDir = join(mkdtempSync(join(tmpdir(), 'm365-mcp-memory-out-')), 'out');
+    mkdirSync(exportDir);
+    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'warn', '--export-dir', exportDir], { stdio: ['pipe', 'pipe', 'pipe'], env: probeEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    const answer = async (id: number) => {
+      for (let i = 0; i < 600; i++) {
+        const line = stdout.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
+        if (line) return JSON.parse(line) as { result?: { isError?: boolean; content?: unknown } };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no answer to ${id}; stderr:\n${stderr}`);
+    };
+    try {
+      send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+      await answer(1);
+      send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
+      expect((await answer(2)).result?.isError, JSON.stringify((await answer(2)).result?.content)).toBeFalsy();
+      const outputFile = join(exportDir, 'export.jsonl');
+      const userIds = emulator.descriptor.users.map((u) => u.id);
+      send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_export_interactions_to_file', arguments: { userIds, outputFile } } });
+      expect((await answer(3)).result?.isError, JSON.stringify((await answer(3)).result?.content)).toBeFalsy();
+      expect(readFileSync(outputFile, 'utf8').length).toBeGreaterThan(0);
+      const seen = await probe(child, () => stderr);
+      // V8 starts new_space at 1 MB semi-spaces (2 MB); growth would double it at least once.
+      expect(seen.newSpaceMb).toBeLessThanOrEqual(2);
+      expect(seen.touched, seen.touched.map((t) => `${t.name}\n${t.stack}`).join('\n')).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('the HTTP server grows its young generation as V8 would (the probe can see growth)', async () => {
+    const server = await startHttpServerProcess(['--demo', '--log-level', 'warn'], probeEnv());
+    try {
+      expect((await probe({ kill: (signal) => process.kill(server.pid, signal) }, server.stderr)).newSpaceMb).toBeGreaterThan(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});
