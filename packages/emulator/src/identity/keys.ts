@@ -46,12 +46,28 @@ async function newKeyPair(): Promise<KeyPair> {
   return { kid, jwk: { ...publicJwk, kid, use: 'sig', alg: 'RS256' }, publicKey, privateKey };
 }
 
+/**
+ * Tokens already verified, by key, expected audience and issuer, and the token itself. The emulator
+ * stands for Graph and Entra, whose CPU is not on the caller's machine; here one RS256 verification
+ * per request was about a third of the emulator's CPU under the HTTP bench, taken from the server
+ * it measures on two cores (issue 17). The verdict stays jose's: everything jwtVerify checks depends
+ * on the token's bytes and those options alone, except the time, so a remembered success is honoured
+ * only while the token's own nbf and exp admit the (emulator's) current time, with jose's comparisons;
+ * otherwise jwtVerify runs again and gives its own error. Rotating the key forgets them all.
+ */
+const VERIFIED_LIMIT = 10_000;
+
 export async function createSigningKeys(): Promise<SigningKeys> {
   let current = await newKeyPair();
+  let verified = new Map<string, JWTVerifyResult>();
 
-  function verify(token: string, options: { audience?: string; issuer?: string; currentDate?: Date }): Promise<JWTVerifyResult> {
+  async function verify(token: string, options: { audience?: string; issuer?: string; currentDate?: Date }): Promise<JWTVerifyResult> {
     const key = current;
-    return jwtVerify(
+    const memo = verified;
+    const memoKey = `${options.audience ?? ''}\n${options.issuer ?? ''}\n${token}`;
+    const known = memo.get(memoKey);
+    if (known && admitsNow(known.payload, options.currentDate)) return copyOf(known);
+    const result = await jwtVerify(
       token,
       (header) => {
         // A token signed by another key (withdrawn, or from an earlier run) fails like a forged one.
@@ -60,6 +76,12 @@ export async function createSigningKeys(): Promise<SigningKeys> {
       },
       { algorithms: ['RS256'], requiredClaims: ['exp', 'iat', 'tid'], ...options },
     );
+    // Only while the key that verified it is still the current one (a rotation during the await).
+    if (memo === verified) {
+      if (memo.size >= VERIFIED_LIMIT) memo.delete(memo.keys().next().value!);
+      memo.set(memoKey, copyOf(result));
+    }
+    return result;
   }
 
   return {
@@ -92,6 +114,18 @@ export async function createSigningKeys(): Promise<SigningKeys> {
 
     async rotate() {
       current = await newKeyPair();
+      verified = new Map();
     },
   };
+}
+
+/** jose's time checks (lib/jwt_claims_set.js, no clock tolerance): nbf not after now, exp after now, in whole seconds. */
+function admitsNow(payload: JWTPayload, currentDate: Date | undefined): boolean {
+  const now = Math.floor((currentDate ?? new Date()).getTime() / 1000);
+  return (payload.nbf === undefined || payload.nbf <= now) && payload.exp !== undefined && payload.exp > now;
+}
+
+/** Callers get their own objects: a remembered result is never shared with one that might change it. */
+function copyOf(result: JWTVerifyResult): JWTVerifyResult {
+  return { payload: { ...result.payload }, protectedHeader: { ...result.protectedHeader } };
 }
