@@ -74,5 +74,7 @@ export default tseslint.config(
     files: ['src/telemetry/**/*.ts'],
     rules: { ...noEnv, ...restrict(SDK, MSAL, TRANSPORTS, COMPOSITION, EMULATOR, POLICY, forbid(['**/tools/**', '**/server/**', '**/auth/**'], 'Telemetry records what the other layers do; it never imports their logic (the Graph transport types and the logger only).')) },
   },
+  // Process-level helpers every layer may use (a process's liveness, V8's young-generation policy): Node's builtins and each other only.
+  { files: ['src/util/**/*.ts'], rules: { ...noEnv, ...restrict({ regex: String.raw`^(?!node:|\./)`, message: 'src/util imports only Node builtins and its own modules: every layer may use it.' }) } },
   ...insideOnly('packages/emulator'),
 );
