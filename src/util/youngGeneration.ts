@@ -8,9 +8,9 @@ import { setFlagsFromString } from 'node:v8';
  * begins with memory it cannot give back (issue 17: peak RSS 100.2 MB at 100k interactions).
  * The CLI stub (scripts/bundle.js) therefore sets the growth factor to 1 before anything loads, and the
  * command decides here what it keeps:
- * - 'small' (the stdio server, one local user): 1 MB semi-spaces for good. Measured in one session
- *   (bench/exportBench.js, BENCH_ONLY=callOverhead): export peak 100.9 -> 89.4 MB (small run 94.4 ->
- *   81.6), CPU per 1,000 interactions 52 -> 60 ms (more scavenges; Graph's rate limit, not CPU, bounds
+ * - 'small' (the stdio server, one local user): 1 MB semi-spaces for good. Measured on the built CLI
+ *   (bench/exportBench.js, BENCH_ONLY=callOverhead): export peak 100.9 -> 89.0 MB (small run 94.4 ->
+ *   83.6), CPU per 1,000 interactions 52 -> 58 ms (more scavenges; Graph's rate limit, not CPU, bounds
  *   the export), stdio call overhead p50 1.53 -> 1.51 ms (unchanged).
  * - 'v8-default' (HTTP under load, the emulator, terminal commands): V8's own growth, which throughput
  *   under concurrency needs.

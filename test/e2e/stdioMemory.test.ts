@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { startHttpServerProcess } from '../helpers/httpServer.js';
-import { CLI, ROOT } from '../helpers/paths.js';
+import { ROOT } from '../helpers/paths.js';
+import { startRawStdio } from '../helpers/rawStdio.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
 
 /*
@@ -26,7 +26,7 @@ const probeEnv = () => {
   return { PATH: process.env['PATH'] ?? '', HOME: state, M365_COPILOT_MCP_STATE_DIR: state, M365_COPILOT_MCP_TOKEN_CACHE: 'memory', NODE_OPTIONS: `--require ${PROBE}` };
 };
 
-async function probe(child: Pick<ChildProcess, 'kill'>, stderr: () => string): Promise<ProbeAnswer> {
+async function probe(child: { kill(signal: NodeJS.Signals): void }, stderr: () => string): Promise<ProbeAnswer> {
   child.kill('SIGUSR2');
   for (let i = 0; i < 200; i++) {
     const m = /memory-probe (\{.*\})/.exec(stderr());
@@ -48,37 +48,26 @@ describe('stdio server memory', () => {
   it('keeps its young generation at the starting size and never loads the web fetch classes, across a retrieval and a file export', async () => {
     const exportDir = join(mkdtempSync(join(tmpdir(), 'm365-mcp-memory-out-')), 'out');
     mkdirSync(exportDir);
-    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'warn', '--export-dir', exportDir], { stdio: ['pipe', 'pipe', 'pipe'], env: probeEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
-    const answer = async (id: number) => {
-      for (let i = 0; i < 600; i++) {
-        const line = stdout.split('\n').find((l) => l.includes(`"id":${id},`) || l.endsWith(`"id":${id}}`));
-        if (line) return JSON.parse(line) as { result?: { isError?: boolean; content?: unknown } };
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`no answer to ${id}; stderr:\n${stderr}`);
-    };
+    const server = startRawStdio(['--emulator', emulator.file, '--log-level', 'warn', '--export-dir', exportDir], probeEnv());
     try {
-      send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
-      await answer(1);
-      send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
-      expect((await answer(2)).result?.isError, JSON.stringify((await answer(2)).result?.content)).toBeFalsy();
+      server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+      await server.answer(1);
+      server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      server.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
+      const retrieved = await server.answer(2);
+      expect(retrieved.result?.isError, JSON.stringify(retrieved.result?.content)).toBeFalsy();
       const outputFile = join(exportDir, 'export.jsonl');
       const userIds = emulator.descriptor.users.map((u) => u.id);
-      send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_export_interactions_to_file', arguments: { userIds, outputFile } } });
-      expect((await answer(3)).result?.isError, JSON.stringify((await answer(3)).result?.content)).toBeFalsy();
+      server.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_export_interactions_to_file', arguments: { userIds, outputFile } } });
+      const exported = await server.answer(3);
+      expect(exported.result?.isError, JSON.stringify(exported.result?.content)).toBeFalsy();
       expect(readFileSync(outputFile, 'utf8').length).toBeGreaterThan(0);
-      const seen = await probe(child, () => stderr);
+      const seen = await probe(server, server.stderr);
       // V8 starts new_space at 1 MB semi-spaces (2 MB); growth would double it at least once.
       expect(seen.newSpaceMb).toBeLessThanOrEqual(2);
       expect(seen.touched, seen.touched.map((t) => `${t.name}\n${t.stack}`).join('\n')).toEqual([]);
     } finally {
-      child.kill('SIGTERM');
+      server.kill();
     }
   });
 

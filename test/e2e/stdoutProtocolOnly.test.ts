@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorProcess } from '../helpers/emulatorProcess.js';
 import { useSharedEmulator } from '../helpers/sharedEmulator.js';
-import { CLI } from '../helpers/paths.js';
+import { startRawStdio } from '../helpers/rawStdio.js';
 
 let emulator: EmulatorProcess;
 beforeAll(async () => {
@@ -15,36 +14,26 @@ afterAll(async () => {
 /** Raw JSON-RPC over the pipes, no SDK: every byte on stdout must be a protocol message. */
 describe('stdio hygiene', () => {
   it('writes only JSON-RPC lines to stdout, logs to stderr, across sign-in and tool calls', async () => {
-    const child = spawn(process.execPath, [CLI, '--emulator', emulator.file, '--log-level', 'debug', '--token-cache', 'memory'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
-    const waitFor = async (id: number) => {
-      for (let i = 0; i < 300; i++) {
-        if (stdout.split('\n').some((l) => l.includes(`"id":${id}`))) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`no answer to ${id}; stderr:\n${stderr}`);
-    };
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+    const server = startRawStdio(['--emulator', emulator.file, '--log-level', 'debug', '--token-cache', 'memory']);
+    const waitFor = (id: number) => server.answer(id, 15_000);
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
     await waitFor(1);
-    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    server.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     await waitFor(2);
-    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } });
+    server.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'copilot_status', arguments: {} } });
     await waitFor(3);
-    send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
+    server.send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'copilot_retrieve', arguments: { query: 'corporate VPN setup' } } });
     await waitFor(4);
     // A line that is not JSON gets the JSON-RPC parse error (id null) instead of silence, and the server carries on.
-    child.stdin.write('this is not json\n');
-    for (let i = 0; i < 100 && !stdout.includes('"code":-32700'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(stdout).toMatch(/\{"jsonrpc":"2\.0","id":null,"error":\{"code":-32700/);
-    send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+    server.write('this is not json\n');
+    for (let i = 0; i < 100 && !server.stdout().includes('"code":-32700'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(server.stdout()).toMatch(/\{"jsonrpc":"2\.0","id":null,"error":\{"code":-32700/);
+    server.send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
     await waitFor(5);
-    child.stdin.end();
-    await new Promise((r) => child.once('exit', r));
+    await server.end();
+    const stdout = server.stdout();
+    const stderr = server.stderr();
 
     const lines = stdout.split('\n').filter((l) => l.length > 0);
     expect(lines.length).toBeGreaterThanOrEqual(4);
