@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { summariseArguments, type AuditedArguments } from './auditArgs.js';
+import { summariseArguments, type ArgumentSummary, type AuditedArguments } from './auditArgs.js';
 import type { AuditSink } from './auditSink.js';
 import { summariseResult, type ResultSummary } from './auditResult.js';
 import { loadOrCreateHashKey, textRenderer, type AuditTextMode, type TextRenderer } from './auditText.js';
@@ -74,11 +74,31 @@ export class AuditTrail {
     return this.opts.sinks.map((s) => s.name).join(' and ');
   }
 
-  /** Resolves once every sink has the record; throws AuditFailed (naming the sink, not the record) otherwise. */
-  async write(facts: CallFacts): Promise<void> {
+  /**
+   * The record's summary of a call's arguments (free text keyed-hashed), asked for when the call
+   * starts and computed in the event loop's check phase: by then the call has sent its Graph request,
+   * so the hashing overlaps Graph's answer instead of delaying ours (issue 17: the record was most of
+   * our per-call cost over the bare SDK). It needs only the arguments, which nothing changes during the
+   * call (the tool works on its validated copy). Its failure fails write(), as computing it there would.
+   */
+  summarise(audited: AuditedArguments, args: unknown): Promise<ArgumentSummary> {
+    const summary = new Promise<ArgumentSummary>((resolve, reject) => {
+      setImmediate(() => this.text().then((text) => summariseArguments(audited, args, text)).then(resolve, reject));
+    });
+    // Awaited by write(), which may come after it fails: not an unhandled rejection meanwhile.
+    summary.catch(() => {});
+    return summary;
+  }
+
+  /**
+   * Resolves once every sink has the record; throws AuditFailed (naming the sink, not the record)
+   * otherwise. `summary` is summarise()'s for these facts; without it the arguments are summarised here.
+   */
+  async write(facts: CallFacts, summary?: Promise<ArgumentSummary>): Promise<void> {
     let failed = this.path;
     try {
-      const record = buildRecord(facts, await this.text(), this.opts.instance);
+      const args = await (summary ?? this.text().then((text) => summariseArguments(facts.audited, facts.args, text)));
+      const record = recordOf(facts, args, this.opts.instance);
       const outcomes = await Promise.allSettled(this.opts.sinks.map((sink) => sink.append(record)));
       const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ sink: this.opts.sinks[i]!.name, reason: o.reason as unknown }] : []));
       if (failures.length) {
@@ -108,7 +128,10 @@ export class AuditTrail {
 }
 
 export function buildRecord(f: CallFacts, text: TextRenderer, instance: string): AuditRecord {
-  const args = summariseArguments(f.audited, f.args, text);
+  return recordOf(f, summariseArguments(f.audited, f.args, text), instance);
+}
+
+function recordOf(f: CallFacts, args: ArgumentSummary, instance: string): AuditRecord {
   const ok = f.error === undefined;
   return {
     v: AUDIT_RECORD_VERSION,

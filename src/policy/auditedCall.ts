@@ -23,6 +23,8 @@ export interface AuditedCallInfo {
 export async function auditedCall<R extends { structuredContent?: unknown }>(audit: AuditTrail | undefined, info: AuditedCallInfo, call: () => Promise<R>): Promise<R> {
   if (!audit) return call();
   const started = Date.now();
+  // Computed while the call waits on Graph, not after it (see AuditTrail.summarise).
+  const summary = audit.summarise(info.audited, info.args);
   let result: R | undefined;
   let error: unknown;
   try {
@@ -32,7 +34,7 @@ export async function auditedCall<R extends { structuredContent?: unknown }>(aud
   }
   const ended = Date.now();
   const caller = await info.caller().catch(() => undefined);
-  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph: info.graph, structured: result?.structuredContent, error });
+  await audit.write({ tool: info.tool, audited: info.audited, transport: info.transport, emulated: info.emulated ?? false, caller, args: info.args, started, ended, graph: info.graph, structured: result?.structuredContent, error }, summary);
   if (error !== undefined) throw error;
   return result as R;
 }

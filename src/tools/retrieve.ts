@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { AppError } from '../errors.js';
-import { labelOf } from '../graph/copilot/schemas.js';
 import { BETA_RETRIEVAL_SOURCES, CONNECTOR_SCOPE, retrieve, RETRIEVAL_SOURCES as SOURCES, SHAREPOINT_SCOPES, type RetrievalOutcome, type RetrievalSource as Source } from '../graph/copilot/retrieval.js';
 import { withholdingReason, type LabelPolicy } from '../policy/labelPolicy.js';
-import { keepRelevant } from './relevanceFloor.js';
+import { mergeRelevant } from './retrievalMerge.js';
 import { defineTool } from './tool.js';
 
 const DEFAULT_SOURCES: Source[] = ['sharePoint', 'oneDriveBusiness'];
@@ -110,7 +109,8 @@ const output = z.object({
 });
 
 type Out = z.output<typeof output>;
-type OutHit = Out['hits'][number];
+/** One hit of copilot_retrieve's answer. */
+export type OutHit = Out['hits'][number];
 
 export const retrieveTool = defineTool({
   name: 'copilot_retrieve',
@@ -166,7 +166,7 @@ export const retrieveTool = defineTool({
     const caller = await ctx.caller();
     const budget = caller ? await ctx.policy.retrievalBudget.status(caller) : undefined;
 
-    const { kept, leftOut } = keepRelevant(mergeHits(perSource, requested), args.maxResults);
+    const { kept, leftOut } = mergeRelevant(perSource, requested, args.maxResults);
     const hits = withholdByLabel(kept, ctx.policy.labels);
     const structured: Out = {
       hits,
@@ -182,54 +182,6 @@ export const retrieveTool = defineTool({
     return { structured, text: renderText(args.query, structured) };
   },
 });
-
-function mergeHits(perSource: RetrievalOutcome[], requested: string[]): OutHit[] {
-  const byUrl = new Map<string, OutHit>();
-  const wanted = new Set(requested.map((r) => r.toLowerCase()));
-  for (const outcome of perSource) {
-    if ('error' in outcome) continue;
-    const { source, hits } = outcome;
-    for (const hit of hits) {
-      // webUrl is nullable in the CSDL; a hit nobody can open or cite is dropped (counted in sources[].droppedHits).
-      if (!hit.webUrl) continue;
-      const meta = hit.resourceMetadata ?? {};
-      const title = pick(meta, 'title');
-      // Three decimals are all a ranking needs; Graph sends sixteen.
-      const extracts = (hit.extracts ?? []).map((e) => ({
-        text: e.text,
-        ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 }),
-        ...(e.pageNumbers.length ? { pageNumbers: e.pageNumbers } : {}),
-      }));
-      // Thumbnails are base64 images: described, never passed on.
-      const thumbnails = hit.thumbnails.map((t) => ({
-        ...(typeof t.pageNumber === 'number' ? { pageNumber: t.pageNumber } : {}),
-        ...((t.mediaType ?? t.mimeType) ? { mediaType: (t.mediaType ?? t.mimeType)! } : {}),
-        ...(t.content ? { bytes: base64Bytes(t.content) } : {}),
-      }));
-      const existing = byUrl.get(hit.webUrl);
-      if (existing) {
-        const seen = new Set(existing.extracts.map((e) => e.text));
-        for (const e of extracts) if (!seen.has(e.text)) existing.extracts.push(e);
-        continue;
-      }
-      const metadata: Record<string, string> = {};
-      for (const [k, v] of Object.entries(meta)) if (wanted.has(k.toLowerCase()) && v !== null && v !== undefined) metadata[k] = String(v);
-      const label = labelOf(hit.sensitivityLabel);
-      byUrl.set(hit.webUrl, {
-        url: hit.webUrl,
-        ...(title ? { title } : {}),
-        source,
-        resourceType: hit.resourceType ?? 'unknown',
-        extracts,
-        ...(label ? { sensitivityLabel: label } : {}),
-        ...(thumbnails.length ? { thumbnails } : {}),
-        ...(Object.keys(metadata).length ? { metadata } : {}),
-      });
-    }
-  }
-  const best = (h: OutHit) => Math.max(-1, ...h.extracts.map((e) => e.relevanceScore ?? -1));
-  return [...byUrl.values()].sort((a, b) => best(b) - best(a));
-}
 
 /**
  * Applied after merging and ranking, so a withheld hit keeps its place. Only what identifies the
@@ -251,21 +203,12 @@ function withholdByLabel(hits: OutHit[], policy: LabelPolicy): OutHit[] {
   );
 }
 
-/** The decoded size of a base64 payload (the docs' example prefixes it with "base64"). */
-function base64Bytes(content: string): number {
-  const data = content.replace(/^base64/, '').replace(/[^A-Za-z0-9+/]/g, '');
-  return Math.floor((data.length * 3) / 4);
-}
 
 function droppedOf(hits: readonly { webUrl?: string | null | undefined }[]): { droppedHits?: number } {
   const dropped = hits.filter((h) => !h.webUrl).length;
   return dropped ? { droppedHits: dropped } : {};
 }
 
-function pick(meta: Record<string, unknown>, key: string): string | undefined {
-  for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
-  return undefined;
-}
 
 function dedupeCaseInsensitive(values: string[]): string[] {
   const seen = new Set<string>();

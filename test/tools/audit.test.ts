@@ -195,6 +195,27 @@ describe('audit log', () => {
     }
   });
 
+  it('an unreadable hash key fails the call with AuditFailed (the arguments are hashed while Graph answers), and a repaired key is used next', async () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, 'audit-hash.key'), 'not a key');
+    const client = await connectClient('v2-2026', ['--emulator', emulator.file], serverEnv(dir));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await client.callTool('copilot_retrieve', { query: facts.vpnGuide.query, sources: ['sharePoint'] });
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/\[AuditFailed\]/);
+        expect(textOf(r)).not.toContain(facts.vpnGuide.document.webUrl);
+      }
+      writeFileSync(join(dir, 'audit-hash.key'), 'ab'.repeat(32));
+      const ok = await client.callTool('copilot_retrieve', { query: facts.vpnGuide.query, sources: ['sharePoint'] });
+      expect(ok.isError).toBeFalsy();
+      const { records } = auditRecords(join(dir, 'audit.jsonl'));
+      expect(records.map((r) => [r.tool, r.outcome, r.args['query']])).toEqual([['copilot_retrieve', 'ok', hmac(dir, facts.vpnGuide.query)]]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('records a call refused for its arguments, and the free text of every tool under the hashing policy (finding 5)', async () => {
     const dir = stateDir();
     const exportDir = mkdtempSync(join(tmpdir(), 'm365-audit-exports-'));

@@ -1,0 +1,79 @@
+import type { RetrievalOutcome, RetrievalSource as Source } from '../graph/copilot/retrieval.js';
+import { labelOf, type RetrievalHit } from '../graph/copilot/schemas.js';
+import { keepRelevant } from './relevanceFloor.js';
+import type { OutHit } from './retrieve.js';
+
+/** One document across sources: its url, the first hit that named it (and that hit's source), every distinct extract. */
+interface MergedHit {
+  url: string;
+  source: Source;
+  first: RetrievalHit;
+  extracts: OutHit['extracts'];
+}
+
+/**
+ * Merged across sources by url, ranked best first, and cut to the relevant ones (keepRelevant); only
+ * the kept hits are built in full. Graph returns up to 25 hits per source and the default keeps the few
+ * that answer: titles, labels, metadata and thumbnails of the others were built only to be dropped
+ * (issue 17: the answer's path after Graph's reply).
+ */
+export function mergeRelevant(perSource: RetrievalOutcome[], requested: string[], maxResults: number | undefined): { kept: OutHit[]; leftOut: number } {
+  const byUrl = new Map<string, MergedHit>();
+  for (const outcome of perSource) {
+    if ('error' in outcome) continue;
+    const { source, hits } = outcome;
+    for (const hit of hits) {
+      if (!hit.webUrl) continue;
+      const extracts = (hit.extracts ?? []).map((e) => ({
+        text: e.text,
+        ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 }),
+        ...(e.pageNumbers.length ? { pageNumbers: e.pageNumbers } : {}),
+      }));
+      const existing = byUrl.get(hit.webUrl);
+      if (existing) {
+        const seen = new Set(existing.extracts.map((e) => e.text));
+        for (const e of extracts) if (!seen.has(e.text)) existing.extracts.push(e);
+        continue;
+      }
+      byUrl.set(hit.webUrl, { url: hit.webUrl, source, first: hit, extracts });
+    }
+  }
+  const best = (h: MergedHit) => Math.max(-1, ...h.extracts.map((e) => e.relevanceScore ?? -1));
+  const { kept, leftOut } = keepRelevant([...byUrl.values()].sort((a, b) => best(b) - best(a)), maxResults);
+  const wanted = new Set(requested.map((r) => r.toLowerCase()));
+  return { kept: kept.map((m) => builtHit(m, wanted)), leftOut };
+}
+
+function builtHit({ url, source, first: hit, extracts }: MergedHit, wanted: ReadonlySet<string>): OutHit {
+  const meta = hit.resourceMetadata ?? {};
+  const title = pick(meta, 'title');
+  const thumbnails = hit.thumbnails.map((t) => ({
+    ...(typeof t.pageNumber === 'number' ? { pageNumber: t.pageNumber } : {}),
+    ...((t.mediaType ?? t.mimeType) ? { mediaType: (t.mediaType ?? t.mimeType)! } : {}),
+    ...(t.content ? { bytes: base64Bytes(t.content) } : {}),
+  }));
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) if (wanted.has(k.toLowerCase()) && v !== null && v !== undefined) metadata[k] = String(v);
+  const label = labelOf(hit.sensitivityLabel);
+  return {
+    url,
+    ...(title ? { title } : {}),
+    source,
+    resourceType: hit.resourceType ?? 'unknown',
+    extracts,
+    ...(label ? { sensitivityLabel: label } : {}),
+    ...(thumbnails.length ? { thumbnails } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
+}
+
+/** The decoded size of a base64 payload (the docs' example prefixes it with "base64"). */
+function base64Bytes(content: string): number {
+  const data = content.replace(/^base64/, '').replace(/[^A-Za-z0-9+/]/g, '');
+  return Math.floor((data.length * 3) / 4);
+}
+
+function pick(meta: Record<string, unknown>, key: string): string | undefined {
+  for (const [k, v] of Object.entries(meta)) if (k.toLowerCase() === key && typeof v === 'string' && v) return v;
+  return undefined;
+}
