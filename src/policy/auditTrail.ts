@@ -92,13 +92,12 @@ export class AuditTrail {
 
   /**
    * Resolves once every sink has the record; throws AuditFailed (naming the sink, not the record)
-   * otherwise. `summary` is summarise()'s for these facts; without it the arguments are summarised here.
+   * otherwise. `summary` is summarise()'s for these facts' arguments.
    */
-  async write(facts: CallFacts, summary?: Promise<ArgumentSummary>): Promise<void> {
+  async write(facts: CallFacts, summary: Promise<ArgumentSummary>): Promise<void> {
     let failed = this.path;
     try {
-      const args = await (summary ?? this.text().then((text) => summariseArguments(facts.audited, facts.args, text)));
-      const record = recordOf(facts, args, this.opts.instance);
+      const record = recordOf(facts, await summary, this.opts.instance);
       const outcomes = await Promise.allSettled(this.opts.sinks.map((sink) => sink.append(record)));
       const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ sink: this.opts.sinks[i]!.name, reason: o.reason as unknown }] : []));
       if (failures.length) {

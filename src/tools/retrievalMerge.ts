@@ -23,7 +23,9 @@ export function mergeRelevant(perSource: RetrievalOutcome[], requested: string[]
     if ('error' in outcome) continue;
     const { source, hits } = outcome;
     for (const hit of hits) {
+      // webUrl is nullable in the CSDL; a hit nobody can open or cite is dropped (counted in sources[].droppedHits).
       if (!hit.webUrl) continue;
+      // Three decimals are all a ranking needs; Graph sends sixteen.
       const extracts = (hit.extracts ?? []).map((e) => ({
         text: e.text,
         ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 }),
@@ -47,6 +49,7 @@ export function mergeRelevant(perSource: RetrievalOutcome[], requested: string[]
 function builtHit({ url, source, first: hit, extracts }: MergedHit, wanted: ReadonlySet<string>): OutHit {
   const meta = hit.resourceMetadata ?? {};
   const title = pick(meta, 'title');
+  // Thumbnails are base64 images: described, never passed on.
   const thumbnails = hit.thumbnails.map((t) => ({
     ...(typeof t.pageNumber === 'number' ? { pageNumber: t.pageNumber } : {}),
     ...((t.mediaType ?? t.mimeType) ? { mediaType: (t.mediaType ?? t.mimeType)! } : {}),

@@ -203,12 +203,10 @@ function withholdByLabel(hits: OutHit[], policy: LabelPolicy): OutHit[] {
   );
 }
 
-
 function droppedOf(hits: readonly { webUrl?: string | null | undefined }[]): { droppedHits?: number } {
   const dropped = hits.filter((h) => !h.webUrl).length;
   return dropped ? { droppedHits: dropped } : {};
 }
-
 
 function dedupeCaseInsensitive(values: string[]): string[] {
   const seen = new Set<string>();
