@@ -6,9 +6,10 @@
 // token cache are still loaded only when first needed.
 //
 // Rules this script keeps:
-// - Only ESM packages on the startup path are bundled (BUNDLED below). Everything else stays an
-//   import from node_modules: CommonJS (MSAL, ioredis) would turn into a `require` shim that fails in
-//   ESM output, and keytar is a native optional module.
+// - Only ESM packages are bundled (BUNDLED below): those on the startup path, and MSAL's ESM build and
+//   the emulator in lazy chunks. Everything else stays an import from node_modules: CommonJS (ioredis,
+//   jsonwebtoken) would turn into a `require` shim that fails in ESM output, and keytar is a native
+//   optional module.
 // - The emulator (the workspace package m365-copilot-emulator, built by tsc into its own dist/) is
 //   bundled into lazy chunks with its node-forge: the published package neither ships the workspace
 //   package nor depends on node-forge. node-forge is CommonJS, but its only require of anything
@@ -28,8 +29,13 @@ const outdirArg = process.argv.indexOf('--outdir');
 const dist = outdirArg === -1 ? join(root, 'dist') : process.argv[outdirArg + 1];
 mkdirSync(dist, { recursive: true });
 
-/** Packages compiled into lazy chunks only: the emulator, and the CommonJS it alone needs. */
-const LAZY_BUNDLED = ['m365-copilot-emulator', 'node-forge'];
+/**
+ * Packages compiled into lazy chunks only: the emulator, and the CommonJS it alone needs; MSAL's ESM
+ * build (@azure/msal-node imports msal-common's), so that its one `import http from 'http'` goes through
+ * httpWithoutWebGetters below instead of Node's ES-module face of node:http. MSAL's own dependency
+ * jsonwebtoken is CommonJS and stays an import from node_modules (a dependency of ours too, so it resolves).
+ */
+const LAZY_BUNDLED = ['m365-copilot-emulator', 'node-forge', '@azure/msal-node', '@azure/msal-common'];
 /**
  * Packages compiled into the bundle: pure ESM, loaded at start (or sharing instances with those that are).
  * @opentelemetry/api is the one telemetry package on the startup path (its ESM build; a no-op until
@@ -63,6 +69,26 @@ const builtinsForCommonJs = {
   },
 };
 
+// On Node 22+ node:http's exports include getters (WebSocket, CloseEvent, MessageEvent) that load
+// Node's bundled undici, and an ES-module import of node:http reads every export to build the module's
+// face: any `import … from 'node:http'` then loads undici, http2, zlib and assert. Measured on Node 24
+// (`import { Agent } from 'node:http'` alone): RSS 49.5 -> 58.4 MB; in the stdio server, where MSAL's
+// loopback client imported it, ~2 MB of resident memory for code nothing runs (issue 17's export row).
+// Every bundled import of node:http is served instead by a module over process.getBuiltinModule,
+// which hands out Node's own object without reading its getters. The names are the data exports node:http
+// has on Node 20 through 26; importing any other name (one of the getters) fails the build, not the run.
+const HTTP_EXPORTS = ['METHODS', 'STATUS_CODES', 'Agent', 'ClientRequest', 'IncomingMessage', 'OutgoingMessage', 'Server', 'ServerResponse', 'createServer', 'get', 'request', 'validateHeaderName', 'validateHeaderValue', 'setMaxIdleHTTPParsers', '_connectionListener'];
+const httpWithoutWebGetters = {
+  name: 'http-without-web-getters',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.kind === 'import-statement' ? { path: 'http', namespace: 'http-without-web-getters' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'http-without-web-getters' }, () => ({
+      contents: `const http = process.getBuiltinModule('node:http');\nexport default http;\nexport const { ${HTTP_EXPORTS.join(', ')} } = http;\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 for (const f of readdirSync(dist)) if (f.startsWith('cli.chunk-') || f === 'cli.js.map') rmSync(join(dist, f));
 
 /** The CLI's bundle; dist/cli.js is the stub below that loads it. */
@@ -89,7 +115,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  plugins: [builtinsForCommonJs, externalUnlessBundled],
+  plugins: [httpWithoutWebGetters, builtinsForCommonJs, externalUnlessBundled],
   metafile: true,
   logLevel: 'warning',
 });

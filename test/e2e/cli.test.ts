@@ -104,8 +104,10 @@ describe('startup cost of the shipped bundle', () => {
   // `--emulator FILE` start-up reads the file with the server's own schema (src/config/emulatorFile.ts): no emulator code.
   // The emulator is the workspace package, bundled from its build output (node-forge with it).
   const EMULATOR = (input: string) => input.startsWith('packages/emulator/') || input.includes('node_modules/node-forge/');
-  const LAZY = (input: string) => EMULATOR(input) || /^src\/(auth\/cache\/|commands\/(login|status|emulator)\.ts)/.test(input);
-  const LAZY_PACKAGES = ['@azure/msal-node', 'node-forge', 'ioredis', 'keytar'];
+  // MSAL's ESM build is compiled into lazy chunks (scripts/bundle.js), its CommonJS jsonwebtoken left to node_modules.
+  const MSAL = (input: string) => input.startsWith('node_modules/@azure/msal-');
+  const LAZY = (input: string) => EMULATOR(input) || MSAL(input) || /^src\/(auth\/cache\/|commands\/(login|status|emulator)\.ts)/.test(input);
+  const LAZY_PACKAGES = ['@azure/msal-node', '@azure/msal-common', 'jsonwebtoken', 'node-forge', 'ioredis', 'keytar'];
 
   it('keeps MSAL, the emulator, the token cache and the terminal commands out of the static import graph', () => {
     const outputs = meta();
@@ -134,11 +136,17 @@ describe('startup cost of the shipped bundle', () => {
     // …and they are still in the bundle, as chunks loaded on demand.
     const all = Object.values(outputs).flatMap((o) => o.inputs);
     expect(all.some(EMULATOR)).toBe(true);
+    expect(all.some(MSAL)).toBe(true);
     expect(all.some((i) => i.startsWith('src/auth/cache/'))).toBe(true);
     // The emulator package and its node-forge are compiled in, never imports left for node_modules to answer.
     expect(all.some((i) => i.includes('node_modules/node-forge/'))).toBe(true);
     const externalImports = Object.values(outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
     expect(externalImports.filter((p) => /^(node-forge|m365-copilot-emulator)(\/|$)/.test(p))).toEqual([]);
+  });
+
+  it('imports node:http nowhere as an ES module: its module face reads http.WebSocket, which loads undici on Node 22+', () => {
+    const esmHttp = Object.entries(meta()).flatMap(([file, o]) => o.imports.filter((i) => i.kind === 'import-statement' && i.external && /^(node:)?http$/.test(i.path)).map(() => file));
+    expect(esmHttp).toEqual([]);
   });
 
   // With the fast start the front answers; without it, the server itself: neither loads those.
@@ -180,7 +188,7 @@ describe('startup cost of the shipped bundle', () => {
       for (const p of LAZY_PACKAGES.filter((x) => x !== 'keytar')) expect(files.filter((u) => u.includes(`/node_modules/${p}/`)), p).toEqual([]);
       const outputs = meta();
       const chunk = (u: string) => outputs[u.split('/').pop()!];
-      expect(files.filter((u) => chunk(u)?.inputs.some(EMULATOR))).toEqual([]);
+      expect(files.filter((u) => chunk(u)?.inputs.some((i) => EMULATOR(i) || MSAL(i)))).toEqual([]);
       // Unbundled, this took ~190 module files (97 of them zod's); the bundle reads a dozen or so.
       expect(files.length, files.join('\n')).toBeLessThan(30);
     } finally {

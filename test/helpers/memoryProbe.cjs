@@ -2,12 +2,18 @@
 // - Records the first touch of the web globals that load Node's bundled undici (Headers, Request,
 //   Response, FormData, File: lazy getters; fetch: a plain function, wrapped), with a stack.
 // - On SIGUSR2 allocates a burst of objects that all survive (what makes V8 grow its young
-//   generation), then prints one line on stderr: how large new_space got and what was touched.
+//   generation), then prints one line on stderr: how large new_space got, what was touched, and
+//   whether Node's bundled undici was loaded at all (on Node 22+ also by an ES import of node:http,
+//   without any global being touched).
 'use strict';
 const v8 = require('node:v8');
 const touched = [];
 const note = (name) => touched.push({ name, stack: new Error().stack.split('\n').slice(3, 8).join('\n') });
-for (const name of ['Headers', 'Request', 'Response', 'FormData', 'File']) {
+// On Node 22+ merely reading these globals' descriptors loads undici (they are no longer plain lazy
+// getters), so the stack-recording wrap is Node 20's; there, and on every line, `undiciLoaded` says
+// whether anything loaded undici, which is what a touch of any of them costs.
+const wrappable = Number(process.versions.node.split('.')[0]) < 22;
+for (const name of wrappable ? ['Headers', 'Request', 'Response', 'FormData', 'File'] : []) {
   const d = Object.getOwnPropertyDescriptor(globalThis, name);
   if (!d || !d.get) continue;
   Object.defineProperty(globalThis, name, {
@@ -33,5 +39,6 @@ process.on('SIGUSR2', () => {
   const kept = [];
   for (let i = 0; i < 3_000_000; i++) kept.push({ i });
   const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-  process.stderr.write(`memory-probe ${JSON.stringify({ newSpaceMb: newSpace.space_size / 1048576, kept: kept.length, touched })}\n`);
+  const undiciLoaded = process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
+  process.stderr.write(`memory-probe ${JSON.stringify({ newSpaceMb: newSpace.space_size / 1048576, kept: kept.length, touched, undiciLoaded })}\n`);
 });

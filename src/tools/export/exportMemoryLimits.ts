@@ -15,7 +15,9 @@ import { settledGrowthFactor } from '../../util/youngGeneration.js';
  *   off again by the full GC's report). Relative to what is live: a server that really holds more is
  *   not collected in a loop. 12 MB at first; 4 MB since the stdio server's young generation stays
  *   small (two runs each, Node 20: big-run peak 85.4 -> 79.8 MB, small 79.3 -> 76.4 MB; Node 24:
- *   107.5 -> 102.9 MB; CPU per 1,000 interactions +9 %, where Graph's rate limit, not CPU, bounds it).
+ *   107.5 -> 102.9 MB; CPU per 1,000 interactions +9 %, where Graph's rate limit, not CPU, bounds it);
+ *   2 MB since MSAL's bundling left Node 22+ ~1 MB from the line (A/B of built CLIs, 100k run: Node 22
+ *   99.0/98.5 -> 97.3/97.8 MB, Node 24 99.3 -> 95.9, Node 20 78.1 -> 76.9; CPU per 1,000 +5-14 %).
  * Both cost CPU (more scavenges: +7–11 % per 1,000 interactions), and over HTTP under load they cost
  * far more (a full run with them process-wide: copilot_retrieve's CPU per call 1.9 -> 5.1 ms), so they
  * hold only while a file export runs, and the process's own settings come back when the last one ends.
@@ -25,7 +27,7 @@ import { settledGrowthFactor } from '../../util/youngGeneration.js';
  * V8 documents no guarantee for flags changed after start; both were checked by measurement.
  */
 const YOUNG_SEMI_SPACE_MB = 4;
-const OLD_HEADROOM_MB = 4;
+const OLD_HEADROOM_MB = 2;
 const MB = 1_048_576;
 
 let running = 0;
