@@ -140,8 +140,9 @@ async function callOverhead() {
   const { resolveConfig } = await import('../dist/config/load.js');
   const { createLogger } = await import('../dist/log.js');
   const emulator = await startEmulator({ autoApproveDemoUser: true, retrievalBudgetPerHour: 1_000_000 });
+  // The run's state directory (token cache, audit log of ~340 records): removed with the run.
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     const file = join(dir, 'emulator.json');
     writeFileSync(file, JSON.stringify(emulator.descriptor));
     const endpoints = await endpointsFromEmulator(emulator.descriptor);
@@ -203,6 +204,7 @@ async function callOverhead() {
     record('retrieval answer bytes (structured hits) / raw Graph JSON bytes', structuredBytes / rawBytes, 'ratio', { structuredBytes, rawBytes });
   } finally {
     await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -214,10 +216,12 @@ async function tokenBroker() {
   const { createLogger } = await import('../dist/log.js');
   const emulator = await startEmulator({ deviceCodeIntervalSec: 1 });
   const control = (path, body) => fetch(`${emulator.descriptor.controlUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-emulator-control-key': emulator.descriptor.controlKey }, body: JSON.stringify(body) });
+  // A state directory of its own (the brokers' token caches), not the system temp directory itself.
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-broker-'));
   try {
     const endpoints = await endpointsFromEmulator(emulator.descriptor);
     const scopes = ['Files.Read.All', 'Sites.Read.All'];
-    const config = resolveConfig({ stateDir: tmpdir(), signInWaitSeconds: 10 });
+    const config = resolveConfig({ stateDir, signInWaitSeconds: 10 });
     const users = emulator.descriptor.users.map((u) => u.upn);
     const signedIn = async (upn) => {
       const auth = localAuth(config, endpoints, createLogger('silent'));
@@ -248,6 +252,7 @@ async function tokenBroker() {
     }
   } finally {
     await emulator.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
