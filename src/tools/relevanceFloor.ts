@@ -8,20 +8,19 @@
 export const FLOOR_SHARE = 0.4;
 export const DEFAULT_HITS = 10;
 
-interface Scored {
-  extracts: { relevanceScore?: number | undefined }[];
-}
-
-const bestOf = (h: Scored): number | undefined => {
-  const scores = h.extracts.map((e) => e.relevanceScore).filter((s): s is number => s !== undefined);
-  return scores.length ? Math.max(...scores) : undefined;
-};
-
-/** Hits ranked best first → those kept, and how many were left out. A hit without a score is kept (nothing to judge it by). */
-export function keepRelevant<T extends Scored>(ranked: readonly T[], explicitMax: number | undefined): { kept: T[]; leftOut: number } {
+/**
+ * Hits ranked best first → those kept, and how many were left out. `score` is a hit's best relevance
+ * score, undefined when it has none: such a hit is kept (nothing to judge it by).
+ */
+export function keepRelevant<T>(ranked: readonly T[], explicitMax: number | undefined, score: (hit: T) => number | undefined): { kept: T[]; leftOut: number } {
   if (explicitMax !== undefined) return { kept: [...ranked], leftOut: 0 };
-  const top = ranked.map(bestOf).find((s) => s !== undefined);
+  let top: number | undefined;
+  for (const h of ranked) if ((top = score(h)) !== undefined) break;
   const floor = top === undefined ? 0 : top * FLOOR_SHARE;
-  const kept = ranked.filter((h) => (bestOf(h) ?? floor) >= floor).slice(0, DEFAULT_HITS);
+  const kept: T[] = [];
+  for (const h of ranked) {
+    if (kept.length === DEFAULT_HITS) break;
+    if ((score(h) ?? floor) >= floor) kept.push(h);
+  }
   return { kept, leftOut: ranked.length - kept.length };
 }

@@ -1,21 +1,25 @@
 import type { RetrievalOutcome, RetrievalSource as Source } from '../graph/copilot/retrieval.js';
-import { labelOf, type RetrievalHit } from '../graph/copilot/schemas.js';
+import { labelOf, type RetrievalExtract, type RetrievalHit } from '../graph/copilot/schemas.js';
 import { keepRelevant } from './relevanceFloor.js';
 import type { OutHit } from './retrieve.js';
 
-/** One document across sources: its url, the first hit that named it (and that hit's source), every distinct extract. */
+/** One document across sources: its url, the first hit that named it (and that hit's source), every distinct extract, its best score. */
 interface MergedHit {
   url: string;
   source: Source;
   first: RetrievalHit;
-  extracts: OutHit['extracts'];
+  /** Graph's extracts, the first hit's array itself until another source adds to it. */
+  extracts: RetrievalExtract[];
+  /** The best rounded relevance score of those extracts; undefined when none has one. */
+  score: number | undefined;
 }
 
 /**
  * Merged across sources by url, ranked best first, and cut to the relevant ones (keepRelevant); only
  * the kept hits are built in full. Graph returns up to 25 hits per source and the default keeps the few
- * that answer: titles, labels, metadata and thumbnails of the others were built only to be dropped
- * (issue 17: the answer's path after Graph's reply).
+ * that answer: titles, labels, metadata, thumbnails and extract objects of the others were built only
+ * to be dropped, and each document's score is computed once, not at every comparison of the sort
+ * (issue 17: the answer's path after Graph's reply; this function allocated ~40 kB per call).
  */
 export function mergeRelevant(perSource: RetrievalOutcome[], requested: string[], maxResults: number | undefined): { kept: OutHit[]; leftOut: number } {
   const byUrl = new Map<string, MergedHit>();
@@ -25,25 +29,39 @@ export function mergeRelevant(perSource: RetrievalOutcome[], requested: string[]
     for (const hit of hits) {
       // webUrl is nullable in the CSDL; a hit nobody can open or cite is dropped (counted in sources[].droppedHits).
       if (!hit.webUrl) continue;
-      // Three decimals are all a ranking needs; Graph sends sixteen.
-      const extracts = (hit.extracts ?? []).map((e) => ({
-        text: e.text,
-        ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: Math.round(e.relevanceScore * 1000) / 1000 }),
-        ...(e.pageNumbers.length ? { pageNumbers: e.pageNumbers } : {}),
-      }));
+      const extracts = hit.extracts ?? [];
       const existing = byUrl.get(hit.webUrl);
-      if (existing) {
-        const seen = new Set(existing.extracts.map((e) => e.text));
-        for (const e of extracts) if (!seen.has(e.text)) existing.extracts.push(e);
+      if (!existing) {
+        byUrl.set(hit.webUrl, { url: hit.webUrl, source, first: hit, extracts, score: bestScore(extracts, undefined) });
         continue;
       }
-      byUrl.set(hit.webUrl, { url: hit.webUrl, source, first: hit, extracts });
+      const seen = new Set(existing.extracts.map((e) => e.text));
+      const added = extracts.filter((e) => !seen.has(e.text));
+      if (!added.length) continue;
+      existing.extracts = [...existing.extracts, ...added];
+      existing.score = bestScore(added, existing.score);
     }
   }
-  const best = (h: MergedHit) => Math.max(-1, ...h.extracts.map((e) => e.relevanceScore ?? -1));
-  const { kept, leftOut } = keepRelevant([...byUrl.values()].sort((a, b) => best(b) - best(a)), maxResults);
+  // Unscored documents rank last (stable among themselves); keepRelevant keeps them all the same.
+  const ranked = [...byUrl.values()].sort((a, b) => Math.max(-1, b.score ?? -1) - Math.max(-1, a.score ?? -1));
+  const { kept, leftOut } = keepRelevant(ranked, maxResults, (m) => m.score);
   const wanted = new Set(requested.map((r) => r.toLowerCase()));
   return { kept: kept.map((m) => builtHit(m, wanted)), leftOut };
+}
+
+/** Three decimals are all a ranking needs; Graph sends sixteen. */
+function rounded(score: number): number {
+  return Math.round(score * 1000) / 1000;
+}
+
+function bestScore(extracts: readonly RetrievalExtract[], start: number | undefined): number | undefined {
+  let best = start;
+  for (const e of extracts) {
+    if (e.relevanceScore === undefined || e.relevanceScore === null) continue;
+    const score = rounded(e.relevanceScore);
+    if (best === undefined || score > best) best = score;
+  }
+  return best;
 }
 
 function builtHit({ url, source, first: hit, extracts }: MergedHit, wanted: ReadonlySet<string>): OutHit {
@@ -63,7 +81,11 @@ function builtHit({ url, source, first: hit, extracts }: MergedHit, wanted: Read
     ...(title ? { title } : {}),
     source,
     resourceType: hit.resourceType ?? 'unknown',
-    extracts,
+    extracts: extracts.map((e) => ({
+      text: e.text,
+      ...(e.relevanceScore === undefined || e.relevanceScore === null ? {} : { relevanceScore: rounded(e.relevanceScore) }),
+      ...(e.pageNumbers.length ? { pageNumbers: e.pageNumbers } : {}),
+    })),
     ...(label ? { sensitivityLabel: label } : {}),
     ...(thumbnails.length ? { thumbnails } : {}),
     ...(Object.keys(metadata).length ? { metadata } : {}),

@@ -79,6 +79,23 @@ describe('mergeRelevant: copilot_retrieve merges by url, ranks, then builds only
     expect(leftOut).toBe(0);
   });
 
+  it('ranks by the scores the answer shows (rounded to three decimals): a tie keeps Graph\'s order', () => {
+    const tied: RetrievalOutcome = {
+      source: 'sharePoint',
+      hits: [
+        hit({ webUrl: doc('A'), resourceType: 'listItem', extracts: [{ text: 'a', relevanceScore: 0.81234 }] }),
+        hit({ webUrl: doc('B'), resourceType: 'listItem', extracts: [{ text: 'b', relevanceScore: 0.81249 }] }),
+        hit({ webUrl: doc('C'), resourceType: 'listItem', extracts: [{ text: 'c' }, { text: 'c2', relevanceScore: 0.9 }] }),
+      ],
+    };
+    const { kept } = mergeRelevant([tied], [], undefined);
+    expect(kept.map((h) => [h.url, h.extracts.map((e) => e.relevanceScore)])).toEqual([
+      [doc('C'), [undefined, 0.9]],
+      [doc('A'), [0.812]],
+      [doc('B'), [0.812]],
+    ]);
+  });
+
   it('describes the thumbnails of the first hit of a document (beta includeThumbnails)', () => {
     const withPages: RetrievalOutcome = {
       source: 'sharePoint',
