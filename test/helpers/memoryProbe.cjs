@@ -2,9 +2,9 @@
 // - Records the first touch of the web globals that load Node's bundled undici (Headers, Request,
 //   Response, FormData, File: lazy getters; fetch: a plain function, wrapped), with a stack.
 // - On SIGUSR2 allocates a burst of objects that all survive (what makes V8 grow its young
-//   generation, by its growth factor), then prints one line on stderr: how large new_space got, what was touched, and
-//   whether Node's bundled undici was loaded at all (on Node 22+ also by an ES import of node:http,
-//   without any global being touched).
+//   generation, by its growth factor), then prints one line on stderr: how large new_space got, what
+//   was touched, and whether Node's bundled undici was loaded at all (on Node 22+ also by an ES import
+//   of node:http, without any global being touched).
 'use strict';
 const v8 = require('node:v8');
 const touched = [];
