@@ -1,15 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from './paths.js';
+import { useRunTempRoot } from './runTempRoot.js';
 import { missingFor, SYSTEM_NEEDS, type SystemNeed } from './system.js';
 import { IN_CI, SLOW } from './tiers.js';
 
 /**
- * Runs once per `vitest run`, before any test file: says which tiers run and, once for the whole
- * run, which system services are missing and which test files skip for want of them (test files
- * declare their needs with skipWithout(...), found here by reading them).
+ * Runs once per `vitest run`, before any test file: gives the run one temporary directory, removed at
+ * the end (runTempRoot.ts); says which tiers run and, once for the whole run, which system services are
+ * missing and which test files skip for want of them (test files declare their needs with
+ * skipWithout(...), found here by reading them).
  */
-export default function setup(): void {
+export default function setup(): () => void {
+  const removeTempRoot = useRunTempRoot((line) => process.stderr.write(`${line}\n`));
   const lines: string[] = [];
   const users = filesByNeed();
   for (const need of Object.keys(SYSTEM_NEEDS) as SystemNeed[]) {
@@ -25,6 +28,7 @@ export default function setup(): void {
       `[tests] missing on this machine${IN_CI ? ' — CI=true, so the tests that need it fail' : '; the tests that need it are skipped (CI=true fails them; .ci/run installs everything)'}:\n${lines.join('\n')}\n\n`,
     );
   }
+  return removeTempRoot;
 }
 
 /** test file → the needs it declares, by the skipWithout('…') calls in its text. */
