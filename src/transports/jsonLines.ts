@@ -3,11 +3,15 @@ import { parseJSONRPCMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE, type JSONRPCMessage
 const PARSE_ERROR_ANSWER = `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the line is not JSON' } })}\n`;
 
 /**
- * The SDK's stdio ReadBuffer, with one difference: the SDK skips a line that is not JSON without a
- * word, and the client then waits forever for an answer. Such a line is answered here with the
- * JSON-RPC parse error (id null, as JSON-RPC 2.0 specifies for an unreadable request); a blank line
- * stays the SDK's to ignore. Each line is parsed once (a filter in front of the SDK parsed it twice:
- * about a tenth of a stdio call's CPU). Same size limit and the same error when a line outgrows it.
+ * The SDK's stdio ReadBuffer, with two differences. The SDK skips a line that is not JSON, and a JSON
+ * line that is not an MCP JSON-RPC message (params an array, an id that is an object or a fraction, a
+ * batch, a bare number), without a word, and the client then waits forever for an answer. JSON-RPC 2.0
+ * (section 5.1) answers the first with -32700 Parse error and the second with -32600 Invalid Request,
+ * with the request's id when it is a usable one (a string or an integer) and null otherwise; so do we.
+ * A malformed response (result or error, no method) is never answered, as JSON-RPC says of responses:
+ * it stays the SDK's to report. A blank line stays the SDK's to ignore. Each line is parsed once (a
+ * filter in front of the SDK parsed it twice: about a tenth of a stdio call's CPU). Same size limit and
+ * the same error when a line outgrows it.
  */
 export class AnsweringReadBuffer {
   private buffer: Buffer | undefined;
@@ -38,8 +42,14 @@ export class AnsweringReadBuffer {
         if (line.trim() !== '') this.answer(PARSE_ERROR_ANSWER);
         continue;
       }
-      // Not a JSON-RPC message: thrown, as the SDK does (its transport reports it and reads on).
-      return parseJSONRPCMessage(value);
+      try {
+        return parseJSONRPCMessage(value);
+      } catch (err) {
+        const refusal = invalidRequestAnswer(value);
+        // A malformed response: thrown, as the SDK does (its transport reports it and reads on).
+        if (refusal === undefined) throw err;
+        this.answer(refusal);
+      }
     }
     return null;
   }
@@ -47,4 +57,28 @@ export class AnsweringReadBuffer {
   clear(): void {
     this.buffer = undefined;
   }
+}
+
+/**
+ * The -32600 answer for a JSON value that is not an MCP JSON-RPC message, or undefined when it looks
+ * like a response (those are never answered). The message names the first rule the value breaks, so a
+ * client's author sees what to fix (the schema's own error is a union's "Invalid input").
+ */
+function invalidRequestAnswer(value: unknown): string | undefined {
+  const object = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  if (object && !('method' in object) && ('result' in object || 'error' in object)) return undefined;
+  const id = object && (typeof object['id'] === 'string' || Number.isSafeInteger(object['id'])) ? object['id'] : null;
+  const message = Array.isArray(value) ? 'JSON-RPC batches are not part of MCP; send one message per line' : object ? brokenRule(object) : 'a message is a JSON object';
+  return `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message: `Invalid Request: ${message}` } })}\n`;
+}
+
+function brokenRule(m: Record<string, unknown>): string {
+  if (m['jsonrpc'] !== '2.0') return '"jsonrpc" must be "2.0"';
+  if (typeof m['method'] !== 'string') return '"method" must be a string';
+  if ('id' in m && !(typeof m['id'] === 'string' || Number.isSafeInteger(m['id']))) return '"id" must be a string or an integer';
+  const params = m['params'];
+  if ('params' in m && (typeof params !== 'object' || params === null || Array.isArray(params))) return '"params" must be an object (MCP takes no positional params)';
+  const meta = (params as Record<string, unknown> | undefined)?.['_meta'];
+  if (meta !== undefined) return '"params._meta" does not match MCP\'s schema (an object; its progressToken a string or an integer)';
+  return 'it does not match the schema of MCP messages';
 }

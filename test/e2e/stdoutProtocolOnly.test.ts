@@ -29,6 +29,10 @@ describe('stdio hygiene', () => {
     server.write('this is not json\n');
     for (let i = 0; i < 100 && !server.stdout().includes('"code":-32700'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(server.stdout()).toMatch(/\{"jsonrpc":"2\.0","id":null,"error":\{"code":-32700/);
+    // A JSON line MCP cannot take (positional params) gets -32600 Invalid Request with its id, not silence.
+    server.write('{"jsonrpc":"2.0","id":"positional","method":"tools/list","params":[1]}\n');
+    for (let i = 0; i < 100 && !server.stdout().includes('"positional"'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(server.stdout()).toMatch(/\{"jsonrpc":"2\.0","id":"positional","error":\{"code":-32600,"message":"Invalid Request: \\"params\\" must be an object/);
     server.send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
     await waitFor(5);
     await server.end();

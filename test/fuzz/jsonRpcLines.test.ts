@@ -106,8 +106,9 @@ const lineArbitrary: fc.Arbitrary<Line> = fc.oneof(
 /**
  * Requests MCP's JSON-RPC schema accepts, which must therefore be answered: an object with
  * "jsonrpc":"2.0", a string method, a string or safe-integer id, and params absent or an object.
- * (Other requests with a usable id — params an array, a fractional id, a progressToken object — the SDK
- * drops without an answer; they are counted as `droppedWithId`, not failed: the fix is in the SDK's reader.)
+ * (Other request-shaped lines with a usable id — params an array, a method that is not a string, a
+ * progressToken object — the SDK would drop without an answer; our read buffer answers them -32600 with
+ * that id (src/transports/jsonLines.ts), so `droppedWithId` must be 0.)
  */
 function wellFormedRequestId(line: Line): string | number | undefined {
   if (typeof line !== 'string') return undefined;
@@ -216,6 +217,7 @@ describe.each(['legacy', 'modern'] as const)('JSON-RPC line fuzz over stdio, %s 
     expect(server.alive()).toBe(true);
     expect(crashes, crashes.join('\n')).toEqual([]);
     expect(unanswered.slice(0, 10).map((id) => lineOf.get(id)), 'well-formed requests without an answer').toEqual([]);
+    expect(droppedWithId, 'malformed requests with a usable id that got no -32600').toBe(0);
     const final = await server.request('tools/list', controlParams, 30_000);
     expect((final.result as { tools: unknown[] }).tools).toHaveLength(5);
   });
