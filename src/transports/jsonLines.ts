@@ -65,9 +65,9 @@ export class AnsweringReadBuffer {
  * client's author sees what to fix (the schema's own error is a union's "Invalid input").
  */
 function invalidRequestAnswer(value: unknown): string | undefined {
-  const object = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const object = isObject(value) ? value : undefined;
   if (object && !('method' in object) && ('result' in object || 'error' in object)) return undefined;
-  const id = object && (typeof object['id'] === 'string' || Number.isSafeInteger(object['id'])) ? object['id'] : null;
+  const id = object && isUsableId(object['id']) ? object['id'] : null;
   const message = Array.isArray(value) ? 'JSON-RPC batches are not part of MCP; send one message per line' : object ? brokenRule(object) : 'a message is a JSON object';
   return `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message: `Invalid Request: ${message}` } })}\n`;
 }
@@ -75,10 +75,19 @@ function invalidRequestAnswer(value: unknown): string | undefined {
 function brokenRule(m: Record<string, unknown>): string {
   if (m['jsonrpc'] !== '2.0') return '"jsonrpc" must be "2.0"';
   if (typeof m['method'] !== 'string') return '"method" must be a string';
-  if ('id' in m && !(typeof m['id'] === 'string' || Number.isSafeInteger(m['id']))) return '"id" must be a string or an integer';
+  if ('id' in m && !isUsableId(m['id'])) return '"id" must be a string or an integer';
   const params = m['params'];
-  if ('params' in m && (typeof params !== 'object' || params === null || Array.isArray(params))) return '"params" must be an object (MCP takes no positional params)';
-  const meta = (params as Record<string, unknown> | undefined)?.['_meta'];
-  if (meta !== undefined) return '"params._meta" does not match MCP\'s schema (an object; its progressToken a string or an integer)';
+  if ('params' in m && !isObject(params)) return '"params" must be an object (MCP takes no positional params)';
+  if (isObject(params) && params['_meta'] !== undefined) return '"params._meta" does not match MCP\'s schema (an object; its progressToken a string or an integer)';
   return 'it does not match the schema of MCP messages';
+}
+
+/** A JSON object: not null, not an array. */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An id MCP's JSON-RPC takes, and so one an error answer can carry back: a string or an integer. */
+function isUsableId(v: unknown): v is string | number {
+  return typeof v === 'string' || Number.isSafeInteger(v);
 }
